@@ -1,0 +1,93 @@
+"""Typed records that cross module boundaries: loaded files, documents, chunks, ingest results."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LoadedFile(BaseModel):
+    """A file read from disk and turned into text (NFC, ``\\n`` line ends)."""
+
+    path: str = Field(description="Key of the file in the index: path relative to the working directory when possible.")
+    kind: str = Field(description="'txt', 'md', 'docx' or 'pdf'.")
+    sha256: str
+    text: str
+    page_starts: list[int] | None = Field(None, description="PDF only: offset in ``text`` where each page begins.")
+
+
+class DocumentMetadata(BaseModel):
+    """Fields of a directive by Nghị định 30/2020/NĐ-CP. Unknown fields are None, never guessed."""
+
+    doc_type: str | None = Field(None, description="Lower-case Vietnamese type name: 'công văn', 'kế hoạch', ...")
+    number: str | None = Field(None, description="Số, ký hiệu as written after repair: '3452/UBND-VX'; a blank number keeps its ký hiệu: '/KH-UBND'.")
+    issuer: str | None = None
+    parent_issuer: str | None = None
+    place: str | None = None
+    date: str | None = Field(None, description="ISO date, partial allowed: '2024-10-23', '2024-10' or '2024'.")
+    subject: str | None = Field(None, description="Trích yếu / V/v line(s), joined.")
+    addressees: list[str] = Field(default_factory=list, description="Kính gửi: the bodies that must act.")
+    recipients: list[str] = Field(default_factory=list, description="Nơi nhận entries, as written.")
+    signer_name: str | None = None
+    signer_title: str | None = None
+    signing_authority: str | None = Field(None, description="'KT. CHỦ TỊCH', 'T/M BAN THƯỜNG VỤ', ...")
+    references: list[str] = Field(default_factory=list, description="Numbers of other documents cited: '28-CT/TW', '1183/QĐ-TTg'.")
+    secrecy: str | None = None
+    urgency: str | None = None
+    is_party: bool = Field(False, description="Party document (Hướng dẫn 36-HD/VPTW layout).")
+    inferred: list[str] = Field(default_factory=list, description="Fields read from context rather than from their ND30 position.")
+
+
+class Document(BaseModel):
+    """One directive. A file may hold several (a cover letter and its attachment)."""
+
+    doc_id: str
+    file: str
+    part: int = Field(0, description="Position of this document inside its file.")
+    file_sha256: str
+    kind: str
+    text: str = Field(description="The document's text as displayed and quoted (NFC of the source).")
+    start: int = Field(0, description="Offset of ``text`` inside the file's text.")
+    page_starts: list[int] | None = Field(None, description="PDF only: offset in ``text`` where each page begins.")
+    metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
+
+
+class Chunk(BaseModel):
+    """A passage of a document, the unit of retrieval and citation."""
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    text: str = Field(description="Exactly ``document.text[start:end]``.")
+    start: int
+    end: int
+    section: list[str] = Field(default_factory=list, description="Heading path, outermost first.")
+    header: str = Field("", description="Short document context (number, type, issuer, subject) used for retrieval.")
+
+    @property
+    def section_path(self) -> str:
+        """The heading path as shown to users: 'III- MỤC TIÊU > 2. Mục tiêu cụ thể'."""
+        return " > ".join(self.section)
+
+
+class FileOutcome(BaseModel):
+    """What happened to one input file during an ingest run."""
+
+    file: str
+    status: str = Field(description="'ingested', 'unchanged', 'failed' or 'pruned'.")
+    documents: int = 0
+    chunks: int = 0
+    reason: str | None = None
+
+
+class IngestSummary(BaseModel):
+    """The result of ``congvan ingest``: one outcome per file plus totals."""
+
+    outcomes: list[FileOutcome] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return any(o.status == "failed" for o in self.outcomes)
