@@ -1,0 +1,247 @@
+"""The ingest run: discover files, skip unchanged ones, parse, embed and write each file safely.
+
+Order of writes per file: embed everything first (the slow part, nothing touched yet), then
+delete the file's old points, write chunks and documents, and write the file record last. A
+run interrupted anywhere leaves either the old version or a file without its record, which the
+next run redoes; a file that fails to load keeps whatever was indexed for it before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ingest.chunking import chunk_document, document_header
+from ingest.errors import LoadError
+from ingest.index import Index
+from ingest.loaders import discover, load_file
+from ingest.metadata import extract_metadata
+from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile
+from ingest.normalize import canonical_tones, clean_spacing
+from ingest.sparse import encode_document
+from ingest.store import Condition, PointRecord, point_id
+
+log = logging.getLogger(__name__)
+
+# Bump when parsing or chunking changes: every file's fingerprint changes and it is redone.
+PIPELINE_VERSION = 1
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done_chunks, total_chunks, current_file)`` while embedding."""
+
+
+@dataclass
+class _Parsed:
+    loaded: LoadedFile
+    documents: list[Document]
+    chunks: list[Chunk]
+
+
+def file_key(path: Path) -> str:
+    """How a file is named in the index: relative to the working directory when inside it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def parse_file(loaded: LoadedFile, *, max_chars: int, min_chars: int) -> tuple[list[Document], list[Chunk]]:
+    """Split a loaded file into documents, read their metadata, and chunk them."""
+    from ingest.split import split_documents
+
+    spans = split_documents(loaded.text)
+    texts = [loaded.text[start:end] for start, end in spans]
+    metas = extract_metadata(texts)
+    documents, chunks = [], []
+    for part, ((start, _end), text, meta) in enumerate(zip(spans, texts, metas)):
+        doc = Document(
+            doc_id=_doc_id(loaded.path, part),
+            file=loaded.path,
+            part=part,
+            file_sha256=loaded.sha256,
+            kind=loaded.kind,
+            text=text,
+            start=start,
+            page_starts=_pages_within(loaded.page_starts, start, len(text)),
+            metadata=meta,
+        )
+        documents.append(doc)
+        chunks.extend(chunk_document(doc, max_chars=max_chars, min_chars=min_chars, header=document_header(meta)))
+    return documents, chunks
+
+
+def dense_text(chunk: Chunk) -> str:
+    """What the dense model embeds: the section path and the passage, without the document header.
+
+    Measured here: embedding metadata with every passage pushed right answers out of the top 3,
+    so the header goes only into the sparse vector.
+    """
+    body = clean_spacing(canonical_tones(chunk.text))
+    return f"{chunk.section_path}\n{body}" if chunk.section else body
+
+
+def sparse_text(chunk: Chunk) -> str:
+    """What the sparse vector indexes: header, section path and passage."""
+    return "\n".join(part for part in (chunk.header, chunk.section_path, chunk.text) if part)
+
+
+def ingest_paths(
+    index: Index,
+    paths: list[Path],
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Bring the index up to date with ``paths`` (files or folders) and report per file."""
+    began = time.perf_counter()
+    settings = index.settings
+    summary = IngestSummary()
+    fingerprint = _fingerprint(index)
+    known = index.file_records()
+
+    files, rejected = discover(paths)
+    summary.outcomes.extend(FileOutcome(file=file_key(p), status="failed", reason=r) for p, r in rejected)
+
+    pending: list[_Parsed] = []
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    for path in files:
+        key = file_key(path)
+        try:
+            loaded = load_file(path, key=key, max_bytes=max_bytes)
+        except LoadError as exc:
+            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=exc.reason))
+            continue
+        record = known.get(key)
+        if record and record.get("sha256") == loaded.sha256 and record.get("fingerprint") == fingerprint:
+            summary.outcomes.append(FileOutcome(
+                file=key, status="unchanged", documents=len(record["doc_ids"]), chunks=record["chunks"]))
+            continue
+        try:
+            documents, chunks = parse_file(
+                loaded, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)
+        except Exception as exc:  # a parser bug on one file must not stop the others
+            log.exception("parsing %s failed", key)
+            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=f"could not parse: {exc}"))
+            continue
+        if not chunks:
+            summary.outcomes.append(FileOutcome(file=key, status="failed", reason="no text to index"))
+            continue
+        pending.append(_Parsed(loaded, documents, chunks))
+
+    total = sum(len(p.chunks) for p in pending)
+    done = 0
+    for parsed in pending:
+        key = parsed.loaded.path
+        try:
+            points = _chunk_points(index, parsed.chunks, parsed.documents, lambda n: progress and progress(done + n, total, key))
+            _replace_file(index, parsed, points, fingerprint)
+        except Exception as exc:
+            log.exception("indexing %s failed", key)
+            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=f"could not index: {exc}"))
+        else:
+            summary.outcomes.append(FileOutcome(
+                file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks)))
+        done += len(parsed.chunks)
+        if progress:
+            progress(done, total, key)
+
+    if prune:
+        summary.outcomes.extend(_prune(index, paths, seen={file_key(p) for p in files}, known=known))
+    if pending or any(o.status == "pruned" for o in summary.outcomes):
+        index.store.optimize()
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def _chunk_points(index: Index, chunks: list[Chunk], documents: list[Document],
+                  advance: Callable[[int], object]) -> list[PointRecord]:
+    settings = index.settings
+    by_id = {d.doc_id: d for d in documents}
+    batch = max(1, settings.embed_batch_size)
+    points: list[PointRecord] = []
+    for i in range(0, len(chunks), batch):
+        group = chunks[i:i + batch]
+        vectors = index.embedder.embed_passages([dense_text(c) for c in group])
+        for chunk, vector in zip(group, vectors):
+            sparse = encode_document(sparse_text(chunk), k1=settings.bm25_k1, b=settings.bm25_b,
+                                     avg_len=settings.bm25_avg_len)
+            points.append(PointRecord(point_id(f"chunk:{chunk.chunk_id}"),
+                                      _chunk_payload(chunk, by_id[chunk.doc_id]), vector.tolist(), sparse))
+        advance(i + len(group))
+    return points
+
+
+def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord], fingerprint: str) -> None:
+    key = parsed.loaded.path
+    store = index.store
+    store.delete([Condition("file", key)])
+    store.upsert(chunk_points)
+    store.upsert([
+        PointRecord(point_id(f"doc:{d.doc_id}"),
+                    {**_filter_fields(d), "kind": "document", "document": d.model_dump(),
+                     "chunks": sum(1 for c in parsed.chunks if c.doc_id == d.doc_id)})
+        for d in parsed.documents
+    ])
+    store.upsert([PointRecord(point_id(f"file:{key}"), {
+        "kind": "file", "file": key, "sha256": parsed.loaded.sha256, "fingerprint": fingerprint,
+        "doc_ids": [d.doc_id for d in parsed.documents], "chunks": len(parsed.chunks),
+        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })])
+
+
+def _prune(index: Index, roots: list[Path], *, seen: set[str], known: dict[str, dict]) -> list[FileOutcome]:
+    """Remove indexed files that lie under ``roots`` but are gone from disk."""
+    prefixes = [file_key(r) for r in roots]
+    outcomes = []
+    for key in sorted(known):
+        under_root = any(key == p or key.startswith(p.rstrip("/") + "/") for p in prefixes)
+        if under_root and key not in seen and not Path(key).exists():
+            index.store.delete([Condition("file", key)])
+            outcomes.append(FileOutcome(file=key, status="pruned"))
+    return outcomes
+
+
+def _chunk_payload(chunk: Chunk, doc: Document) -> dict:
+    return {**_filter_fields(doc), "kind": "chunk", "chunk": chunk.model_dump(),
+            "section_path": chunk.section_path}
+
+
+def _filter_fields(doc: Document) -> dict:
+    """Flat payload fields that filters match on (indexed in the store)."""
+    meta = doc.metadata
+    return {
+        "file": doc.file, "doc_id": doc.doc_id, "doc_type": meta.doc_type, "number": meta.number,
+        "issuer": meta.issuer, "date": meta.date, "date_key": date_key(meta.date),
+    }
+
+
+def date_key(iso: str | None) -> int | None:
+    """Sortable integer of an ISO partial date: '2024-10-23' → 20241023, '2024-10' → 20241000."""
+    if not iso:
+        return None
+    parts = [int(p) for p in iso.split("-")] + [0, 0]
+    return parts[0] * 10000 + parts[1] * 100 + parts[2]
+
+
+def _doc_id(file: str, part: int) -> str:
+    return f"{hashlib.sha1(file.encode('utf-8')).hexdigest()[:10]}-{part}"
+
+
+def _pages_within(page_starts: list[int] | None, start: int, length: int) -> list[int] | None:
+    if page_starts is None:
+        return None
+    return [max(0, p - start) for p in page_starts if p < start + length]
+
+
+def _fingerprint(index: Index) -> str:
+    s = index.settings
+    config = {"pipeline": PIPELINE_VERSION, "embed": index.embedder.name, "max": s.chunk_max_chars,
+              "min": s.chunk_min_chars, "bm25": [s.bm25_k1, s.bm25_b, s.bm25_avg_len]}
+    return hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,362 @@
+"""One small vector-store interface over embedded Qdrant Edge and a Qdrant server.
+
+Both backends hold one collection with a named dense vector (``dense``) and a named sparse
+vector with the IDF modifier (``sparse``). Documents, file records and the index manifest are
+stored as payload-only points in the same collection (``kind`` tells them apart), so a server
+deployment needs nothing beside Qdrant, and a file record written last marks a file as done.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ingest.errors import CongvanError, IndexLockedError
+from ingest.sparse import SparseVector
+from rag.settings import Settings
+
+DENSE = "dense"
+SPARSE = "sparse"
+SearchMode = Literal["hybrid", "dense", "sparse"]
+
+# Payload fields filtered on; both backends index them.
+KEYWORD_FIELDS = ("kind", "file", "doc_id", "doc_type", "number", "issuer")
+INTEGER_FIELDS = ("date_key",)
+
+_ID_NAMESPACE = uuid.UUID("5b0c3f9e-6a43-4d3e-9d7c-2f1c0e8a7b11")
+
+
+def point_id(key: str) -> str:
+    """Qdrant ids must be UUIDs or integers: a uuid5 of a stable key (chunk id, doc id, ...)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, key))
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A payload condition: equality (``value``), membership (``any_of``) or a numeric range."""
+
+    key: str
+    value: str | int | bool | None = None
+    any_of: tuple[str, ...] | None = None
+    gte: float | None = None
+    lte: float | None = None
+
+
+@dataclass
+class PointRecord:
+    """A point to write: payload always, vectors for chunks only."""
+
+    id: str
+    payload: dict[str, Any]
+    dense: list[float] | None = None
+    sparse: SparseVector | None = None
+
+
+@dataclass
+class Hit:
+    """A scored search result."""
+
+    id: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class Store(ABC):
+    """The operations ingestion and retrieval need, independent of where Qdrant runs."""
+
+    @abstractmethod
+    def upsert(self, points: list[PointRecord]) -> None: ...
+
+    @abstractmethod
+    def delete(self, conditions: list[Condition]) -> None:
+        """Delete every point matching all ``conditions``."""
+
+    @abstractmethod
+    def search(
+        self,
+        *,
+        dense: list[float] | None,
+        sparse: SparseVector | None,
+        mode: SearchMode = "hybrid",
+        limit: int = 10,
+        conditions: list[Condition] | None = None,
+        prefetch_limit: int = 50,
+        rrf_k: int = 60,
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> list[Hit]:
+        """Top chunks by dense, sparse, or both fused with weighted RRF (weights: dense, sparse)."""
+
+    @abstractmethod
+    def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
+        """Payloads of every point matching ``conditions``."""
+
+    @abstractmethod
+    def retrieve(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Payloads of the given point ids that exist, in no particular order."""
+
+    @abstractmethod
+    def count(self, conditions: list[Condition] | None = None) -> int: ...
+
+    def optimize(self) -> None:
+        """Merge segments and build indexes after a bulk write (a no-op where the server does it)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class EdgeStore(Store):
+    """Qdrant's engine in-process (``qdrant-edge-py``): one shard folder under the data dir."""
+
+    def __init__(self, path: Path, dim: int) -> None:
+        import qdrant_edge as qe
+
+        self._qe = qe
+        path = Path(path)
+        try:
+            if path.exists() and any(path.iterdir()):
+                self._shard = qe.EdgeShard.load(str(path))
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._shard = qe.EdgeShard.create(str(path), self._config(dim))
+                self._create_indexes()
+        except Exception as exc:
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                raise IndexLockedError(
+                    f"the index in {path} is open in another process (is `python app.py` running?). "
+                    "Stop that process and try again, or set CONGVAN_QDRANT_URL to share a Qdrant server."
+                ) from exc
+            raise CongvanError(f"cannot open the index in {path}: {exc}") from exc
+
+    def _config(self, dim: int) -> Any:
+        qe = self._qe
+        return qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+
+    def _create_indexes(self) -> None:
+        qe = self._qe
+        for name in KEYWORD_FIELDS:
+            self._shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+        for name in INTEGER_FIELDS:
+            self._shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Integer))
+
+    def _filter(self, conditions: list[Condition] | None) -> Any:
+        if not conditions:
+            return None
+        qe = self._qe
+        must = []
+        for c in conditions:
+            if c.any_of is not None:
+                must.append(qe.FieldCondition(key=c.key, match=qe.MatchAny(list(c.any_of))))
+            elif c.gte is not None or c.lte is not None:
+                must.append(qe.FieldCondition(key=c.key, range=qe.RangeFloat(gte=c.gte, lte=c.lte)))
+            else:
+                must.append(qe.FieldCondition(key=c.key, match=qe.MatchValue(c.value)))
+        return qe.Filter(must=must)
+
+    def upsert(self, points: list[PointRecord]) -> None:
+        qe = self._qe
+        converted = []
+        for p in points:
+            vector: dict[str, Any] = {}
+            if p.dense is not None:
+                vector[DENSE] = [float(x) for x in p.dense]
+            if p.sparse is not None and p.sparse.indices:
+                vector[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
+            converted.append(qe.Point(p.id, vector, p.payload))
+        if converted:
+            self._shard.update(qe.UpdateOperation.upsert_points(converted))
+
+    def delete(self, conditions: list[Condition]) -> None:
+        self._shard.update(self._qe.UpdateOperation.delete_points_by_filter(self._filter(conditions)))
+
+    def search(self, *, dense, sparse, mode="hybrid", limit=10, conditions=None, prefetch_limit=50,
+               rrf_k=60, weights=(1.0, 1.0)) -> list[Hit]:
+        qe = self._qe
+        flt = self._filter(conditions)
+        dense_q = qe.Query.Nearest([float(x) for x in dense], using=DENSE) if dense is not None else None
+        sparse_q = (
+            qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE)
+            if sparse is not None and sparse.indices else None
+        )
+        if mode == "dense" or (mode == "hybrid" and sparse_q is None):
+            request = qe.QueryRequest(limit=limit, query=dense_q, filter=flt, with_payload=True)
+        elif mode == "sparse" or dense_q is None:
+            if sparse_q is None:
+                return []
+            request = qe.QueryRequest(limit=limit, query=sparse_q, filter=flt, with_payload=True)
+        else:
+            request = qe.QueryRequest(
+                limit=limit,
+                prefetches=[
+                    qe.Prefetch(limit=prefetch_limit, query=dense_q, filter=flt),
+                    qe.Prefetch(limit=prefetch_limit, query=sparse_q, filter=flt),
+                ],
+                query=qe.Fusion.Rrf(k=rrf_k, weights=list(weights)),
+                filter=flt,
+                with_payload=True,
+            )
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._shard.query(request)]
+
+    def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
+        qe = self._qe
+        out: list[dict[str, Any]] = []
+        offset = None
+        while True:
+            records, offset = self._shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=256, filter=self._filter(conditions), with_payload=True)
+            )
+            out.extend(dict(r.payload or {}) for r in records)
+            if offset is None:
+                return out
+
+    def retrieve(self, ids: list[str]) -> list[dict[str, Any]]:
+        return [dict(r.payload or {}) for r in self._shard.retrieve(list(ids), with_payload=True, with_vector=False)]
+
+    def count(self, conditions: list[Condition] | None = None) -> int:
+        return self._shard.count(self._qe.CountRequest(exact=True, filter=self._filter(conditions)))
+
+    def optimize(self) -> None:
+        self._shard.optimize()
+
+    def close(self) -> None:
+        if getattr(self, "_shard", None) is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
+
+
+class ServerStore(Store):
+    """A Qdrant server or cluster through qdrant-client (its local mode serves the tests)."""
+
+    def __init__(self, client: Any, collection: str, dim: int) -> None:
+        from qdrant_client import models
+
+        self._m = models
+        self._client = client
+        self._collection = collection
+        try:
+            exists = client.collection_exists(collection)
+        except Exception as exc:
+            raise CongvanError(f"cannot reach the Qdrant server: {exc}") from exc
+        if not exists:
+            client.create_collection(
+                collection,
+                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
+                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+            )
+            with warnings.catch_warnings():
+                # qdrant-client's local mode (tests) warns that it ignores payload indexes.
+                warnings.filterwarnings("ignore", message="Payload indexes have no effect")
+                for name in KEYWORD_FIELDS:
+                    client.create_payload_index(collection, name, models.PayloadSchemaType.KEYWORD)
+                for name in INTEGER_FIELDS:
+                    client.create_payload_index(collection, name, models.PayloadSchemaType.INTEGER)
+
+    @classmethod
+    def connect(cls, url: str, api_key: str | None, collection: str, dim: int) -> "ServerStore":
+        from qdrant_client import QdrantClient
+
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=30), collection, dim)
+
+    def _filter(self, conditions: list[Condition] | None) -> Any:
+        if not conditions:
+            return None
+        m = self._m
+        must = []
+        for c in conditions:
+            if c.any_of is not None:
+                must.append(m.FieldCondition(key=c.key, match=m.MatchAny(any=list(c.any_of))))
+            elif c.gte is not None or c.lte is not None:
+                must.append(m.FieldCondition(key=c.key, range=m.Range(gte=c.gte, lte=c.lte)))
+            else:
+                must.append(m.FieldCondition(key=c.key, match=m.MatchValue(value=c.value)))
+        return m.Filter(must=must)
+
+    def upsert(self, points: list[PointRecord]) -> None:
+        m = self._m
+        converted = []
+        for p in points:
+            vector: dict[str, Any] = {}
+            if p.dense is not None:
+                vector[DENSE] = [float(x) for x in p.dense]
+            if p.sparse is not None and p.sparse.indices:
+                vector[SPARSE] = m.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
+            converted.append(m.PointStruct(id=p.id, vector=vector, payload=p.payload))
+        if converted:
+            self._client.upsert(self._collection, points=converted, wait=True)
+
+    def delete(self, conditions: list[Condition]) -> None:
+        self._client.delete(
+            self._collection, points_selector=self._m.FilterSelector(filter=self._filter(conditions)), wait=True
+        )
+
+    def search(self, *, dense, sparse, mode="hybrid", limit=10, conditions=None, prefetch_limit=50,
+               rrf_k=60, weights=(1.0, 1.0)) -> list[Hit]:
+        m = self._m
+        flt = self._filter(conditions)
+        dense_q = [float(x) for x in dense] if dense is not None else None
+        sparse_q = (
+            m.SparseVector(indices=sparse.indices, values=sparse.values)
+            if sparse is not None and sparse.indices else None
+        )
+        common = dict(limit=limit, query_filter=flt, with_payload=True)
+        if mode == "dense" or (mode == "hybrid" and sparse_q is None):
+            result = self._client.query_points(self._collection, query=dense_q, using=DENSE, **common)
+        elif mode == "sparse" or dense_q is None:
+            if sparse_q is None:
+                return []
+            result = self._client.query_points(self._collection, query=sparse_q, using=SPARSE, **common)
+        else:
+            result = self._client.query_points(
+                self._collection,
+                prefetch=[
+                    m.Prefetch(query=dense_q, using=DENSE, limit=prefetch_limit, filter=flt),
+                    m.Prefetch(query=sparse_q, using=SPARSE, limit=prefetch_limit, filter=flt),
+                ],
+                query=m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights))),
+                **common,
+            )
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+
+    def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        offset = None
+        while True:
+            records, offset = self._client.scroll(
+                self._collection, scroll_filter=self._filter(conditions), limit=256, offset=offset,
+                with_payload=True, with_vectors=False,
+            )
+            out.extend(dict(r.payload or {}) for r in records)
+            if offset is None:
+                return out
+
+    def retrieve(self, ids: list[str]) -> list[dict[str, Any]]:
+        records = self._client.retrieve(self._collection, ids=list(ids), with_payload=True, with_vectors=False)
+        return [dict(r.payload or {}) for r in records]
+
+    def count(self, conditions: list[Condition] | None = None) -> int:
+        return self._client.count(self._collection, count_filter=self._filter(conditions), exact=True).count
+
+    def close(self) -> None:
+        self._client.close()
+
+
+
+def open_store(settings: Settings, dim: int) -> Store:
+    """The store the settings name: a Qdrant server when ``qdrant_url`` is set, else embedded Edge."""
+    if settings.qdrant_url:
+        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return ServerStore.connect(settings.qdrant_url, key, settings.collection, dim)
+    return EdgeStore(settings.data_dir / "qdrant" / settings.collection, dim)
