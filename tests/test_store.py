@@ -1,0 +1,99 @@
+"""The same store contract on embedded Qdrant Edge and on qdrant-client (the server's API)."""
+
+import pytest
+from qdrant_client import QdrantClient
+
+from ingest.errors import IndexLockedError
+from ingest.sparse import encode_document, encode_query
+from ingest.store import Condition, EdgeStore, PointRecord, ServerStore, point_id
+
+DIM = 4
+
+
+def _chunk(key, dense, text, **payload):
+    return PointRecord(point_id(key), {"kind": "chunk", "key": key, **payload}, dense,
+                       encode_document(text, k1=1.2, b=0.75, avg_len=10))
+
+
+POINTS = [
+    _chunk("a", [1, 0, 0, 0], "báo cáo kết quả trước ngày 10/11", file="f1.txt", doc_id="d1", date_key=20241120),
+    _chunk("b", [0, 1, 0, 0], "kế hoạch công tác trẻ em năm 2024", file="f2.txt", doc_id="d2", date_key=20240300),
+    _chunk("c", [0.7, 0.7, 0, 0], "trẻ em được học bơi an toàn", file="f2.txt", doc_id="d2", date_key=20240300),
+    PointRecord(point_id("doc:d1"), {"kind": "document", "file": "f1.txt", "doc_id": "d1"}),
+]
+
+
+@pytest.fixture(params=["edge", "server"])
+def store(request, tmp_path):
+    s = EdgeStore(tmp_path / "shard", DIM) if request.param == "edge" else ServerStore(
+        QdrantClient(location=":memory:"), "test", DIM)
+    s.upsert(POINTS)
+    yield s
+    s.close()
+
+
+def _keys(hits):
+    return [h.payload["key"] for h in hits]
+
+
+def test_counts_by_kind(store):
+    assert store.count() == 4
+    assert store.count([Condition("kind", "chunk")]) == 3
+    assert store.count([Condition("kind", "document")]) == 1
+
+
+@pytest.mark.parametrize(
+    "mode, weights, expected",
+    [
+        ("dense", (1.0, 1.0), ["a", "c", "b"]),
+        ("sparse", (1.0, 1.0), ["b", "c"]),
+        # dense ranks a, c, b and sparse ranks b, c; Qdrant's RRF scores 1/(k + rank0), so with
+        # k=2: b = 1/2 + 1/4, c = 1/3 + 1/3, a = 1/2.
+        ("hybrid", (1.0, 1.0), ["b", "c", "a"]),
+    ],
+)
+def test_each_mode_ranks_by_its_own_signal(store, mode, weights, expected):
+    hits = store.search(dense=[1, 0.05, 0, 0], sparse=encode_query("kế hoạch trẻ em"), mode=mode, limit=3,
+                        conditions=[Condition("kind", "chunk")], rrf_k=2, weights=weights)
+    assert _keys(hits) == expected
+
+
+def test_unaccented_sparse_query_finds_accented_text(store):
+    hits = store.search(dense=None, sparse=encode_query("bao cao truoc ngay 10/11"), mode="sparse", limit=3)
+    assert _keys(hits)[0] == "a"
+
+
+@pytest.mark.parametrize(
+    "conditions, expected",
+    [
+        ([Condition("file", "f2.txt")], {"b", "c"}),
+        ([Condition("doc_id", any_of=("d1",))], {"a"}),
+        ([Condition("date_key", gte=20240101, lte=20240630)], {"b", "c"}),
+        ([Condition("date_key", gte=20241001)], {"a"}),
+    ],
+)
+def test_filters(store, conditions, expected):
+    hits = store.search(dense=[1, 1, 0, 0], sparse=None, mode="dense", limit=10,
+                        conditions=[Condition("kind", "chunk"), *conditions])
+    assert set(_keys(hits)) == expected
+
+
+def test_delete_by_file_removes_all_its_points(store):
+    store.delete([Condition("file", "f1.txt")])
+    assert store.count() == 2
+    assert store.retrieve([point_id("a"), point_id("b")])[0]["key"] == "b"
+
+
+def test_scroll_returns_payloads(store):
+    assert sorted(p["key"] for p in store.scroll([Condition("kind", "chunk")])) == ["a", "b", "c"]
+
+
+def test_edge_index_persists_and_refuses_a_second_process_handle(tmp_path):
+    first = EdgeStore(tmp_path / "shard", DIM)
+    first.upsert(POINTS)
+    with pytest.raises(IndexLockedError, match="open in another process"):
+        EdgeStore(tmp_path / "shard", DIM)
+    first.close()
+    reopened = EdgeStore(tmp_path / "shard", DIM)
+    assert reopened.count([Condition("kind", "chunk")]) == 3
+    reopened.close()
