@@ -1,0 +1,725 @@
+"""Read the Nghị định 30/2020 metadata of each document in a file.
+
+Each field is read from its fixed position in the layout (header block, number line, place and
+date line, type title, "Kính gửi", "Nơi nhận", signature block). Parsing runs on ``match_text``
+(canonical tone marks, no Markdown emphasis, repaired number codes), so values come out in that
+form: "Tỉnh uỷ" is returned as "Tỉnh ủy". Fields the layout lacks may be read from context (a
+body sentence naming the author, the cover letter of an attachment); those are listed in
+``DocumentMetadata.inferred``. A field with no evidence stays None: nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from ingest.models import DocumentMetadata
+from ingest.normalize import fold, match_text, repair_ocr_codes
+from ingest.split import DOCUMENT_TYPES, is_recipients_label, is_signing_authority, title_type
+
+# The opening of a document (issuer, number, date, title) fits in its first lines; looking no
+# further keeps body lines that resemble a header ("Số: ..." in a table) out of it.
+_OPENING_LINES = 30
+# The signature block is at the end, after or beside a "Nơi nhận" list of a dozen entries.
+_CLOSING_LINES = 30
+
+_FIELD_ORDER = list(DocumentMetadata.model_fields)
+
+# --- header block -------------------------------------------------------------------------------
+
+# The quốc hiệu, the Party header and the motto may share a line with the issuer (OCR of two
+# columns); everything from them to the end of the line belongs to the right column.
+_RIGHT_COLUMN = re.compile(r"\bcong hoa xa hoi\b|\bdang cong san viet nam\b|\bdoc \S+ - \S+ do\b")
+_PARTY_HEADER = re.compile(r"\bdang cong san viet nam\b")
+
+# Standard agency abbreviations in headers, expanded before looking for their written form.
+_ABBREVIATIONS: dict[str, str] = {
+    "UBND": "ỦY BAN NHÂN DÂN",
+    "HĐND": "HỘI ĐỒNG NHÂN DÂN",
+    "HDND": "HỘI ĐỒNG NHÂN DÂN",
+    "UBMTTQ": "ỦY BAN MẶT TRẬN TỔ QUỐC",
+}
+_ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b")
+
+# Readable spelling of standard agency names, keyed by their folded form: used when the body
+# never writes the header's words in normal case (an OCR body that only says "UBND").
+_AGENCY_SPELLING: dict[str, str] = {
+    fold(name): name
+    for name in (
+        "Ủy ban nhân dân",
+        "Hội đồng nhân dân",
+        "Ủy ban Mặt trận Tổ quốc Việt Nam",
+        "Ban Thường vụ",
+        "Ban Chấp hành",
+        "Tỉnh ủy",
+        "Huyện ủy",
+        "Thành ủy",
+        "Thị ủy",
+        "Quận ủy",
+        "Đảng ủy",
+        "Văn phòng",
+        "Sở Lao động - Thương binh và Xã hội",
+        "Công an",
+    )
+}
+
+# Administrative units that end a local agency's name: "... TỈNH SÓC TRĂNG", "... HUYỆN BẮC SƠN".
+_LOCALITY_WORDS: dict[str, str] = {
+    "thanh pho": "thành phố",
+    "thi xa": "thị xã",
+    "thi tran": "thị trấn",
+    "tinh": "tỉnh",
+    "huyen": "huyện",
+    "quan": "quận",
+    "phuong": "phường",
+    "xa": "xã",
+}
+# Party committees end a name the same way: "BAN TUYÊN GIÁO TỈNH ỦY SÓC TRĂNG".
+_PARTY_COMMITTEES: dict[str, str] = {
+    "tinh uy": "Tỉnh ủy",
+    "huyen uy": "Huyện ủy",
+    "thanh uy": "Thành ủy",
+    "thi uy": "Thị ủy",
+    "quan uy": "Quận ủy",
+}
+# "XÃ HỘI" (society) ends "SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI" but names no commune, and
+# "TỈNH ỦY" is a committee, not the province "TỈNH" of a place called "ỦY".
+_LOCALITY_TAIL = re.compile(
+    r"\b(?P<unit>" + "|".join([*_PARTY_COMMITTEES, *_LOCALITY_WORDS]) + r") "
+    r"(?!(?:hoi|uy)\b)(?P<name>\w+(?: \w+){0,3})$"
+)
+_PARTY_BODY = re.compile(
+    r"\b(?:tinh uy|huyen uy|thanh uy|thi uy|quan uy|dang uy|dang bo|dang doan|ban thuong vu|ban can su dang)\b"
+)
+# Header lines that continue the previous one: a locality line under "ỦY BAN NHÂN DÂN", or the
+# wrapped end of a long name ("SỞ LAO ĐỘNG - THƯƠNG BINH" / "VÀ XÃ HỘI").
+_CONTINUATION_START = re.compile(r"^(?:va\b|-|,|(?:" + "|".join(_LOCALITY_WORDS) + r")\b(?! uy\b))")
+_CONTINUATION_END = re.compile(r"(?:\bva|-|,)$")
+
+_SECRECY = {"mat": "MẬT", "toi mat": "TỐI MẬT", "tuyet mat": "TUYỆT MẬT"}
+_URGENCY = {"khan": "KHẨN", "thuong khan": "THƯỢNG KHẨN", "hoa toc": "HỎA TỐC"}
+
+# --- number, place and date ---------------------------------------------------------------------
+
+_NUMBER_LINE = re.compile(r"^Số\s*:?\s*(?P<number>\d*\s*[-/]\s*[^\W_][\w&/.-]*)(?P<rest>.*)$")
+# "Sóc Trăng, ngày 23 tháng 10 năm 2024": a short place without digits, then the date in words.
+# A reference's date ("..., ngày 22/3/2024") has no "tháng"/"năm" and never starts a line this way.
+_PLACE_DATE = re.compile(
+    r"^(?P<place>[^\W\d_][^\d,:;/()]{0,40}?),\s*ng[àa]y\s*(?P<day>\d{1,2})?\s*"
+    r"th[áa]ng\s*(?P<month>\d{1,2})\s*n[ăa]m\s*(?P<year>\d{4})\b",
+    re.IGNORECASE,
+)
+
+# --- type and subject ---------------------------------------------------------------------------
+
+_SUBJECT_LINE = re.compile(r"^V/[vV]?\s*:?\s*(?P<rest>\S.*)$")
+_ISSUER_IN_TITLE = re.compile(r"^CỦA\s+(?P<issuer>.+)$")
+_BODY_OPENER = re.compile(r"^(?:Căn cứ|Thực hiện|Kính gửi|[IVX]+[.-]|\d+\.)")
+_STATE_NUMBER_TYPE = re.compile(r"^\d*/(?:\d{4}/)?(?P<type>[^\W\d_]+)-")
+_PARTY_NUMBER = re.compile(r"^\d*-(?P<type>[^\W\d_]+)/")
+
+# --- addressees and recipients ------------------------------------------------------------------
+
+_ADDRESSEES_LABEL = re.compile(r"^kinh gui\s*:?")
+_RECIPIENTS_LABEL = re.compile(r"^noi nhan\s*:?")
+_BULLET = re.compile(r"^[-+•]\s*(?=\S)")
+_ENTRY_END = re.compile(r"[\s;.,:]+$")
+# OCR can put the signer's name at the end of the last "Lưu:" entry: "Lưu: VT, abc. Lam Minh Thanh".
+_TRAILING_NAME = re.compile(r"^(?P<entry>.*\.)\s+(?P<name>\S+(?:\s+\S+){1,4})$")
+
+# --- signer -------------------------------------------------------------------------------------
+
+_TITLE_WORDS = re.compile(r"\b(?:chu tich|giam doc|truong|bi thu|chanh|pho|uy vien|thu ky)\b")
+
+# --- references ---------------------------------------------------------------------------------
+
+_CODE = r"[A-ZĐ][A-Za-zĐđ0-9&]*"
+_REFERENCE = re.compile(
+    r"(?<![\w/.-])(?:"
+    rf"\d{{1,5}}/(?:19|20)\d{{2}}/{_CODE}(?:-{_CODE})*"  # legal normative: 56/2017/NĐ-CP, 121/2020/QH14
+    rf"|\d{{1,5}}/{_CODE}(?:-{_CODE})+"  # named type or công văn: 1183/QĐ-TTg, 3452/UBND-VX
+    rf"|\d{{1,5}}-{_CODE}/{_CODE}(?:-{_CODE})*"  # Party: 28-CT/TW, 61-CTr/TU
+    r")(?![\w/])"
+)
+# OCR loses the stroke of Đ in type codes; "QD" and "ND" are no abbreviation of their own.
+_TYPE_CODE_REPAIRS = {"QD": "QĐ", "ND": "NĐ"}
+_CODE_SEGMENT = re.compile(r"[^\W\d_][\w&]*")
+_REFERENCE_DATE = re.compile(
+    r"^\s*,?\s*ngày\s+(?:\d{1,2}\s*/\s*\d{1,2}\s*/\s*(?P<y1>\d{4})"
+    r"|\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+(?P<y2>\d{4}))",
+    re.IGNORECASE,
+)
+
+# --- authors named in the body ------------------------------------------------------------------
+
+# "<agency> xây dựng/ban hành Kế hoạch", "<agency> có ý kiến như sau", "Chủ tịch <agency> yêu cầu":
+# sentences whose grammatical subject is the document's author. Matched on folded text.
+_AGENCY_HEAD = r"(?:uy ban|ubnd|hoi dong|hdnd|so|ban|bo|tinh uy|huyen uy|thanh uy|dang uy|van phong|phong|cong an)"
+_AUTHOR_SENTENCE = re.compile(
+    rf"(?:^|(?<=[.,;:)] )|(?<=\n))(?:chu tich )?(?P<agency>{_AGENCY_HEAD}\b[^.,;:()\n]{{0,80}}?) "
+    r"(?:(?:xay dung|ban hanh) (?:" + "|".join(fold(t) for t in DOCUMENT_TYPES.values()) + r")\b"
+    r"|co y kien\b|yeu cau\b)",
+    re.MULTILINE,
+)
+_BARE_LOCALITY = re.compile(r"\b(?:" + "|".join(_LOCALITY_WORDS) + r")$")
+
+# --- cover letter mentions of an attachment -----------------------------------------------------
+
+_MENTION_TAIL = re.compile(
+    rf"\s+số\s+(?P<number>{_REFERENCE.pattern})\s*,?\s*ngày\s+(?P<day>\d{{1,2}})\s*/\s*(?P<month>\d{{1,2}})"
+    r"\s*/\s*(?P<year>\d{4})\s+của\s+(?P<agency>[^.,;:()\n]+?)"
+    r"(?=\s+(?:về|thực hiện|triển khai|tại|đã|được)\s|[.,;:()\n]|$)"
+)
+_ENCLOSED = re.compile(r"(?:kem theo|dinh kem)\W*$")
+
+
+@dataclass
+class _Opening:
+    """Line indexes of the layout positions found in a document's opening."""
+
+    number: int | None
+    place_date: int | None
+    title: int | None
+    subject: int | None
+    addressees: int | None
+    end: int
+
+
+def _fold_aligned(text: str) -> str:
+    """``fold`` that keeps one character per input character, so match offsets map back."""
+    return "".join((fold(ch) or ch)[0] for ch in text)
+
+
+def _is_caps(text: str) -> bool:
+    return any(ch.isalpha() for ch in text) and text == text.upper()
+
+
+def _is_person_name(line: str) -> bool:
+    """2 to 5 capitalised words and nothing else: "Trần Thị Hoàng Mỹ", OCR "Lam Minh Thanh"."""
+    words = line.split()
+    return 2 <= len(words) <= 5 and all(w.isalpha() and w[0].isupper() and w[1:].islower() for w in words)
+
+
+def _flatten(text: str) -> str:
+    """Join wrapped lines inside paragraphs; keep paragraph breaks as single newlines."""
+    text = re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+    return re.sub(r"\n{2,}", "\n", text)
+
+
+def _iso_date(year: str, month: str | None, day: str | None) -> str | None:
+    """ISO date, partial when the day (or month) is blank; None when a part is out of range."""
+    y, m, d = int(year), int(month) if month else None, int(day) if day else None
+    if m is not None and not 1 <= m <= 12 or d is not None and not 1 <= d <= 31:
+        return None
+    if m is None:
+        return f"{y:04d}"
+    return f"{y:04d}-{m:02d}" if d is None else f"{y:04d}-{m:02d}-{d:02d}"
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+
+def _find_opening(lines: list[str]) -> _Opening:
+    """Locate the number, place/date, title, V/v and "Kính gửi" lines among the first lines."""
+    seen, end = 0, len(lines)
+    for i, line in enumerate(lines):
+        if line:
+            seen += 1
+        if seen > _OPENING_LINES:
+            end = i
+            break
+    found: dict[str, int | None] = dict.fromkeys(("number", "place_date", "title", "subject", "addressees"))
+    for i in range(end):
+        line = lines[i]
+        folded = fold(line)
+        if found["addressees"] is None and _ADDRESSEES_LABEL.match(folded):
+            found["addressees"] = i
+            break  # the body follows "Kính gửi"
+        if found["number"] is None and _NUMBER_LINE.match(line):
+            found["number"] = i
+            if _PLACE_DATE.match(_NUMBER_LINE.match(line).group("rest").strip()):
+                found["place_date"] = i
+        elif found["place_date"] is None and _PLACE_DATE.match(line):
+            found["place_date"] = i
+        elif found["title"] is None and title_type(line):
+            found["title"] = i
+        elif found["subject"] is None and _SUBJECT_LINE.match(line):
+            found["subject"] = i
+    return _Opening(**found, end=found["addressees"] if found["addressees"] is not None else end)
+
+
+def _header_lines(lines: list[str], opening: _Opening) -> list[str]:
+    """The left-column agency lines above the number/date/title, right-column text cut off."""
+    anchors = [i for i in (opening.number, opening.place_date, opening.title, opening.subject) if i is not None]
+    stop = min(anchors, default=opening.end if opening.addressees is not None else 0)
+    kept = []
+    for line in lines[:stop]:
+        folded = _fold_aligned(line)
+        cut = _RIGHT_COLUMN.search(folded)
+        left = line[: cut.start()].strip() if cut else line
+        if _is_caps(left) and not _standalone_marker(left, _SECRECY) and not _standalone_marker(left, _URGENCY):
+            kept.append(left)
+    return kept
+
+
+def _has_party_header(lines: list[str], opening: _Opening) -> bool:
+    """True when the opening carries "ĐẢNG CỘNG SẢN VIỆT NAM" in capitals (Party layout)."""
+    for line in lines[: opening.end]:
+        match = _PARTY_HEADER.search(_fold_aligned(line))
+        if match and _is_caps(line[match.start():match.end()]):
+            return True
+    return False
+
+
+def _standalone_marker(line: str, table: dict[str, str]) -> str | None:
+    """The standard spelling when an all-caps line is nothing but a secrecy or urgency mark."""
+    bare = line.strip(" *.:-()[]")
+    return table.get(fold(bare)) if _is_caps(bare) else None
+
+
+def _marker(lines: list[str], opening: _Opening, table: dict[str, str]) -> str | None:
+    """The first secrecy (or urgency) mark standing alone on a line of the opening."""
+    for line in lines[: opening.end]:
+        found = _standalone_marker(line, table)
+        if found:
+            return found
+    return None
+
+
+def _agency_units(header: list[str]) -> list[str]:
+    """Group header lines into agency names: parent first, issuer last."""
+    units: list[str] = []
+    for line in header:
+        folded = fold(line)
+        if units and (_CONTINUATION_START.match(folded) or _CONTINUATION_END.search(fold(units[-1]))):
+            units[-1] = f"{units[-1]} {line}"
+        else:
+            units.append(line)
+    return units
+
+
+def _locality(agency: str) -> str | None:
+    """The locality that ends a local agency's name: "TỈNH SÓC TRĂNG", "TỈNH ỦY SÓC TRĂNG"."""
+    match = _LOCALITY_TAIL.search(_fold_aligned(agency))
+    return agency[match.start():] if match else None
+
+
+# --- readable case ------------------------------------------------------------------------------
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """Folded ``phrase`` as a whole-word pattern tolerant of spacing around dashes."""
+    tokens = fold(phrase).replace("-", " - ").split()
+    body = r"\s+".join(re.escape(t) for t in tokens).replace(r"\s+\-\s+", r"\s*-\s*")
+    return re.compile(rf"(?<!\w){body}(?!\w)")
+
+
+def _written_form(phrase: str, text: str) -> str | None:
+    """The first spelling of ``phrase`` in ``text`` that is not all capitals (accent-insensitive)."""
+    for match in _phrase_pattern(phrase).finditer(_fold_aligned(text)):
+        found = " ".join(text[match.start():match.end()].split())
+        if not _is_caps(found):
+            return found
+    return None
+
+
+def _readable_agency(caps: str, text: str) -> str:
+    """Turn an all-caps header agency into normal case, preferring how the document writes it."""
+    caps = _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1)], " ".join(caps.split()))
+    found = _written_form(caps, text)
+    if found:
+        return found
+    match = _LOCALITY_TAIL.search(_fold_aligned(caps))
+    if match:
+        head = caps[: match.start()].strip()
+        name = caps[match.start("name"):]
+        readable_name = _written_form(name, text) or name.title()
+        unit = _PARTY_COMMITTEES.get(match.group("unit")) or _LOCALITY_WORDS[match.group("unit")]
+        return f"{_readable_head(head, text)} {unit} {readable_name}" if head else f"{unit} {readable_name}"
+    return _readable_head(caps, text)
+
+
+def _readable_head(caps: str, text: str) -> str:
+    """An agency name without locality: as written in the text, a standard spelling, or sentence case."""
+    return _written_form(caps, text) or _AGENCY_SPELLING.get(fold(caps)) or caps.capitalize()
+
+
+# --- number, place, date ------------------------------------------------------------------------
+
+
+def _number(lines: list[str], opening: _Opening) -> str | None:
+    """The "Số:" value without spaces: "Số: 3452 /UBND-VX" → "3452/UBND-VX"; blank numbers keep the code."""
+    if opening.number is None:
+        return None
+    raw = _NUMBER_LINE.match(lines[opening.number]).group("number")
+    return _unify_code("".join(raw.split()).rstrip(".,;"))
+
+
+def _place_date(lines: list[str], opening: _Opening) -> tuple[str | None, str | None]:
+    if opening.place_date is None:
+        return None, None
+    line = lines[opening.place_date]
+    if opening.place_date == opening.number:
+        line = _NUMBER_LINE.match(line).group("rest").strip()
+    match = _PLACE_DATE.match(line)
+    return " ".join(match.group("place").split()), _iso_date(match["year"], match["month"], match["day"])
+
+
+# --- type and subject ---------------------------------------------------------------------------
+
+
+def _type_from_number(number: str | None) -> str | None:
+    """Type named by the number's abbreviation: "/KH-UBND" → kế hoạch, "61-CTr/TU" → chương trình."""
+    if not number:
+        return None
+    party = _PARTY_NUMBER.match(number)
+    match = party or _STATE_NUMBER_TYPE.match(number)
+    if not match:
+        return None
+    code = match.group("type")
+    if party and code == "TT":
+        return "thông tri"  # TT is thông tư for the state, thông tri for the Party
+    return DOCUMENT_TYPES.get(code)
+
+
+def _doc_type(lines: list[str], opening: _Opening, number: str | None) -> str | None:
+    """Type title first; a V/v subject makes a công văn; then the number's code; then "Kính gửi"."""
+    if opening.title is not None:
+        return title_type(lines[opening.title])
+    if opening.subject is not None:
+        return "công văn"
+    return _type_from_number(number) or ("công văn" if opening.addressees is not None else None)
+
+
+def _join_wrapped(parts: list[str]) -> str | None:
+    """Wrapped lines joined by single spaces, number codes repaired, end punctuation dropped."""
+    joined = repair_ocr_codes(" ".join(" ".join(parts).split())).rstrip(" .;,")
+    return joined or None
+
+
+def _subject(lines: list[str], opening: _Opening) -> str | None:
+    """The V/v block, or the trích yếu lines under the type title, up to the next blank line."""
+    if opening.subject is not None:
+        parts = [_SUBJECT_LINE.match(lines[opening.subject]).group("rest")]
+        for line in lines[opening.subject + 1:]:
+            if not line or _PLACE_DATE.match(line) or _ADDRESSEES_LABEL.match(fold(line)):
+                break
+            parts.append(line)
+        return _join_wrapped(parts)
+    if opening.title is None:
+        return None
+    first = opening.title + 1
+    while first < len(lines) and not lines[first]:
+        first += 1
+    parts = []
+    for line in lines[first:]:
+        if not line:
+            break
+        if not parts and _ISSUER_IN_TITLE.match(line) and _is_caps(line):
+            continue  # "CỦA BAN THƯỜNG VỤ TỈNH ỦY": the issuer, not the subject
+        parts.append(line)
+    # Past a blank line the next block may already be the body ("Căn cứ ...", "I. MỤC ĐÍCH").
+    if not parts or first > opening.title + 1 and _BODY_OPENER.match(parts[0]):
+        return None
+    return _join_wrapped(parts)
+
+
+def _issuer_in_title(lines: list[str], opening: _Opening) -> str | None:
+    """The "CỦA <AGENCY>" line a Party title block carries under its type name."""
+    if opening.title is None:
+        return None
+    for line in lines[opening.title + 1: opening.title + 3]:
+        match = _ISSUER_IN_TITLE.match(line)
+        if match and _is_caps(line):
+            return match.group("issuer")
+    return None
+
+
+# --- lists: Kính gửi and Nơi nhận ---------------------------------------------------------------
+
+
+def _list_entries(lines: list[str], label: int, label_pattern: re.Pattern[str]) -> list[str]:
+    """Entries of a labelled list: bullets, wrapped continuations, blank lines between entries."""
+    folded_label = _fold_aligned(lines[label])
+    inline = lines[label][label_pattern.match(folded_label).end():].strip()
+    entries = [inline] if sum(ch.isalpha() for ch in inline) >= 2 else []
+    after_blank = False
+    for line in lines[label + 1:]:
+        if not line:
+            after_blank = True
+            continue
+        if is_signing_authority(line) or _is_person_name(line) or is_recipients_label(line):
+            break
+        bullet = _BULLET.match(line)
+        if bullet:
+            entries.append(line[bullet.end():])
+        elif entries and not after_blank and (line[0].islower() or not _ENTRY_END.search(entries[-1])):
+            entries[-1] = f"{entries[-1]} {line}"
+        else:
+            break
+        after_blank = False
+    return [cleaned for e in entries if (cleaned := _ENTRY_END.sub("", e))]
+
+
+def _addressees(lines: list[str], opening: _Opening) -> list[str]:
+    if opening.addressees is None:
+        return []
+    return _list_entries(lines, opening.addressees, _ADDRESSEES_LABEL)
+
+
+def _recipients_label(lines: list[str]) -> int | None:
+    return next((i for i in range(len(lines) - 1, -1, -1) if is_recipients_label(lines[i])), None)
+
+
+def _recipients(lines: list[str]) -> tuple[list[str], str | None]:
+    """"Nơi nhận" entries, and a signer's name found glued to the last "Lưu:" entry (OCR)."""
+    label = _recipients_label(lines)
+    if label is None:
+        return [], None
+    entries, glued_name = [], None
+    for entry in _list_entries(lines, label, _RECIPIENTS_LABEL):
+        match = _TRAILING_NAME.match(entry) if fold(entry).startswith("luu") else None
+        if match and _is_person_name(match.group("name")):
+            entry, glued_name = _ENTRY_END.sub("", match.group("entry")), match.group("name")
+        entries.append(entry)
+    return entries, glued_name
+
+
+# --- signer -------------------------------------------------------------------------------------
+
+
+def _signer(lines: list[str]) -> tuple[str | None, str | None, str | None]:
+    """(signing authority, signer title, signer name) from the signature block at the end.
+
+    The name is the last name-like line of the block; the title is the all-caps line above it
+    and the authority prefix ("KT. CHỦ TỊCH") the line above that, when present.
+    """
+    tail = [line for line in lines if line][-_CLOSING_LINES:]
+    authority_at = next((i for i in range(len(tail) - 1, -1, -1) if is_signing_authority(tail[i])), None)
+    if authority_at is not None:
+        after = tail[authority_at + 1: authority_at + 8]
+        title = after[0] if after and _is_caps(after[0]) and not is_signing_authority(after[0]) else None
+        names = [line for line in after[1 if title else 0:] if _is_person_name(line)]
+        return tail[authority_at], title, names[-1] if names else None
+    last = tail[-6:]
+    for i in range(len(last) - 1, -1, -1):
+        if _is_person_name(last[i]):
+            above = last[i - 1] if i > 0 else ""
+            title = above if _is_caps(above) and _TITLE_WORDS.search(fold(above)) else None
+            return None, title, last[i]
+    return None, None, None
+
+
+# --- references ---------------------------------------------------------------------------------
+
+
+def _unify_code(number: str) -> str:
+    """Restore Đ in the type code of a number whose OCR lost it: 1183/QD-TTg → 1183/QĐ-TTg."""
+    match = _CODE_SEGMENT.search(number)
+    if match and match.group() in _TYPE_CODE_REPAIRS:
+        return number[: match.start()] + _TYPE_CODE_REPAIRS[match.group()] + number[match.end():]
+    return number
+
+
+def _references(text: str, own_number: str | None) -> list[str]:
+    """Numbers of other documents cited, in order of first appearance, without the document's own."""
+    found: list[str] = []
+    for match in _REFERENCE.finditer(text):
+        number = _unify_code(match.group())
+        if number != own_number and number not in found:
+            found.append(number)
+    return found
+
+
+def _latest_cited_year(text: str) -> str | None:
+    """The year of the latest dated reference ("số 978/... ngày 12 tháng 3 năm 2024")."""
+    flat = " ".join(text.split())
+    years = []
+    for match in _REFERENCE.finditer(flat):
+        dated = _REFERENCE_DATE.match(flat[match.end():])
+        if dated:
+            years.append(dated.group("y1") or dated.group("y2"))
+    return max(years) if years else None
+
+
+# --- issuer from context ------------------------------------------------------------------------
+
+
+def _author_in_body(text: str) -> str | None:
+    """The agency a body sentence names as its author: "Ủy ban nhân dân huyện X xây dựng Kế hoạch"."""
+    flat = _flatten(text)
+    for match in _AUTHOR_SENTENCE.finditer(_fold_aligned(flat)):
+        agency = flat[match.start("agency"):match.end("agency")].strip()
+        if agency[:1].isupper():
+            agency = _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1)].capitalize(), agency)
+            return _complete_locality(agency, flat)
+    return None
+
+
+def _complete_locality(agency: str, text: str) -> str:
+    """Add the place to an agency ending in a bare unit ("... tỉnh"): the place the text names most."""
+    unit = _BARE_LOCALITY.search(fold(agency))
+    if not unit:
+        return agency
+    places: Counter[str] = Counter()
+    pattern = re.compile(rf"(?<!\w){re.escape(unit.group())} ((?:[^\W\d_]+ ?){{1,3}})")
+    for match in pattern.finditer(_fold_aligned(text)):
+        words = text[match.start(1):match.end(1)].split()
+        name = []
+        for word in words:
+            if not (word[0].isupper() and word[1:].islower()):
+                break
+            name.append(word)
+        if name:
+            places[" ".join(name)] += 1
+    return f"{agency} {places.most_common(1)[0][0]}" if places else agency
+
+
+# --- one document -------------------------------------------------------------------------------
+
+
+def _header_issuer(
+    units: list[str], lines: list[str], opening: _Opening, clean: str
+) -> tuple[str | None, str | None]:
+    """(issuer, parent issuer) in readable case from the header block or a Party title block."""
+    parent = units[-2] if len(units) >= 2 else None
+    issuer = units[-1] if units else _issuer_in_title(lines, opening)
+    if parent and issuer and _locality(issuer) is None and _locality(parent):
+        issuer = f"{issuer} {_locality(parent)}"  # a department of a province names the province
+    return (
+        _readable_agency(issuer, clean) if issuer else None,
+        _readable_agency(parent, clean) if parent else None,
+    )
+
+
+def _is_party(number: str | None, issuer: str | None, party_header: bool) -> bool:
+    return party_header or bool(number and _PARTY_NUMBER.match(number)) or bool(
+        issuer and _PARTY_BODY.search(fold(issuer))
+    )
+
+
+def _read_document(text: str) -> DocumentMetadata:
+    """Metadata of one document read from its own text."""
+    clean = match_text(text)
+    lines = clean.split("\n")
+    opening = _find_opening(lines)
+    inferred: list[str] = []
+
+    units = _agency_units(_header_lines(lines, opening))
+    issuer, parent = _header_issuer(units, lines, opening, clean)
+    if issuer is None:
+        issuer = _author_in_body(clean)
+        if issuer:
+            inferred.append("issuer")
+
+    number = _number(lines, opening)
+    place, date = _place_date(lines, opening)
+    # A header cut right above "Kính gửi": the document is no older than the latest text it cites.
+    header_cut = opening.addressees is not None and opening.number is None and opening.place_date is None
+    if date is None and header_cut and opening.title is None and not units:
+        date = _latest_cited_year(clean)
+        if date:
+            inferred.append("date")
+
+    recipients, glued_name = _recipients(lines)
+    authority, title, name = _signer(lines)
+    party_header = _has_party_header(lines, opening)
+    return DocumentMetadata(
+        doc_type=_doc_type(lines, opening, number),
+        number=number,
+        issuer=issuer,
+        parent_issuer=parent,
+        place=place,
+        date=date,
+        subject=_subject(lines, opening),
+        addressees=_addressees(lines, opening),
+        recipients=recipients,
+        signer_name=name or glued_name,
+        signer_title=title,
+        signing_authority=authority,
+        references=_references(clean, number),
+        secrecy=_marker(lines, opening, _SECRECY),
+        urgency=_marker(lines, opening, _URGENCY),
+        is_party=_is_party(number, issuer, party_header),
+        inferred=inferred,
+    )
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Mention:
+    number: str
+    date: str | None
+    agency: str
+
+
+def _mentions(text: str, doc_type: str) -> list[tuple[bool, _Mention]]:
+    """"<Type> số N ngày d/m/y của <agency>" in ``text``, flagged when introduced by "kèm theo"."""
+    flat = " ".join(match_text(text).split())
+    folded = _fold_aligned(flat)
+    found = []
+    for head in re.finditer(rf"(?<!\w){re.escape(fold(doc_type))}(?!\w)", folded):
+        tail = _MENTION_TAIL.match(flat, head.end())
+        if not tail:
+            continue
+        number = _unify_code(tail.group("number"))
+        if _type_from_number(number) not in (None, doc_type):
+            continue
+        enclosed = bool(_ENCLOSED.search(folded[max(0, head.start() - 20):head.start()]))
+        date = _iso_date(tail["year"], tail["month"], tail["day"])
+        found.append((enclosed, _Mention(number, date, " ".join(tail.group("agency").split()))))
+    return found
+
+
+def _cover_mention(covers: list[str], doc_type: str) -> _Mention | None:
+    """What the earlier documents of the file say about an attachment of type ``doc_type``.
+
+    A "Kèm theo <type> số ..." mention wins; otherwise mentions count only when they all name
+    the same number, so a cover letter citing other documents of that type lends nothing.
+    """
+    mentions = [m for text in covers for m in _mentions(text, doc_type)]
+    enclosed = [m for flag, m in mentions if flag]
+    if enclosed:
+        return enclosed[0]
+    numbers = {m.number for _flag, m in mentions}
+    return mentions[0][1] if len(numbers) == 1 else None
+
+
+def _borrow_from_cover(meta: DocumentMetadata, covers: list[str]) -> DocumentMetadata:
+    """Fill an attachment's missing number, date and issuer from its cover letter's mention."""
+    if meta.number is not None or meta.doc_type is None:
+        return meta
+    mention = _cover_mention(covers, meta.doc_type)
+    if mention is None:
+        return meta
+    update: dict = {"number": mention.number}
+    inferred = set(meta.inferred) | {"number"}
+    if meta.date is None and mention.date:
+        update["date"] = mention.date
+        inferred.add("date")
+    own = fold(meta.issuer or "")
+    if fold(mention.agency).startswith(own) and fold(mention.agency) != own:
+        update["issuer"] = mention.agency  # the cover letter names the issuer in full
+        inferred.add("issuer")
+    issuer = update.get("issuer", meta.issuer)
+    update["is_party"] = meta.is_party or _is_party(mention.number, issuer, False)
+    update["references"] = [r for r in meta.references if r != mention.number]
+    update["inferred"] = [f for f in _FIELD_ORDER if f in inferred]
+    return meta.model_copy(update=update)
+
+
+def extract_metadata(texts: list[str]) -> list[DocumentMetadata]:
+    """Read the metadata of every document of one file.
+
+    ``texts`` are the display texts of the file's documents in order (as cut by
+    ``ingest.split.split_documents``). An attachment without its own number takes number, date
+    and the full issuer from what an earlier document (its cover letter) says about it; such
+    fields are listed in ``inferred``.
+    """
+    metas = [_read_document(text) for text in texts]
+    for i in range(1, len(metas)):
+        metas[i] = _borrow_from_cover(metas[i], texts[:i])
+    return metas
