@@ -25,6 +25,7 @@ from ingest.metadata import extract_metadata
 from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile
 from ingest.normalize import canonical_tones, clean_spacing
 from ingest.sparse import encode_document
+from ingest.split import split_documents
 from ingest.store import Condition, PointRecord, point_id
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,6 @@ def file_key(path: Path) -> str:
 
 def parse_file(loaded: LoadedFile, *, max_chars: int, min_chars: int) -> tuple[list[Document], list[Chunk]]:
     """Split a loaded file into documents, read their metadata, and chunk them."""
-    from ingest.split import split_documents
-
     spans = split_documents(loaded.text)
     texts = [loaded.text[start:end] for start, end in spans]
     metas = extract_metadata(texts)
