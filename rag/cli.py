@@ -110,6 +110,44 @@ def docs(data_dir: Path | None, as_json: bool) -> None:
                    f"{m.issuer or '-'}  [{d.file}]")
 
 
+@cli.command()
+@click.argument("question")
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and retrieved chunks as JSON.")
+@click.option("--top-k", type=click.IntRange(1, 100), default=None, help="Chunks to retrieve (default CONGVAN_TOP_K).")
+@click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
+              help="Restrict to documents: issuer, doc_type, number, file, doc_id, date_from, date_to.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid", show_default=True)
+def ask(question: str, data_dir: Path | None, as_json: bool, top_k: int | None, filters: tuple[str, ...],
+        mode: str) -> None:
+    """Answer QUESTION from the indexed documents, with citations."""
+    from ingest.index import Index
+    from rag.assistant import Assistant
+
+    parsed = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--filter")
+        parsed[key.strip()] = value.strip()
+    try:
+        with Index.open(_settings(data_dir)) as index:
+            answer = Assistant(index).ask(question, filters=parsed, top_k=top_k, mode=mode)
+    except CongvanError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(answer.model_dump(), ensure_ascii=False, indent=2))
+        return
+    click.echo(answer.answer)
+    for note in answer.notes:
+        click.echo(f"! {note}", err=True)
+    if answer.citations:
+        click.echo("\nNguồn:")
+    for c in answer.citations:
+        where = " · ".join(p for p in (c.doc_type and c.doc_type.capitalize(), c.number, c.issuer, c.date, c.section) if p)
+        click.echo(f"[{c.n}] {where}\n    {c.file}:{c.start}-{c.end}")
+
+
 def _counts(summary) -> dict[str, int]:
     return {s: summary.count(s) for s in ("ingested", "unchanged", "failed", "pruned")}
 
@@ -117,3 +155,7 @@ def _counts(summary) -> dict[str, int]:
 def main() -> None:
     """Console entry point."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     chunk_max_chars: int = Field(1000, description="Upper bound of a chunk's body; long sections are split.")
     chunk_min_chars: int = Field(200, description="Sections shorter than this are merged with their neighbour.")
 
+    # Retrieval
+    top_k: int = Field(8, description="Chunks returned by retrieval.")
+    prefetch_limit: int = Field(50, description="Candidates each of dense and sparse search hands to fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
+    sparse_weight: float = Field(1.0, description="Weight of the sparse (BM25) ranking in fusion.")
+    unaccented_dense_weight: float = Field(
+        0.25, description="Dense weight for queries typed without diacritics, where dense models fail.")
+    rerank_model: str | None = Field(None, description="sentence-transformers CrossEncoder folder/id; empty = off.")
+    rerank_candidates: int = 20
+
     # Input limits
     max_file_mb: float = Field(25.0, description="Files larger than this are refused.")
 
