@@ -1,0 +1,350 @@
+"""The answer without an LLM: the sentences that answer the question, grouped by document,
+each with a citation marker, and the acting units when the question asks "who".
+
+A sentence is scored by how much of the question's weighted content (IDF over the corpus) it
+covers, with its section path and document header as context. When no sentence covers enough,
+or the question names a place or body that no retrieved document mentions, the answer says so
+instead of returning loosely related text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ingest.models import Document
+from ingest.normalize import fold, fold_match
+from ingest.sparse import tokenize
+from rag.actors import Actors, resolve_actors
+from rag.models import Answer, Citation, RetrievedChunk
+from rag.query import Question, analyze
+from rag.retrieve import Retrieval
+from rag.sentences import sentence_spans
+
+NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
+
+_DATE = re.compile(r"\b(?:ngay|truoc ngay|thang)\s*\d{1,2}(?:/\d{1,2})?(?:/\d{2,4})?|\b\d{1,2}/\d{1,2}\b")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
+# "Thực hiện Công văn số ..." / "Căn cứ ...": the basis of a document, not what it requires.
+_PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
+_ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
+
+
+class TermStats:
+    """Document frequencies of terms over the indexed chunks, for IDF weights."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        for text in texts:
+            self.n += 1
+            self.df.update(set(tokenize(text)))
+
+    def idf(self, term: str) -> float:
+        """BM25's IDF; a term the corpus never uses weighs most."""
+        df = self.df.get(term, 0)
+        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+
+
+@dataclass
+class _Scored:
+    chunk: RetrievedChunk
+    doc: Document
+    start: int
+    end: int
+    score: float
+    coverage: float
+
+
+def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
+                      documents: dict[str, Document] | None = None,
+                      min_coverage: float = 0.5, max_sentences: int = 4) -> Answer:
+    """Compose a cited Vietnamese answer from retrieved chunks, or abstain.
+
+    ``documents`` (every indexed document) lets a question that names a document by its number
+    ("Ai ký Công văn 3452/UBND-VX?") be answered from that document even when other documents
+    that merely cite the number rank higher.
+    """
+    q = analyze(question)
+    answer = Answer(question=question, answer=NOT_FOUND, abstained=True, retrieved=retrieval.chunks)
+    named = named_documents(q, documents or retrieval.documents)
+    if q.wants("signer") and named:
+        return _compose_signers(named, answer)
+    if not q.terms or not retrieval.chunks:
+        return answer
+    mentioned = " ".join(fold(d.text) for d in retrieval.documents.values())
+    if any(name not in mentioned for name in q.names):
+        return answer
+
+    scored = _score_sentences(q, retrieval, stats, prefer={d.doc_id for d in named})
+    if not scored or scored[0].coverage < min_coverage:
+        return answer
+    chosen = _one_per_passage(_select(scored, min_coverage, max_sentences))
+    if q.wants("signer"):
+        chosen = chosen[:1]
+    return _compose(q, chosen, answer)
+
+
+def named_documents(question: str | Question, documents: dict[str, Document]) -> list[Document]:
+    """Indexed documents whose own number the question names ("Công văn 3452/UBND-VX")."""
+    q = analyze(question) if isinstance(question, str) else question
+    codes = set(q.terms)
+    return [d for d in documents.values() if d.metadata.number and fold_match(d.metadata.number) in codes]
+
+
+def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
+    citations: list[Citation] = []
+    lines = []
+    for doc in docs:
+        lines.append(f"Theo {_doc_label(doc, with_issuer=True)}:")
+        if doc.metadata.signer_name:
+            lines.append(_signer_line(doc, citations))
+        else:
+            lines.append("- Văn bản không ghi rõ người ký (có thể là bản dự thảo hoặc bản bị cắt phần cuối).")
+    if not citations:
+        return answer
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _score_sentences(q: Question, retrieval: Retrieval, stats: TermStats, prefer: set[str]) -> list[_Scored]:
+    weights = {t: stats.idf(t) for t in q.terms}
+    total = sum(weights.values()) or 1.0
+    out: list[_Scored] = []
+    for rank, chunk in enumerate(retrieval.chunks):
+        doc = retrieval.documents.get(chunk.doc_id)
+        if doc is None:
+            continue
+        context = set(tokenize(" ".join(filter(None, [_doc_label(doc), chunk.section]))))
+        ocr_damaged = _lost_diacritics(doc)
+        for start, end in sentence_spans(doc.text, chunk.start, chunk.end):
+            sentence = doc.text[start:end]
+            matcher = _TermMatcher(tokenize(sentence), fuzzy_all=ocr_damaged)
+            own = sum(w * matcher.match(t) for t, w in weights.items())
+            near = sum(w for t, w in weights.items() if t in context and not matcher.match(t))
+            # Coverage decides whether the question is answered at all: terms found in the section
+            # path or document header count nearly fully. The score prefers terms in the sentence.
+            coverage = (own + 0.9 * near) / total
+            score = (own + 0.6 * near) / total + _intent_bonus(q, fold(sentence)) + 0.05 / (rank + 1) + _shape_penalty(sentence, chunk, q)
+            if q.wants("task") and chunk.section and _names_section_unit(q, chunk.section):
+                score += 0.2
+            if doc.doc_id in prefer:
+                score += 0.3
+            if own > 0:
+                out.append(_Scored(chunk, doc, start, end, score, coverage))
+    return sorted(out, key=lambda s: -s.score)
+
+
+# A well-formed Vietnamese syllable, accent-folded: onset, one to three vowels, coda.
+_SYLLABLE_SHAPE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$")
+
+
+class _TermMatcher:
+    """Whether a sentence contains a query term, tolerating one OCR error per syllable.
+
+    OCR text ("trudc" for "trước", "céc" for "các") breaks exact matching. A syllable within
+    one edit of a query syllable counts, at reduced weight, when the sentence's syllable is not
+    a well-formed Vietnamese syllable ("trudc") or the whole document lost its diacritics, so
+    that real words one letter apart ("thuộc"/"trước") are not confused in clean text.
+    """
+
+    FUZZY_CREDIT = 0.8
+
+    def __init__(self, tokens: list[str], *, fuzzy_all: bool) -> None:
+        self.exact = set(tokens)
+        self._deletes: dict[str, set[str]] = {}
+        for token in self.exact:
+            if " " in token or len(token) < 4 or token.isdigit():
+                continue
+            if fuzzy_all or not _SYLLABLE_SHAPE.match(token):
+                for variant in _deletions(token):
+                    self._deletes.setdefault(variant, set()).add(token)
+
+    def match(self, term: str) -> float:
+        if term in self.exact:
+            return 1.0
+        if not self._deletes:
+            return 0.0
+        parts = term.split(" ")
+        if len(parts) == 1:
+            return self.FUZZY_CREDIT if self._near(term) else 0.0
+        if all(p in self.exact or self._near(p) for p in parts) and " ".join(parts) not in self.exact:
+            return self.FUZZY_CREDIT
+        return 0.0
+
+    def _near(self, syllable: str) -> bool:
+        if len(syllable) < 4 or syllable.isdigit():
+            return False
+        return any(v in self._deletes for v in _deletions(syllable))
+
+
+def _deletions(word: str) -> set[str]:
+    """The word and every one-letter deletion of it: two words within one edit share one."""
+    return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
+
+
+def _lost_diacritics(doc: Document) -> bool:
+    """True for text that lost its accents (careless OCR): few letters carry a diacritic."""
+    sample = doc.text[:4000]
+    letters = [ch for ch in sample if ch.isalpha()]
+    marked = sum(1 for ch in letters if fold(ch) != ch.lower())
+    return bool(letters) and marked / len(letters) < 0.08
+
+
+def _select(scored: list[_Scored], min_coverage: float, max_sentences: int) -> list[_Scored]:
+    """The best sentence of each document that answers nearly as well as the best overall
+    (a question often has one answer per document), then close runners-up."""
+    best = scored[0].score
+    candidates = [s for s in scored if s.coverage >= min_coverage]
+    chosen: list[_Scored] = []
+    for s in candidates:
+        if s.score >= 0.65 * best and all(c.doc.doc_id != s.doc.doc_id for c in chosen):
+            chosen.append(s)
+    for s in candidates:
+        if s.score >= 0.85 * best and s not in chosen:
+            chosen.append(s)
+    return sorted(chosen, key=lambda s: -s.score)[:max_sentences]
+
+
+def _intent_bonus(q: Question, folded: str) -> float:
+    bonus = 0.0
+    if q.wants("when") and _DATE.search(folded):
+        bonus += 0.15
+    if q.wants("figure") and _FIGURE.search(folded):
+        bonus += 0.15
+    if (q.wants("who") or q.wants("task")) and _ASSIGNING.search(folded):
+        bonus += 0.1 if q.wants("who") else 0.25
+    if (q.wants("who") or q.wants("task")) and _PREAMBLE.match(folded):
+        bonus -= 0.2
+    return bonus
+
+
+def _shape_penalty(sentence: str, chunk: RetrievedChunk, q: Question) -> float:
+    """Headings, agency lines, lead-ins ("... như sau:") and the header block introduce or name
+    things; they rarely answer a question themselves."""
+    stripped = sentence.strip(" *#\n")
+    words = len(stripped.split())
+    penalty = 0.0
+    last_heading = chunk.section.split(" > ")[-1] if chunk.section else ""
+    if words < 6 or stripped.isupper() or (last_heading and fold(stripped).startswith(fold(last_heading)[:40])
+                                            and words < 16):
+        penalty -= 0.5
+    if stripped.endswith(":"):
+        penalty -= 0.3
+    if chunk.chunk_id.endswith(":0") and not (q.wants("number") or q.wants("date") or q.wants("recipients")):
+        penalty -= 0.2
+    return penalty
+
+
+def _names_section_unit(q: Question, section: str) -> bool:
+    """The question names the unit whose section the passage sits in ("Phòng Lao động ..." tasks)."""
+    label_terms = set(tokenize(section.split(" > ")[-1]))
+    bigrams = [t for t in q.terms if " " in t]
+    return sum(1 for t in bigrams if t in label_terms) >= 2
+
+
+def _one_per_passage(chosen: list[_Scored]) -> list[_Scored]:
+    """Drop sentences that repeat one already chosen (the same text in two documents)."""
+    seen: set[str] = set()
+    kept = []
+    for s in chosen:
+        key = fold_match(s.doc.text[s.start:s.end])[:160]
+        if key not in seen:
+            seen.add(key)
+            kept.append(s)
+    return kept
+
+
+def _compose(q: Question, chosen: list[_Scored], answer: Answer) -> Answer:
+    citations: list[Citation] = []
+    lines: list[str] = []
+    order: list[str] = []
+    for s in chosen:
+        if s.doc.doc_id not in order:
+            order.append(s.doc.doc_id)
+    for doc_id in order:
+        group = sorted((s for s in chosen if s.doc.doc_id == doc_id), key=lambda s: s.start)
+        doc = group[0].doc
+        lines.append(f"Theo {_doc_label(doc, with_issuer=True)}:")
+        if q.wants("signer") and doc.metadata.signer_name:
+            lines.append(_signer_line(doc, citations))
+        for s in group:
+            if q.wants("who"):
+                actors = resolve_actors(doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
+                if actors:
+                    lines.append(_actors_line(doc, actors, s, citations))
+            n = _cite(citations, doc, s.chunk.section, s.start, s.end)
+            lines.append(f"- “{_shorten(doc.text[s.start:s.end])}” [{n}]")
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _signer_line(doc: Document, citations: list[Citation]) -> str:
+    m = doc.metadata
+    who = " ".join(p for p in (m.signing_authority, m.signer_title) if p)
+    at = doc.text.rfind(m.signer_name or "")
+    ref = ""
+    if at >= 0:
+        n = _cite(citations, doc, "Người ký", at, at + len(m.signer_name or ""))
+        ref = f" [{n}]"
+    return f"- Người ký: {m.signer_name}" + (f" ({who})" if who else "") + ref
+
+
+def _actors_line(doc: Document, actors: Actors, s: _Scored, citations: list[Citation]) -> str:
+    units = "; ".join(actors.units)
+    if actors.source == "sentence":
+        return f"- Đơn vị thực hiện: {units}"
+    anchor = doc.text.find(actors.units[0])
+    if anchor < 0:
+        return f"- Đơn vị thực hiện: {units}"
+    label = {"heading": s.chunk.section, "lead-in": s.chunk.section, "addressees": "Kính gửi"}[actors.source]
+    n = _cite(citations, doc, label, anchor, anchor + len(actors.units[0]))
+    return f"- Đơn vị thực hiện: {units} [{n}]"
+
+
+def _cite(citations: list[Citation], doc: Document, section: str, start: int, end: int) -> int:
+    for c in citations:
+        if c.doc_id == doc.doc_id and c.start == start and c.end == end:
+            return c.n
+    m = doc.metadata
+    n = len(citations) + 1
+    citations.append(Citation(
+        n=n, doc_id=doc.doc_id, number=m.number, doc_type=m.doc_type, issuer=m.issuer, date=m.date,
+        file=doc.file, section=section, quote=doc.text[start:end], start=start, end=end, page=_page(doc, start),
+    ))
+    return n
+
+
+def _page(doc: Document, offset: int) -> int | None:
+    if not doc.page_starts:
+        return None
+    return sum(1 for p in doc.page_starts if p <= offset) or 1
+
+
+def _doc_label(doc: Document, with_issuer: bool = False) -> str:
+    m = doc.metadata
+    kind = (m.doc_type or "văn bản").capitalize()
+    number = f" số {m.number}" if m.number and not m.number.startswith("/") else ""
+    label = f"{kind}{number}"
+    if with_issuer:
+        extra = ", ".join(p for p in (m.issuer, format_date(m.date)) if p)
+        label += f" ({extra})" if extra else ""
+    elif m.subject:
+        label += f" {m.subject}"
+    return label
+
+
+def format_date(iso: str | None) -> str | None:
+    """'2024-10-23' → '23/10/2024', '2024-10' → '10/2024', '2024' → '2024'."""
+    if not iso:
+        return None
+    return "/".join(reversed(iso.split("-")))
+
+
+def _shorten(text: str, limit: int = 400) -> str:
+    text = re.sub(r"\s+", " ", text.replace("*", "")).strip()
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit] + " …"
