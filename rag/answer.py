@@ -75,11 +75,14 @@ def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
         return _compose_signers(named, answer)
     if not q.terms or not retrieval.chunks:
         return answer
-    mentioned = " ".join(fold(d.text) for d in retrieval.documents.values())
-    if any(name not in mentioned for name in q.names):
+    # A place or body named in the question ("huyện Bắc Sơn") limits the answer to documents
+    # that mention it; if none does, the question is about something not loaded.
+    about = {d.doc_id for d in retrieval.documents.values() if all(n in fold(d.text) for n in q.names)}
+    if not about:
         return answer
 
-    scored = _score_sentences(q, retrieval, stats, prefer={d.doc_id for d in named})
+    scored = [s for s in _score_sentences(q, retrieval, stats, prefer={d.doc_id for d in named})
+              if s.doc.doc_id in about]
     if not scored or scored[0].coverage < min_coverage:
         return answer
     chosen = _one_per_passage(_select(scored, min_coverage, max_sentences))

@@ -1,0 +1,135 @@
+"""Retrieval and the no-LLM answer on the real corpus index: what an official would ask."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.normalize import fold
+from rag.answer import NOT_FOUND
+from rag.assistant import Assistant
+from rag.errors import FilterError
+
+
+@pytest.fixture(scope="module")
+def assistant(corpus_index):
+    return Assistant(corpus_index)
+
+
+def _files(answer):
+    return {c.file.rsplit("/", 1)[-1][:3] for c in answer.citations}
+
+
+def _quoted(answer):
+    return " ".join(fold(c.quote) for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Đơn vị nào phải báo cáo trước ngày 10/11?", "don vi nao phai bao cao truoc ngay 10/11"],
+)
+def test_units_reporting_before_10_11_come_from_both_documents(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.abstained
+    assert {"001", "003"} <= _files(answer)  # Kiên Giang 2577/UBND-KGVX (OCR) and the Bắc Sơn plan
+    text = fold(answer.answer)
+    assert "10/11" in text
+    # the acting units, not only the deadline sentence
+    assert "ubnd cac xa, thi tran" in text
+    assert "chu tich ubnd cac huyen" in text
+
+
+def test_every_citation_quotes_its_document_exactly(assistant, corpus_index):
+    answer = assistant.ask("Sở LĐTBXH phải làm gì trong tháng 11/2024?")
+    assert answer.citations
+    for c in answer.citations:
+        doc = corpus_index.document(c.doc_id)
+        assert doc.text[c.start:c.end] == c.quote
+        assert f"[{c.n}]" in answer.answer
+
+
+def test_task_due_in_november_names_the_department_and_document(assistant):
+    answer = assistant.ask("Sở LĐTBXH phải làm gì trong tháng 11/2024?")
+    assert "3452/UBND-VX" in {c.number for c in answer.citations}
+    assert "trong tháng 11/2024" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question, number",
+    [
+        ("Ai ký Công văn 3452/UBND-VX?", "3452/UBND-VX"),
+        ("ai ky chuong trinh 61-CTr/TU", "61-CTr/TU"),
+    ],
+)
+def test_signer_questions_answer_from_the_named_document(assistant, question, number):
+    answer = assistant.ask(question)
+    assert [c.number for c in answer.citations] == [number]
+    assert answer.citations[0].section == "Người ký"
+
+
+def test_ocr_document_is_found_by_an_accented_query(assistant):
+    answer = assistant.ask("Kiên Giang yêu cầu báo cáo kết quả thực hiện hằng năm về đâu?")
+    assert "001" in _files(answer)
+    assert "so lao dong" in _quoted(answer) or "s¢ lao dong" in _quoted(answer)
+
+
+def test_figure_question_quotes_the_target(assistant):
+    answer = assistant.ask("Mục tiêu tỷ lệ xã, phường, thị trấn đạt tiêu chuẩn phù hợp với trẻ em là bao nhiêu?")
+    assert "97,2%" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Tỉnh Cà Mau có kế hoạch gì về người cao tuổi?",
+        "Lương tối thiểu vùng năm 2025 là bao nhiêu?",
+        "Quy định về đăng kiểm xe ô tô là gì?",
+    ],
+)
+def test_questions_the_documents_do_not_answer_abstain(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained
+    assert answer.answer == NOT_FOUND
+    assert answer.citations == []
+
+
+def test_follow_up_is_resolved_against_the_conversation(assistant):
+    first = "Đơn vị nào phải báo cáo trước ngày 10/11 ở tỉnh Kiên Giang?"
+    answer = assistant.ask("còn huyện Bắc Sơn thì sao?", history=[first])
+    assert answer.standalone_question and "Bắc Sơn" in answer.standalone_question
+    assert "Kiên Giang" not in answer.standalone_question
+    assert _files(answer) == {"003"}
+
+
+@pytest.mark.parametrize(
+    "filters, expected_files",
+    [
+        ({"issuer": "Bắc Sơn"}, {"003"}),
+        ({"issuer": "kien giang"}, {"001"}),
+        ({"doc_type": "kế hoạch"}, {"003"}),
+        ({"number": "2577/UBND-KGVX"}, {"001"}),
+        ({"date_from": "2024-11", "date_to": "2024-12"}, {"001"}),
+    ],
+)
+def test_filters_restrict_retrieval(assistant, filters, expected_files):
+    retrieval = assistant.retriever.search("báo cáo kết quả thực hiện", filters=filters)
+    assert retrieval.chunks
+    assert {c.file.rsplit("/", 1)[-1][:3] for c in retrieval.chunks} == expected_files
+
+
+def test_unknown_filter_is_refused_with_the_valid_keys(assistant):
+    with pytest.raises(FilterError, match="issuer"):
+        assistant.ask("báo cáo", filters={"province": "Sóc Trăng"})
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+def test_every_mode_returns_scored_chunks_with_offsets(assistant, corpus_index, mode):
+    retrieval = assistant.retriever.search("kế hoạch công tác trẻ em năm 2024 huyện Bắc Sơn", mode=mode, top_k=5)
+    assert len(retrieval.chunks) == 5
+    for c in retrieval.chunks:
+        assert corpus_index.document(c.doc_id).text[c.start:c.end] == c.text
+
+
+def test_answer_reports_timings(assistant):
+    answer = assistant.ask("Ai ký Kế hoạch công tác trẻ em năm 2024 của huyện Bắc Sơn?")
+    assert {"embed", "search", "answer", "total"} <= answer.timings_ms.keys()
+    assert "Dương Thị Thép" in answer.answer

@@ -1,0 +1,87 @@
+"""Pure text functions of the answering stage: sentences, question analysis, acting units."""
+
+import pytest
+
+from ingest.models import Document, DocumentMetadata
+from rag.actors import resolve_actors
+from rag.query import analyze, expand_abbreviations
+from rag.sentences import sentence_spans
+
+
+def _sentences(text):
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # hard-wrapped lines are one sentence until one closes
+        ("Báo cáo kết quả thực hiện hằng năm\ntrước ngày 10/11; báo cáo đột xuất.", ["Báo cáo kết quả thực hiện hằng năm\ntrước ngày 10/11; báo cáo đột xuất."]),
+        # list items are sentences of their own
+        ("Kính gửi:\n- Sở Y tế;\n- Sở Tài chính.", ["Kính gửi:", "- Sở Y tế;", "- Sở Tài chính."]),
+        # full stops split inside a paragraph, abbreviations do not
+        ("Gửi Văn phòng (HN, TP. HCM) trước ngày 5/5. Sau đó tổng hợp báo cáo.",
+         ["Gửi Văn phòng (HN, TP. HCM) trước ngày 5/5.", "Sau đó tổng hợp báo cáo."]),
+        ("1. Mục đích\n\n- Tăng cường lãnh đạo.", ["1. Mục đích", "- Tăng cường lãnh đạo."]),
+    ],
+)
+def test_sentence_spans(text, expected):
+    assert _sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    "question, intents",
+    [
+        ("Đơn vị nào phải báo cáo trước ngày 10/11?", {"who", "when"}),
+        ("ai ky cong van 3452/UBND-VX", {"signer"}),
+        ("Tỷ lệ trẻ em đi học mẫu giáo phải đạt bao nhiêu?", {"figure"}),
+        ("Sở LĐTBXH phải làm gì trong tháng 11/2024?", {"task"}),
+        ("Kế hoạch gửi cho những ai? Nơi nhận gồm ai?", {"recipients", "who"}),
+    ],
+)
+def test_question_intents(question, intents):
+    assert analyze(question).intents >= intents
+
+
+def test_question_terms_drop_question_words_and_keep_codes():
+    terms = analyze("Đơn vị nào phải báo cáo trước ngày 10/11?").terms
+    assert {"bao cao", "truoc ngay", "10/11"} <= set(terms)
+    assert "nao" not in terms and "phai" not in terms
+
+
+def test_abbreviations_are_spelled_out_for_matching():
+    assert "lao động thương binh và xã hội" in expand_abbreviations("Sở LĐTBXH làm gì?")
+    assert expand_abbreviations("Kế hoạch trẻ em") == "Kế hoạch trẻ em"
+
+
+def test_proper_names_are_detected_for_out_of_scope_checks():
+    assert analyze("Tỉnh Cà Mau có kế hoạch gì?").names == ("ca mau",)
+
+
+def _doc(text, addressees=()):
+    return Document(doc_id="d", file="f.txt", file_sha256="0", kind="txt", text=text,
+                    metadata=DocumentMetadata(addressees=list(addressees)))
+
+
+@pytest.mark.parametrize(
+    "text, target, section, units, source",
+    [
+        ("Giao Sở Y tế chủ trì, phối hợp với các đơn vị liên quan triển khai.", "Giao Sở Y tế", [],
+         ("Sở Y tế",), "sentence"),
+        ("Đề nghị UBND các xã, thị trấn định kỳ báo cáo 6 tháng (trước ngày 15/5).", "Đề nghị", [],
+         ("UBND các xã, thị trấn",), "sentence"),
+        ("- Tham mưu UBND huyện kiện toàn Ban chỉ đạo.", "Tham mưu", ["V. TỔ CHỨC THỰC HIỆN", "1. Phòng Y tế"],
+         ("Phòng Y tế",), "heading"),
+        ("Chủ tịch UBND tỉnh yêu cầu Giám đốc các sở; Chủ tịch UBND các huyện thực hiện một số nội dung như sau:\n\n"
+         "1. Báo cáo kết quả trước ngày 10/11.", "1. Báo cáo", [],
+         ("Giám đốc các sở", "Chủ tịch UBND các huyện"), "lead-in"),
+        ("Báo cáo kết quả thực hiện trước ngày 10/11.", "Báo cáo", [], ("Các sở, ngành",), "addressees"),
+    ],
+)
+def test_acting_units_are_resolved_outwards_from_the_sentence(text, target, section, units, source):
+    doc = _doc(text, addressees=["Các sở, ngành"])
+    start = text.index(target)
+    end = text.find(".", start) + 1
+    actors = resolve_actors(doc, (start, end), section)
+    assert actors.units == units
+    assert actors.source == source
