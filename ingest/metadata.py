@@ -16,7 +16,12 @@ from dataclasses import dataclass
 
 from ingest.models import DocumentMetadata
 from ingest.normalize import fold, match_text, repair_ocr_codes
-from ingest.split import DOCUMENT_TYPES, is_recipients_label, is_signing_authority, title_type
+from ingest.split import (
+    DOCUMENT_TYPES,
+    is_recipients_label,
+    is_signing_authority,
+    title_type,
+)
 
 # The opening of a document (issuer, number, date, title) fits in its first lines; looking no
 # further keeps body lines that resemble a header ("Số: ..." in a table) out of it.

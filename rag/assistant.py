@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from ingest.index import Index
-from ingest.store import Condition, SearchMode
 from ingest.models import Document
+from ingest.store import Condition, SearchMode
 from rag.answer import TermStats, extractive_answer, named_documents
 from rag.conversation import standalone_question
 from rag.models import Answer, RetrievedChunk

@@ -34,6 +34,7 @@ def _blocks(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Group hard-wrapped lines into logical paragraphs / items."""
     blocks: list[tuple[int, int]] = []
     block_start: int | None = None
+    prev_end = start
     previous = ""
     pos = start
     for line in text[start:end].split("\n"):

@@ -13,6 +13,14 @@ from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+SEED_FILES = {
+    "000": "000_soldtbxh_soc_trang_trien_khai_61-CTr-TU.txt",
+    "001": "001_ubnd_kien_giang_2577-UBND-KGVX_ocr.txt",
+    "002": "002_ubnd_soc_trang_3452-UBND-VX_kem_61-CTr-TU.txt",
+    "003": "003_ubnd_bac_son_ke_hoach_tre_em_2024.txt",
+    "004": "004_ubnd_kon_tum_ngay_cong_tac_xa_hoi_2024.txt",
+}
+"""The five seed documents in corpus/, by their number."""
 
 
 class CountingEmbedder:

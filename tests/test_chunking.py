@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
-from ingest.chunking import TAIL_LABEL, Section, chunk_document, document_header, parse_sections
+from ingest.chunking import (
+    TAIL_LABEL,
+    Section,
+    chunk_document,
+    document_header,
+    parse_sections,
+)
 from ingest.models import Chunk, Document, DocumentMetadata
 from ingest.normalize import display_text
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PARTY_PROGRAMME_START = "**CHƯƠNG TRÌNH**"
 SUBJECT_28 = (
     "V/v triển khai Chương trình thực hiện Chỉ thị số 28-CT/TW ngày 25/12/2023 của Bộ Chính trị về tăng "

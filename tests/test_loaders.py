@@ -16,8 +16,8 @@ from docx.oxml import parse_xml
 
 from ingest.errors import LoadError
 from ingest.loaders import SUPPORTED_EXTENSIONS, _size_reason, discover, load_file
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).parent.parent / "corpus"
 SEED_004 = CORPUS / "004_ubnd_kon_tum_ngay_cong_tac_xa_hoi_2024.txt"
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 MB = 1024 * 1024

@@ -2,7 +2,6 @@
 
 import unicodedata
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -10,16 +9,9 @@ from ingest.metadata import extract_metadata
 from ingest.models import DocumentMetadata
 from ingest.normalize import display_text, fold
 from ingest.split import split_documents
+from tests.conftest import CORPUS, SEED_FILES
 
-CORPUS = Path(__file__).parent.parent / "corpus"
-
-SEEDS = {
-    "000": "000_soldtbxh_soc_trang_trien_khai_61-CTr-TU.txt",
-    "001": "001_ubnd_kien_giang_2577-UBND-KGVX_ocr.txt",
-    "002": "002_ubnd_soc_trang_3452-UBND-VX_kem_61-CTr-TU.txt",
-    "003": "003_ubnd_bac_son_ke_hoach_tre_em_2024.txt",
-    "004": "004_ubnd_kon_tum_ngay_cong_tac_xa_hoi_2024.txt",
-}
+SEEDS = SEED_FILES
 
 
 @cache

@@ -1,13 +1,19 @@
 """Normalisation cases measured on the seeds: NFD input, tone placement, unaccented text, OCR codes."""
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 
-from ingest.normalize import canonical_tones, clean_spacing, display_text, fold, fold_match, match_text, repair_ocr_codes
-
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+from ingest.normalize import (
+    canonical_tones,
+    clean_spacing,
+    display_text,
+    fold,
+    fold_match,
+    match_text,
+    repair_ocr_codes,
+)
+from tests.conftest import CORPUS
 
 
 @pytest.mark.parametrize(

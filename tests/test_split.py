@@ -1,22 +1,20 @@
 """Splitting a file into documents: the seeds, and synthetic openings and closings."""
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 
 from ingest.normalize import display_text
-from ingest.split import is_national_header, is_recipients_label, is_signing_authority, split_documents, title_type
+from ingest.split import (
+    is_national_header,
+    is_recipients_label,
+    is_signing_authority,
+    split_documents,
+    title_type,
+)
+from tests.conftest import CORPUS, SEED_FILES
 
-CORPUS = Path(__file__).parent.parent / "corpus"
-
-SEEDS = {
-    "000": "000_soldtbxh_soc_trang_trien_khai_61-CTr-TU.txt",
-    "001": "001_ubnd_kien_giang_2577-UBND-KGVX_ocr.txt",
-    "002": "002_ubnd_soc_trang_3452-UBND-VX_kem_61-CTr-TU.txt",
-    "003": "003_ubnd_bac_son_ke_hoach_tre_em_2024.txt",
-    "004": "004_ubnd_kon_tum_ngay_cong_tac_xa_hoi_2024.txt",
-}
+SEEDS = SEED_FILES
 
 
 def _seed(key: str) -> str:
