@@ -138,8 +138,13 @@ def ingest_paths(
     done = 0
     for parsed in pending:
         key = parsed.loaded.path
+
+        def advance(embedded: int, key: str = key) -> None:
+            if progress:
+                progress(done + embedded, total, key)
+
         try:
-            points = _chunk_points(index, parsed.chunks, parsed.documents, lambda n: progress and progress(done + n, total, key))
+            points = _chunk_points(index, parsed.chunks, parsed.documents, advance)
             _replace_file(index, parsed, points, fingerprint)
         except Exception as exc:
             log.exception("indexing %s failed", key)
@@ -160,7 +165,7 @@ def ingest_paths(
 
 
 def _chunk_points(index: Index, chunks: list[Chunk], documents: list[Document],
-                  advance: Callable[[int], object]) -> list[PointRecord]:
+                  advance: Callable[[int], None]) -> list[PointRecord]:
     settings = index.settings
     by_id = {d.doc_id: d for d in documents}
     batch = max(1, settings.embed_batch_size)
