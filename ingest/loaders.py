@@ -1,4 +1,4 @@
-"""Find input files and turn each into text: .txt, .md, .docx and .pdf.
+"""Find input files and turn each into text: .txt, .md, .docx, .pdf and scanned images.
 
 Every failure reaches the caller as a ``LoadError`` carrying the file's index key and a
 reason a user can act on; no library exception escapes un-wrapped.
@@ -21,9 +21,14 @@ Decisions worth knowing:
   left, quốc hiệu on the right. Vertically merged cells are read once. Text boxes are read
   after the paragraph that anchors them. Page headers, footers and footnotes are not read.
 * **.pdf pages.** One ``page_starts`` entry per page, including pages without text, so a
-  page index always maps to the printed page number. A PDF with no text on any page is
-  refused (it needs OCR); when only some pages lack text the rest is loaded and a warning
-  naming those pages is logged through ``logging``.
+  page index always maps to the printed page number. Pages without a text layer (and pages
+  that are a full-page image with only a stray line of text, such as a scanner's watermark)
+  are read by OCR when ``load_file`` is given an ``ingest.ocr.Ocr``; text pages keep their
+  text layer. Without OCR a PDF with no text on any page is refused (it needs OCR), and when
+  only some pages lack text the rest is loaded and a warning naming those pages is logged.
+  When OCR is wanted but Tesseract is missing, the refusal or warning says how to install it.
+* **Images** (.png, .jpg, .jpeg, .tif, .tiff) are read by OCR only, one page per frame of a
+  multi-page TIFF, turned upright by their EXIF orientation.
 """
 
 from __future__ import annotations
@@ -37,19 +42,25 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import LoadError
-from ingest.models import LoadedFile
+from ingest.models import LoadedFile, OcrPageInfo
 from ingest.normalize import display_text
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
+    from PIL import Image
+
+    from ingest.ocr import Ocr, OcrPage, PageJob
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".docx", ".pdf")
+IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".docx", ".pdf", *IMAGE_EXTENSIONS)
 
 _SUPPORTED_LIST = ", ".join(SUPPORTED_EXTENSIONS)
 
@@ -60,11 +71,8 @@ _CONVERSION_HINTS = {
     ".odt": "save it as .docx",
     ".xls": "only text documents are indexed",
     ".xlsx": "only text documents are indexed",
-    ".jpg": "scanned images need OCR first",
-    ".jpeg": "scanned images need OCR first",
-    ".png": "scanned images need OCR first",
-    ".tif": "scanned images need OCR first",
-    ".tiff": "scanned images need OCR first",
+    ".heic": "save it as .jpg",
+    ".webp": "save it as .png",
 }
 
 _JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -176,12 +184,14 @@ def _unsupported_reason(path: Path) -> str | None:
 # --------------------------------------------------------------------------- loading
 
 
-def load_file(path: Path, *, key: str, max_bytes: int) -> LoadedFile:
+def load_file(path: Path, *, key: str, max_bytes: int, ocr: Ocr | None = None) -> LoadedFile:
     """Read one file and return its text (NFC, ``\\n`` line ends) under the index key ``key``.
 
-    ``max_bytes`` is the size cap (``int(settings.max_file_mb * 1024 * 1024)``). Raises
-    ``LoadError(key, reason)`` for unsupported, missing, empty, oversized, binary,
-    undecodable, corrupt, password-protected and image-only files.
+    ``max_bytes`` is the size cap (``int(settings.max_file_mb * 1024 * 1024)``). ``ocr``
+    (``ingest.ocr.Ocr.from_settings(settings)``) reads scanned pages and images; without it
+    they are refused as needing OCR. Raises ``LoadError(key, reason)`` for unsupported,
+    missing, empty, oversized, binary, undecodable, corrupt, password-protected and image-only
+    files (the last only without OCR or without Tesseract).
     """
     reason = _unsupported_reason(path)
     if reason is not None:
@@ -210,27 +220,35 @@ def load_file(path: Path, *, key: str, max_bytes: int) -> LoadedFile:
     if len(raw) > max_bytes:  # grew between stat and read
         raise LoadError(key, _size_reason(len(raw), max_bytes))
 
+    sha256 = hashlib.sha256(raw).hexdigest()
     page_starts: list[int] | None = None
+    scan = _Scan()
     try:
         if kind in ("txt", "md"):
             text = display_text(_decode_text(raw, key))
         elif kind == "docx":
             text = display_text(_docx_text(raw, key))
+        elif kind == "pdf":
+            text, page_starts = _pdf_text(raw, key, ocr=ocr, sha256=sha256, scan=scan)
         else:
-            text, page_starts = _pdf_text(raw, key)
+            text, page_starts = _image_text(raw, key, ocr=ocr, sha256=sha256, scan=scan)
     except LoadError:
         raise
     except Exception as exc:  # the last net: a parser failing in a way not foreseen below
         raise LoadError(key, f"cannot read {kind} file ({_short_cause(exc)})") from exc
 
     if not text.strip():
+        if scan.pages:
+            raise LoadError(key, "OCR found no text (blank pages or an unreadable scan)")
         raise LoadError(key, "file is empty" if kind in ("txt", "md") else "file is empty: the document contains no text")
     return LoadedFile(
         path=key,
         kind=kind,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=sha256,
         text=text,
         page_starts=page_starts,
+        ocr_pages=scan.pages or None,
+        warnings=scan.warnings,
     )
 
 
@@ -498,8 +516,29 @@ def _trimmed(lines: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- pdf
 
 
-def _pdf_text(raw: bytes, key: str) -> tuple[str, list[int]]:
-    """Page texts joined by a blank line, with the offset where each page starts."""
+# A page that is mostly one image with at most this much text is a scan with a stray text line
+# (a scanner's watermark, a digital-signature stamp): it is OCR'd rather than read as near-empty.
+_SCANNED_PAGE_MAX_CHARS = 200
+_SCANNED_PAGE_IMAGE_SHARE = 0.5
+# Pages are rendered for OCR at the configured dpi, lowered for oversized pages (A0 plans).
+_MAX_RENDER_PIXELS = 40_000_000
+
+
+@dataclass
+class _Scan:
+    """What OCR added to a file being loaded: its pages' quality and word boxes, and warnings."""
+
+    pages: list[OcrPageInfo] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _pdf_text(raw: bytes, key: str, *, ocr: Ocr | None = None, sha256: str = "",
+              scan: _Scan | None = None) -> tuple[str, list[int]]:
+    """Page texts joined by a blank line, with the offset where each page starts.
+
+    Pages without a text layer are OCR'd when ``ocr`` is given (see the module docstring).
+    """
+    scan = scan if scan is not None else _Scan()
     if b"%PDF-" not in raw[:1024]:
         raise LoadError(key, "corrupt or truncated PDF (no PDF header: this is not a PDF file)")
 
@@ -509,6 +548,8 @@ def _pdf_text(raw: bytes, key: str) -> tuple[str, list[int]]:
         document = pymupdf.open(stream=raw, filetype="pdf")
     except Exception as exc:
         raise LoadError(key, f"corrupt or truncated PDF ({_short_cause(exc)})") from None
+    unavailable: str | None = None  # the install hint, when OCR was wanted and is missing
+    recognised: dict[int, OcrPage] = {}
     try:
         if document.needs_pass and not document.authenticate(""):
             raise LoadError(key, "PDF is password-protected (remove the password and save it again)")
@@ -524,32 +565,167 @@ def _pdf_text(raw: bytes, key: str) -> tuple[str, list[int]]:
                 ) from None
             pages.append(display_text(page_text).rstrip())
         repaired = bool(getattr(document, "is_repaired", False))
+        if ocr is not None:
+            scanned = [i for i, page in enumerate(pages) if _is_scanned_page(document[i], page)]
+            if scanned:
+                from ingest.ocr import OcrUnavailable
+
+                jobs = [(i, partial(_render_page, document, i, ocr.dpi)) for i in scanned]
+                try:
+                    recognised = _recognise(ocr, key, sha256, jobs)
+                except OcrUnavailable as exc:
+                    unavailable = exc.hint
+        for i, page in recognised.items():
+            pages[i] = page.text
     finally:
         document.close()
 
     # A page of only U+FFFD is text the PDF's fonts cannot map to Unicode: as unusable as none.
     empty = [i + 1 for i, page in enumerate(pages) if not page.replace("\ufffd", "").strip()]
+    hint = f": {unavailable}" if unavailable else ""
     if len(empty) == len(pages):
+        if recognised:
+            raise LoadError(key, "OCR found no text (blank pages or an unreadable scan)")
         if repaired:
             raise LoadError(key, "corrupt or truncated PDF (it had to be repaired and no page has readable text)")
-        raise LoadError(key, "PDF has no text layer (scanned image): it needs OCR")
-    if empty:
+        raise LoadError(key, f"PDF has no text layer (scanned image): it needs OCR{hint}")
+    if empty and recognised:
+        log_pages = ", ".join(map(str, empty))
+        logger.info("%s: page(s) %s are blank (OCR found no text)", key, log_pages)
+    elif empty:
         damaged = " (the file was damaged and repaired, which may be the cause)" if repaired else ""
         logger.warning(
             "%s: page(s) %s have no text layer (scanned images?) and were loaded empty; "
-            "OCR the file to index them%s",
+            "OCR the file to index them%s%s",
             key,
             ", ".join(map(str, empty)),
             damaged,
+            hint,
         )
+        if unavailable:
+            scan.warnings.append(
+                f"page(s) {', '.join(map(str, empty))} have no text layer and were not read: needs OCR: {unavailable}")
     elif repaired:
         logger.warning("%s: the PDF was damaged and repaired while reading; check its text", key)
 
     # Per-page normalisation then joining equals normalising the joined text: the "\n\n"
     # separator is a composition boundary. So the offsets below index the returned text.
+    starts = _page_starts(pages)
+    if recognised and ocr is not None:
+        _record(scan, ocr, recognised, starts)
+    return "\n\n".join(pages), starts
+
+
+def _page_starts(pages: list[str]) -> list[int]:
     starts: list[int] = []
     offset = 0
     for page in pages:
         starts.append(offset)
         offset += len(page) + 2
+    return starts
+
+
+def _is_scanned_page(page, text: str) -> bool:  # page: pymupdf.Page
+    """No usable text, or a page covered by an image with only a stray line of text."""
+    usable = text.replace("\ufffd", "").strip()
+    if not usable:
+        return True
+    if len(usable) > _SCANNED_PAGE_MAX_CHARS:
+        return False
+    import pymupdf
+
+    area = abs(page.rect)
+    covered = sum(abs(pymupdf.Rect(info["bbox"]) & page.rect) for info in page.get_image_info())
+    return area > 0 and covered >= _SCANNED_PAGE_IMAGE_SHARE * area
+
+
+def _render_page(document, index: int, dpi: int) -> Image.Image:  # document: pymupdf.Document
+    """Page ``index`` as an RGB image for OCR, at ``dpi`` unless that makes it enormous."""
+    from PIL import Image
+
+    page = document[index]
+    inches = (page.rect.width / 72) * (page.rect.height / 72)
+    if inches > 0 and dpi * dpi * inches > _MAX_RENDER_PIXELS:
+        dpi = max(72, int((_MAX_RENDER_PIXELS / inches) ** 0.5))
+    pixmap = page.get_pixmap(dpi=dpi)
+    image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
+    image.info["dpi"] = (dpi, dpi)
+    return image
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _image_text(raw: bytes, key: str, *, ocr: Ocr | None, sha256: str, scan: _Scan) -> tuple[str, list[int]]:
+    """The OCR'd text of an image file, one page per frame (multi-page TIFF)."""
+    if ocr is None:
+        raise LoadError(key, "scanned image: it needs OCR")
+    from PIL import Image, UnidentifiedImageError
+
+    from ingest.ocr import OcrUnavailable
+
+    try:
+        image = Image.open(io.BytesIO(raw))
+        frames = int(getattr(image, "n_frames", 1) or 1)
+    except UnidentifiedImageError:
+        raise LoadError(key, "corrupt or unreadable image (not an image Pillow can read)") from None
+    except Image.DecompressionBombError:
+        raise LoadError(key, "image is too large to OCR (over 178 million pixels)") from None
+    jobs = [(i, partial(_image_frame, image, i, key)) for i in range(frames)]
+    try:
+        recognised = _recognise(ocr, key, sha256, jobs)
+    except OcrUnavailable as exc:
+        raise LoadError(key, f"scanned image: it needs OCR: {exc.hint}") from None
+    finally:
+        image.close()
+    pages = [recognised[i].text for i in range(frames)]
+    starts = _page_starts(pages)
+    _record(scan, ocr, recognised, starts)
     return "\n\n".join(pages), starts
+
+
+def _image_frame(image: Image.Image, index: int, key: str) -> Image.Image:
+    """Frame ``index`` of an image file, upright, with its resolution when it states a useful one."""
+    from PIL import Image, ImageOps
+
+    try:
+        image.seek(index)
+        frame = ImageOps.exif_transpose(image) or image.copy()
+        frame.load()
+    except Image.DecompressionBombError:
+        raise LoadError(key, "image is too large to OCR (over 178 million pixels)") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise LoadError(key, f"corrupt or truncated image ({_short_cause(exc)})") from None
+    dpi = image.info.get("dpi")
+    frame.info.pop("dpi", None)
+    try:
+        # 72 and 96 dpi are what cameras and screenshots write whatever the real scale;
+        # Tesseract estimates better than it reads those.
+        if dpi and 150 <= round(float(dpi[0])) <= 1200:
+            frame.info["dpi"] = (round(float(dpi[0])),) * 2
+    except (TypeError, ValueError, IndexError):
+        pass
+    return frame
+
+
+# --------------------------------------------------------------------------- OCR glue
+
+
+def _recognise(ocr: Ocr, key: str, sha256: str, jobs: list[PageJob]) -> dict[int, OcrPage]:
+    """``ocr.recognise`` with a page that cannot be read turned into the file's refusal."""
+    from ingest.ocr import OcrFailed
+
+    try:
+        return ocr.recognise(key, sha256, jobs)
+    except OcrFailed as exc:
+        raise LoadError(key, f"OCR failed on {exc}") from None
+
+
+def _record(scan: _Scan, ocr: Ocr, recognised: dict[int, OcrPage], starts: list[int]) -> None:
+    """Keep the OCR'd pages' quality and word boxes, and flag the poorly read ones."""
+    from ingest.ocr import low_quality_warning
+
+    scan.pages = [ocr.page_info(i + 1, starts[i], recognised[i]) for i in sorted(recognised)]
+    warning = low_quality_warning(scan.pages, ocr.low_confidence)
+    if warning:
+        scan.warnings.append(warning)

@@ -5,6 +5,21 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
+class OcrPageInfo(BaseModel):
+    """What a document keeps of one OCR'd page: its quality and the box of every word."""
+
+    page: int = Field(description="1-based page of the file.")
+    start: int = Field(description="Offset where the page's text begins, in the text of the file (LoadedFile) "
+                                   "or of the document (Document; negative when the page began before it).")
+    mean_confidence: float | None = Field(None, description="Tesseract's mean word confidence, 0-100.")
+    low_confidence: bool = Field(False, description="Below CONGVAN_OCR_LOW_CONFIDENCE: 'chất lượng quét thấp'.")
+    width: int = Field(0, description="Width of the OCR'd page image, pixels.")
+    height: int = Field(0, description="Height of the OCR'd page image, pixels.")
+    dpi: int | None = None
+    words: list[list[int]] = Field(
+        default_factory=list, description="[start, end, x0, y0, x1, y1] per word: offsets from ``start``, box in pixels.")
+
+
 class LoadedFile(BaseModel):
     """A file read from disk and turned into text (NFC, ``\\n`` line ends)."""
 
@@ -13,6 +28,8 @@ class LoadedFile(BaseModel):
     sha256: str
     text: str
     page_starts: list[int] | None = Field(None, description="PDF only: offset in ``text`` where each page begins.")
+    ocr_pages: list[OcrPageInfo] | None = Field(None, description="Pages read by OCR (scans and images only).")
+    warnings: list[str] = Field(default_factory=list, description="Problems worth a user's look that did not stop loading.")
 
 
 class DocumentMetadata(BaseModel):
@@ -49,6 +66,7 @@ class Document(BaseModel):
     start: int = Field(0, description="Offset of ``text`` inside the file's text.")
     page_starts: list[int] | None = Field(None, description="PDF only: offset in ``text`` where each page begins.")
     metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
+    ocr_pages: list[OcrPageInfo] | None = Field(None, description="OCR'd pages overlapping this document.")
 
 
 class Chunk(BaseModel):
@@ -77,6 +95,7 @@ class FileOutcome(BaseModel):
     documents: int = 0
     chunks: int = 0
     reason: str | None = None
+    warnings: list[str] = Field(default_factory=list, description="E.g. pages of low scan quality.")
 
 
 class IngestSummary(BaseModel):

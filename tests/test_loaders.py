@@ -123,7 +123,7 @@ def _pdf_bytes(*pages: str | None, **save_options) -> bytes:
 
 
 def test_supported_extensions():
-    assert SUPPORTED_EXTENSIONS == (".txt", ".md", ".docx", ".pdf")
+    assert SUPPORTED_EXTENSIONS == (".txt", ".md", ".docx", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def test_discover_walks_folders_sorted_and_skips_junk(tmp_path: Path):
@@ -152,14 +152,14 @@ def test_discover_walks_folders_sorted_and_skips_junk(tmp_path: Path):
 
     assert files == [root / "a.PDF", root / "b.txt", root / "sub/c.docx", root / "sub/deeper/d.md"]
     assert rejected == [
-        (root / "README", "unsupported file type (no extension) (supported: .txt, .md, .docx, .pdf)"),
+        (root / "README", "unsupported file type (no extension) (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff)"),
         (
             root / "sheet.xlsx",
-            "unsupported file type '.xlsx' (supported: .txt, .md, .docx, .pdf; only text documents are indexed)",
+            "unsupported file type '.xlsx' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff; only text documents are indexed)",
         ),
         (
             root / "sub/old.doc",
-            "unsupported file type '.doc' (supported: .txt, .md, .docx, .pdf; save it as .docx in Word)",
+            "unsupported file type '.doc' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff; save it as .docx in Word)",
         ),
     ]
 
@@ -176,7 +176,7 @@ def test_discover_inside_hidden_parent_folder(tmp_path: Path):
     ("name", "reason"),
     [
         ("missing.txt", "no such file or folder"),
-        ("table.csv", "unsupported file type '.csv' (supported: .txt, .md, .docx, .pdf)"),
+        ("table.csv", "unsupported file type '.csv' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff)"),
         ("~$letter.docx", "Office lock file, not a document (it disappears when the document is closed)"),
     ],
 )
@@ -319,7 +319,7 @@ def test_file_at_the_limit_is_loaded(tmp_path: Path):
     ("name", "create", "reason"),
     [
         ("gone.txt", False, "no such file or folder"),
-        ("sheet.xlsx", True, "unsupported file type '.xlsx' (supported: .txt, .md, .docx, .pdf; only text documents are indexed)"),
+        ("sheet.xlsx", True, "unsupported file type '.xlsx' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff; only text documents are indexed)"),
     ],
 )
 def test_load_file_refuses_missing_and_unsupported(tmp_path: Path, name: str, create: bool, reason: str):
