@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.models import Document
-from ingest.normalize import fold
+from ingest.normalize import fold, repair_ocr_codes
 
 # Words that open the name of an acting body, folded.
 _UNIT_HEAD = (
@@ -35,6 +35,29 @@ _HEADING_UNIT = re.compile(rf"^(?:[IVXLC]+[.\-]|\d+(?:\.\d+)*[.)]?)?\s*(?:de ngh
 _LEAD_IN = re.compile(r"(?:nhu sau|sau day)\s*:")
 _SPLIT_UNITS = re.compile(r";\s*|\s+va de nghi\s+")
 
+UNIT_HEAD = _UNIT_HEAD
+"""Folded words that open the name of an acting body (a regex fragment), for other extractors."""
+
+# Heads that also begin ordinary words ("Phòng, chống", "Bố trí", "Ban hành", "Hội nghị", "Số
+# liệu", "Trường hợp", "Tổ chức Diễn đàn"): they name a body only when the name goes on with a
+# capital ("Phòng Lao động", "Sở Y tế") or the phrase is a known collective.
+_AMBIGUOUS_HEAD = re.compile(r"^(?:so|phong|ban|bo|hoi|doan|truong|cuc|trung tam|nganh)\b")
+_COLLECTIVES = re.compile(
+    r"^(?:cac\s|ban chi dao|ban can su|ban thuong vu|ban tuyen giao|ban dan van|doan the|doan thanh nien|"
+    r"hoi dong|hoi lien hiep|to chuc chinh tri|to chuc xa hoi|to chuc doan the|to chuc hoi)"
+)
+# " và " followed by another body: "các cơ quan ... và UBND các xã" names two units, while
+# "Lao động - Thương binh và Xã hội" does not ("xã hội" opens no body name).
+_AND_UNIT = re.compile(rf"\s+va\s+(?={_UNIT_HEAD})")
+_COORDINATION = re.compile(
+    rf"\bphoi hop(?:\s+chat che)?\s+voi\s+(?P<unit>{_UNIT_HEAD}.{{2,220}}?)"
+    rf"(?=\s*[;.:]|\s+{_ACTION}\b|\s+(?:de|nham|trong|tai|ve)\s)"
+)
+_MAX_UNIT_CHARS = 200
+# Verbs that can follow a unit named after "giao / đề nghị" and are missing from _ACTION (which
+# the non-strict resolver keeps as it is).
+_TRAILING_VERB = re.compile(r"\s(?:hoan thanh|hoan thien|nop|gui|cap nhat|chuan bi|de xuat|bao cao)\b")
+
 
 @dataclass(frozen=True)
 class Actors:
@@ -44,25 +67,97 @@ class Actors:
     source: str  # 'sentence', 'heading', 'lead-in' or 'addressees'
 
 
-def resolve_actors(doc: Document, sentence: tuple[int, int], section: list[str]) -> Actors | None:
-    """The units that must carry out the sentence ``doc.text[start:end]``, or None if unknown."""
+def resolve_actors(doc: Document, sentence: tuple[int, int], section: list[str], *,
+                   strict: bool = False) -> Actors | None:
+    """The units that must carry out the sentence ``doc.text[start:end]``, or None if unknown.
+
+    ``strict`` (the obligation register) keeps only phrases that read as a body's name
+    (``is_unit_name``), splits "X và Y" into two units, and walks further out when a level
+    yields nothing valid, because a wrong unit in a register is worse than an outer one.
+    """
     start, end = sentence
-    units = _units_in(doc.text, start, end, _SUBJECT) or _units_in(doc.text, start, end, _ASSIGNMENT)
+    units = _checked(_units_in(doc.text, start, end, _SUBJECT), strict) or _checked(
+        _units_in(doc.text, start, end, _ASSIGNMENT), strict)
     if units:
         return Actors(units, "sentence")
     for label in reversed(section):
         m = _HEADING_UNIT.match(fold(label))
         if m and not _is_generic_heading(m.group("unit")):
             offset = m.start("unit")
-            return Actors((_tidy(label[offset:]),), "heading")
+            units = _checked((_tidy(label[offset:]),), strict)
+            if units:
+                return Actors(units, "heading")
     lead = _lead_in(doc.text, start)
     if lead:
-        units = _units_in(doc.text, lead[0], lead[1], _ASSIGNMENT)
+        units = _checked(_units_in(doc.text, lead[0], lead[1], _ASSIGNMENT), strict)
         if units:
             return Actors(units, "lead-in")
     if doc.metadata.addressees:
         return Actors(tuple(doc.metadata.addressees), "addressees")
     return None
+
+
+def is_unit_name(unit: str) -> bool:
+    """Whether ``unit`` (as written) reads as the name of a body rather than an activity."""
+    unit = repair_ocr_codes(unit.strip())  # OCR "S¢ Lao dong" is "Sở Lao động"
+    folded = fold(unit)
+    if not folded or len(folded) > _MAX_UNIT_CHARS or not re.match(_UNIT_HEAD, folded):
+        return False
+    if _COLLECTIVES.match(folded):
+        return True
+    if folded.startswith("to chuc"):
+        return False  # "Tổ chức Tháng hành động ..." is an activity; real ones matched above
+    head = _AMBIGUOUS_HEAD.match(folded)
+    if head is None:
+        return True
+    rest = unit[head.end():].lstrip(" (")
+    return bool(rest) and rest[0].isupper()
+
+
+def split_units(unit: str) -> tuple[str, ...]:
+    """"các cơ quan ... và UBND các xã, thị trấn" → two units; kept whole unless every part is a body."""
+    folded = fold(unit)
+    parts, cursor = [], 0
+    for m in _AND_UNIT.finditer(folded):
+        parts.append(unit[cursor:m.start()])
+        cursor = m.end()
+    parts.append(unit[cursor:])
+    parts = [tidy_unit(p) for p in parts]
+    if len(parts) > 1 and all(is_unit_name(p) for p in parts):
+        return tuple(parts)
+    return (tidy_unit(unit),)
+
+
+def coordinating_units(text: str, start: int, end: int) -> tuple[str, ...]:
+    """Units named after "phối hợp với" in ``text[start:end]``, as written."""
+    folded = fold(text[start:end])
+    m = _COORDINATION.search(folded)
+    if not m:
+        return ()
+    phrase = text[start + m.start("unit"):start + m.end("unit")]
+    return tuple(u for u in split_units(phrase) if is_unit_name(u))
+
+
+def tidy_unit(unit: str) -> str:
+    """A unit phrase as shown: markup, line breaks, edge punctuation and stray parentheses removed."""
+    unit = _tidy(unit)
+    if unit.startswith("(") and unit.count("(") > unit.count(")"):
+        unit = unit[1:].strip(" -–;,.:")
+    if unit.endswith(")") and unit.count(")") > unit.count("("):
+        unit = unit[:-1].strip(" -–;,.:")
+    return unit
+
+
+def _checked(units: tuple[str, ...], strict: bool) -> tuple[str, ...]:
+    if not strict:
+        return units
+    return tuple(part for u in units for part in split_units(_cut_at_verb(u)) if is_unit_name(part))
+
+
+def _cut_at_verb(unit: str) -> str:
+    """"Phòng Nội vụ hoàn thành" → "Phòng Nội vụ": the unit phrase ran into a verb _ACTION lacks."""
+    m = _TRAILING_VERB.search(fold(unit))
+    return unit[:m.start()] if m else unit
 
 
 def _units_in(text: str, start: int, end: int, pattern: re.Pattern[str]) -> tuple[str, ...]:
