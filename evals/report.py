@@ -1,0 +1,297 @@
+"""Render evaluation results: a Markdown report, a self-contained HTML page, and run comparisons.
+
+The HTML page has inline CSS and inline SVG bar charts only (no script, no external resource),
+so it opens from disk, from a mail attachment, or on a machine with no network.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from evals.runner import EvalResult, QuestionRecord
+
+# Metrics shown as ratios (0-1), in display order, with their labels.
+RATIO_METRICS: list[tuple[str, str]] = [
+    ("hit@1", "hit@1"),
+    ("hit@3", "hit@3"),
+    ("hit@5", "hit@5"),
+    ("hit@10", "hit@10"),
+    ("recall@5", "recall@5"),
+    ("recall@10", "recall@10"),
+    ("mrr@10", "MRR@10"),
+    ("ndcg@10", "nDCG@10"),
+    ("fact_recall", "fact recall"),
+    ("citation_precision", "citation precision"),
+    ("abstention_accuracy", "abstention accuracy (unanswerable)"),
+    ("false_abstention_rate", "false abstentions (answerable)"),
+]
+LATENCY_METRICS: list[tuple[str, str]] = [("latency_p50_ms", "latency p50 (ms)"), ("latency_p95_ms", "latency p95 (ms)")]
+COUNT_METRICS: list[tuple[str, str]] = [
+    ("questions", "questions"), ("answerable", "answerable"), ("unanswerable", "unanswerable"), ("errors", "errors"),
+]
+TAG_COLUMNS: list[tuple[str, str]] = [
+    ("hit@5", "hit@5"), ("mrr@10", "MRR@10"), ("fact_recall", "fact recall"),
+    ("citation_precision", "cit. precision"), ("abstention_accuracy", "abstention acc."),
+]
+_SNIPPET = 300
+_TOP_SHOWN = 5
+
+
+def load_result(source: EvalResult | dict[str, Any] | Path | str) -> EvalResult:
+    """An ``EvalResult`` from itself, its dict form, or a JSON file written by ``EvalResult.save``."""
+    if isinstance(source, EvalResult):
+        return source
+    if isinstance(source, dict):
+        return EvalResult.model_validate(source)
+    return EvalResult.model_validate(json.loads(Path(source).read_text(encoding="utf-8")))
+
+
+def _fmt(value: float | None, *, latency: bool = False) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return f"{value:.1f}" if latency else f"{value:.3f}"
+
+
+def _delta(a: float | None, b: float | None, *, latency: bool = False) -> str:
+    if a is None or b is None:
+        return "–"
+    d = b - a
+    if isinstance(d, int):
+        return f"{d:+d}"
+    return f"{d:+.1f}" if latency else f"{d:+.3f}"
+
+
+def _shorten(text: str, limit: int = _SNIPPET) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    return flat[: cut if cut > 0 else limit] + " …"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _failed_by_tag(result: EvalResult) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in result.failed_records():
+        for tag in r.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    return counts
+
+
+def _run_line(result: EvalResult) -> str:
+    run = result.run
+    commit = (result.git_commit or "unknown")[:10] + (" (uncommitted changes)" if result.git_dirty else "")
+    return (f"{result.timestamp} · commit {commit} · mode {run.get('mode')} · top_k {run.get('top_k')} · "
+            f"{run.get('questions')} questions from {run.get('test_set') or '?'} in {run.get('seconds')} s")
+
+
+# Markdown --------------------------------------------------------------------------------
+
+
+def render_markdown(source: EvalResult | dict[str, Any] | Path | str) -> str:
+    """The run as Markdown: metrics, the per-tag table, and every failed question in detail."""
+    result = load_result(source)
+    m = result.metrics
+    lines = [f"# Evaluation: {result.config_label}", "", _run_line(result), "", "## Metrics", "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {label} | {_fmt(m.get(key))} |" for key, label in COUNT_METRICS + RATIO_METRICS]
+    lines += [f"| {label} | {_fmt(m.get(key), latency=True)} |" for key, label in LATENCY_METRICS]
+    lines += [f"| failed questions | {len(result.failures)} |", ""]
+
+    failed = _failed_by_tag(result)
+    lines += ["## Per tag", "", "| tag | n | " + " | ".join(label for _, label in TAG_COLUMNS) + " | failed |",
+              "|---|---|" + "---|" * len(TAG_COLUMNS) + "---|"]
+    for tag, tm in result.by_tag.items():
+        cells = " | ".join(_fmt(tm.get(key)) for key, _ in TAG_COLUMNS)
+        lines.append(f"| {_md_cell(tag)} | {tm.get('questions')} | {cells} | {failed.get(tag, 0)} |")
+    lines.append("")
+
+    lines += [f"## Failed questions ({len(result.failures)})", ""]
+    for r in result.failed_records():
+        lines += _md_failure(r)
+    if result.input_errors:
+        lines += ["## Rows that could not be read", ""] + [f"- {e}" for e in result.input_errors] + [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_failure(r: QuestionRecord) -> list[str]:
+    lines = [f"### {r.id}: {r.question}", "", f"- **why:** {'; '.join(r.failures)}",
+             f"- **tags:** {', '.join(r.tags) or '–'} · answerable: {'yes' if r.answerable else 'no'}"]
+    if r.facts:
+        found = ", ".join(f"{f} {'✓' if ok else '✗'}" for f, ok in zip(r.facts, r.facts_found or [False] * len(r.facts)))
+        lines.append(f"- **facts:** {found}")
+    if r.reference_answer:
+        lines.append(f"- **reference:** {_md_cell(r.reference_answer)}")
+    for q in r.gold_quotes:
+        lines.append(f"- **gold quote:** “{_md_cell(q['quote'] or '')}”" + (f" ({q['file']})" if q.get("file") else ""))
+    lines += ["", "Answer" + (" (abstained)" if r.abstained else "") + ":", ""]
+    lines += ["> " + line for line in (r.error or r.answer or "(empty)").splitlines()] + [""]
+    if r.retrieved:
+        lines += [f"Retrieved (top {min(_TOP_SHOWN, len(r.retrieved))} of {len(r.retrieved)}):", ""]
+        for c in r.retrieved[:_TOP_SHOWN]:
+            mark = " **[gold]**" if c.matches else ""
+            where = " · ".join(p for p in (Path(c.file).name, c.number, c.section) if p)
+            lines.append(f"{c.rank}. {_md_cell(where)}{mark}: {_md_cell(_shorten(c.text))}")
+        lines.append("")
+    return lines
+
+
+# HTML ------------------------------------------------------------------------------------
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
+.run{color:#57606a;font-size:.9rem}table{border-collapse:collapse;margin:.6rem 0}
+th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.fail{border:1px solid #d0d7de;border-left:4px solid #cf222e;border-radius:4px;padding:.6rem 1rem;margin:1rem 0}
+.fail h3{margin:.2rem 0 .4rem;font-size:1.05rem}.why{color:#cf222e}.tags{color:#57606a;font-size:.85rem}
+.answer{background:#f6f8fa;padding:.5rem .8rem;white-space:pre-wrap;border-radius:4px}
+ol.chunks li{margin:.3rem 0}.gold{background:#dafbe1;border-radius:3px;padding:0 .3rem;font-size:.8rem}
+.ok{color:#1a7f37}.miss{color:#cf222e}.meta{color:#57606a;font-size:.85rem}
+.charts{display:flex;flex-wrap:wrap;gap:2rem}
+"""
+
+
+def _svg_bars(rows: list[tuple[str, float | None]], *, width: int = 520, label_width: int = 230) -> str:
+    """A horizontal bar chart of values in [0, 1], as inline SVG."""
+    bar_h, gap = 18, 6
+    height = len(rows) * (bar_h + gap) + gap
+    span = width - label_width - 60
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
+    for i, (label, value) in enumerate(rows):
+        y = gap + i * (bar_h + gap)
+        parts.append(f'<text x="{label_width - 8}" y="{y + 13}" text-anchor="end" font-size="12">{html.escape(label)}</text>')
+        parts.append(f'<rect x="{label_width}" y="{y}" width="{span}" height="{bar_h}" fill="#eaeef2"/>')
+        if value is not None:
+            w = max(0.0, min(1.0, float(value))) * span
+            color = "#2da44e" if value >= 0.9 else "#bf8700" if value >= 0.7 else "#cf222e"
+            parts.append(f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
+        parts.append(f'<text x="{label_width + span + 6}" y="{y + 13}" font-size="12">{_fmt(value)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(source: EvalResult | dict[str, Any] | Path | str) -> str:
+    """The run as one self-contained HTML page (inline CSS and SVG charts, no script)."""
+    result = load_result(source)
+    m = result.metrics
+    e = html.escape
+    out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>Evaluation: {e(result.config_label)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>Evaluation: {e(result.config_label)}</h1>", f'<p class="run">{e(_run_line(result))}</p>']
+
+    out.append('<h2>Metrics</h2><div class="charts">')
+    out.append(_svg_bars([(label, m.get(key)) for key, label in RATIO_METRICS]))
+    out.append("<table><tr><th>figure</th><th>value</th></tr>")
+    for key, label in COUNT_METRICS:
+        out.append(f'<tr><td>{e(label)}</td><td class="num">{_fmt(m.get(key))}</td></tr>')
+    for key, label in LATENCY_METRICS:
+        out.append(f'<tr><td>{e(label)}</td><td class="num">{_fmt(m.get(key), latency=True)}</td></tr>')
+    out.append(f'<tr><td>failed questions</td><td class="num">{len(result.failures)}</td></tr></table></div>')
+
+    failed = _failed_by_tag(result)
+    out.append("<h2>Per tag</h2><div class=\"charts\">")
+    out.append(_svg_bars([(f"{t} · hit@5", tm.get("hit@5")) for t, tm in result.by_tag.items()], width=560, label_width=270))
+    out.append(_svg_bars([(f"{t} · fact recall", tm.get("fact_recall")) for t, tm in result.by_tag.items()], width=560, label_width=270))
+    out.append("</div><table><tr><th>tag</th><th>n</th>" + "".join(f"<th>{e(label)}</th>" for _, label in TAG_COLUMNS)
+               + "<th>failed</th></tr>")
+    for tag, tm in result.by_tag.items():
+        cells = "".join(f'<td class="num">{_fmt(tm.get(key))}</td>' for key, _ in TAG_COLUMNS)
+        out.append(f'<tr><td>{e(tag)}</td><td class="num">{tm.get("questions")}</td>{cells}'
+                   f'<td class="num">{failed.get(tag, 0)}</td></tr>')
+    out.append("</table>")
+
+    out.append(f"<h2>Failed questions ({len(result.failures)})</h2>")
+    for r in result.failed_records():
+        out.append(_html_failure(r))
+    if result.input_errors:
+        out.append("<h2>Rows that could not be read</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in result.input_errors) + "</ul>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _html_failure(r: QuestionRecord) -> str:
+    e = html.escape
+    parts = [f'<div class="fail" id="{e(r.id)}"><h3>{e(r.id)}: {e(r.question)}</h3>',
+             f'<div class="why">{e("; ".join(r.failures))}</div>',
+             f'<div class="tags">{e(", ".join(r.tags))} · answerable: {"yes" if r.answerable else "no"}</div>']
+    if r.facts:
+        found = r.facts_found or [False] * len(r.facts)
+        parts.append("<p>Facts: " + ", ".join(
+            f'<span class="{"ok" if ok else "miss"}">{e(f)} {"✓" if ok else "✗"}</span>' for f, ok in zip(r.facts, found)) + "</p>")
+    if r.reference_answer:
+        parts.append(f"<p>Reference: {e(r.reference_answer)}</p>")
+    for q in r.gold_quotes:
+        parts.append(f'<p class="meta">Gold quote: “{e(q["quote"] or "")}”{" (" + e(q["file"]) + ")" if q.get("file") else ""}</p>')
+    parts.append(f'<p>Answer{" (abstained)" if r.abstained else ""}:</p><div class="answer">{e(r.error or r.answer or "(empty)")}</div>')
+    if r.retrieved:
+        parts.append(f'<p>Retrieved (top {min(_TOP_SHOWN, len(r.retrieved))} of {len(r.retrieved)}):</p><ol class="chunks">')
+        for c in r.retrieved[:_TOP_SHOWN]:
+            where = " · ".join(p for p in (Path(c.file).name, c.number, c.section) if p)
+            gold = ' <span class="gold">gold</span>' if c.matches else ""
+            parts.append(f'<li><span class="meta">{e(where)} · score {c.score:.4f}</span>{gold}<br>{e(_shorten(c.text))}</li>')
+        parts.append("</ol>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def write_report(source: EvalResult | dict[str, Any] | Path | str, folder: Path | str) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` into ``folder``; return their paths."""
+    result = load_result(source)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    md, page = folder / "report.md", folder / "report.html"
+    md.write_text(render_markdown(result), encoding="utf-8")
+    page.write_text(render_html(result), encoding="utf-8")
+    return md, page
+
+
+# Comparison ------------------------------------------------------------------------------
+
+
+def compare(a_json: EvalResult | dict[str, Any] | Path | str, b_json: EvalResult | dict[str, Any] | Path | str) -> str:
+    """Two runs side by side in Markdown: every metric with B − A, per-tag hit@5 and fact recall,
+    and the questions that started or stopped failing."""
+    a, b = load_result(a_json), load_result(b_json)
+    la, lb = _md_cell(a.config_label), _md_cell(b.config_label)
+    if la == lb:
+        la, lb = f"A: {la}", f"B: {lb}"
+    lines = [f"# {la} vs {lb}", "", f"- A: {_run_line(a)}", f"- B: {_run_line(b)}", "",
+             f"| metric | {la} | {lb} | Δ (B − A) |", "|---|---|---|---|"]
+    for key, label in COUNT_METRICS + RATIO_METRICS:
+        lines.append(f"| {label} | {_fmt(a.metrics.get(key))} | {_fmt(b.metrics.get(key))} | "
+                     f"{_delta(a.metrics.get(key), b.metrics.get(key))} |")
+    for key, label in LATENCY_METRICS:
+        va, vb = a.metrics.get(key), b.metrics.get(key)
+        lines.append(f"| {label} | {_fmt(va, latency=True)} | {_fmt(vb, latency=True)} | {_delta(va, vb, latency=True)} |")
+    lines.append(f"| failed questions | {len(a.failures)} | {len(b.failures)} | {len(b.failures) - len(a.failures):+d} |")
+
+    tags = sorted(set(a.by_tag) | set(b.by_tag))
+    if tags:
+        lines += ["", "## Per tag", "",
+                  f"| tag | hit@5 {la} | hit@5 {lb} | Δ | fact recall {la} | fact recall {lb} | Δ |",
+                  "|---|---|---|---|---|---|---|"]
+        for tag in tags:
+            ta, tb = a.by_tag.get(tag, {}), b.by_tag.get(tag, {})
+            row = [_md_cell(tag)]
+            for key in ("hit@5", "fact_recall"):
+                row += [_fmt(ta.get(key)), _fmt(tb.get(key)), _delta(ta.get(key), tb.get(key))]
+            lines.append("| " + " | ".join(row) + " |")
+
+    failed_a, failed_b = set(a.failures), set(b.failures)
+    questions = {r.id: r.question for r in a.records} | {r.id: r.question for r in b.records}
+    newly, fixed = [q for q in b.failures if q not in failed_a], [q for q in a.failures if q not in failed_b]
+    lines += ["", f"## Failing in {lb} only ({len(newly)})", ""]
+    lines += [f"- {q}: {_md_cell(questions.get(q, ''))}" for q in newly] or ["(none)"]
+    lines += ["", f"## Failing in {la} only ({len(fixed)})", ""]
+    lines += [f"- {q}: {_md_cell(questions.get(q, ''))}" for q in fixed] or ["(none)"]
+    return "\n".join(lines) + "\n"
