@@ -1,0 +1,76 @@
+"""The whole app: a header and one tab per page, plus the events that cross pages."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from rag.web.chat_page import ChatPage
+from rag.web.library_page import LibraryPage
+from rag.web.services import Services
+from rag.web.upload_page import UploadPage
+
+TITLE = "Hỏi đáp văn bản chỉ đạo"
+
+THEME = gr.themes.Soft(primary_hue="red", secondary_hue="amber")  # bundled fonts only: works offline
+
+CSS = """
+.cv-header h1 { margin-bottom: 0; }
+.cv-sources { display: flex; flex-direction: column; gap: 8px; }
+.cv-hint { font-size: 0.85em; opacity: 0.7; }
+.cv-empty { opacity: 0.75; font-style: italic; padding: 8px 0; }
+.cv-source { text-align: left; display: flex; flex-direction: column; gap: 2px; padding: 8px 10px;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; background: var(--background-fill-secondary);
+  cursor: pointer; font: inherit; color: inherit; }
+.cv-source:hover { border-color: var(--color-accent); }
+.cv-head { font-weight: 600; }
+.cv-n { font-weight: 700; color: var(--color-accent); }
+.cv-where { font-size: 0.85em; opacity: 0.8; }
+.cv-quote { font-size: 0.9em; font-style: italic; }
+.cv-doc h3 { margin: 8px 0; }
+.cv-meta-box, .cv-outline { font-size: 0.9em; margin: 6px 0; }
+.cv-meta-box summary, .cv-outline summary { cursor: pointer; font-weight: 600; }
+table.cv-meta { border-collapse: collapse; margin: 4px 0 8px; width: 100%; border: none; }
+table.cv-meta th, table.cv-meta td { border: none; border-bottom: 1px solid var(--border-color-primary);
+  padding: 3px 10px 3px 0; vertical-align: top; text-align: left; background: none; }
+table.cv-meta th { white-space: nowrap; width: 1%; }
+.cv-outline ol { margin: 4px 0 4px 18px; max-height: 160px; overflow-y: auto; }
+.cv-found { font-size: 0.85em; opacity: 0.8; margin: 4px 0; }
+.cv-text { white-space: pre-wrap; font-size: 0.92em; line-height: 1.5; max-height: 480px; overflow-y: auto;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; }
+.cv-text mark { background: #ffe066; color: #000; padding: 1px 0; border-radius: 2px; }
+.cv-upload-results { list-style: none; padding-left: 0; }
+.cv-upload-results li { margin: 4px 0; }
+#cv-lib-table table, #cv-lib-table td, #cv-lib-table th, #cv-lib-table span {
+  font-family: var(--font) !important; }
+.cv-bad { color: var(--error-text-color, #b91c1c); }
+"""
+
+
+def build_app(services: Services) -> gr.Blocks:
+    """Build the Blocks; ``server.launch`` adds the theme, CSS and queue."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}\nTrả lời câu hỏi về công văn, kế hoạch, chương trình, chỉ thị đã nạp, "
+                    "kèm số văn bản, mục và câu trích dẫn.", elem_classes=["cv-header"])
+        with gr.Tabs(selected="chat") as tabs:
+            with gr.Tab("Hỏi đáp", id="chat", elem_id="cv-tab-chat"):
+                chat = ChatPage(services)
+            with gr.Tab("Thư viện văn bản", id="library", elem_id="cv-tab-library"):
+                library = LibraryPage(services)
+            with gr.Tab("Tải văn bản lên", id="upload", elem_id="cv-tab-upload"):
+                upload = UploadPage(services)
+
+        # A document chosen in the library scopes the chat.
+        library.ask_here.click(
+            lambda doc_id: (gr.update(value=f"doc:{doc_id}") if doc_id else gr.skip(), gr.Tabs(selected="chat")),
+            inputs=[library.selected_doc], outputs=[chat.scope, tabs], api_visibility="private",
+        )
+        # New documents appear in the library and the chat's scopes.
+        if upload.enabled:
+            upload.event.then(library.reload, inputs=library.reload_inputs, outputs=library.reload_outputs,
+                              api_visibility="private").then(
+                chat.reload_scope, outputs=[chat.scope], api_visibility="private")
+        # A page opened later sees documents added since the app started.
+        demo.load(library.reload, inputs=library.reload_inputs, outputs=library.reload_outputs,
+                  api_visibility="private")
+        demo.load(chat.reload_scope, outputs=[chat.scope], api_visibility="private")
+    return demo

@@ -1,0 +1,266 @@
+"""Pure rendering: answers, sources and documents as escaped HTML, Markdown or plain text.
+
+Nothing here imports Gradio, so every function is tested as plain input → string. All text
+that comes from documents or users is HTML-escaped before it is placed in markup.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from ingest.models import Chunk, Document
+from rag.models import Answer, Citation
+
+NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
+HIT_ID = "cv-hit"
+
+# Quotes keep the source's Markdown emphasis (**...**, *...*); shown as bold/italic.
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", re.DOTALL)
+
+
+def format_date(iso: str | None) -> str:
+    """'2024-10-23' → '23/10/2024', '2024-10' → '10/2024', '2024' → '2024', None → ''."""
+    if not iso:
+        return ""
+    parts = iso.split("-")
+    if not all(p.isdigit() for p in parts):
+        return iso
+    return "/".join(reversed(parts))
+
+
+def type_label(doc_type: str | None) -> str:
+    """'công văn' → 'Công văn'; unknown → 'Văn bản'."""
+    return doc_type[:1].upper() + doc_type[1:] if doc_type else "Văn bản"
+
+
+def number_label(number: str | None) -> str:
+    """The number as shown: a blank number ('/KH-UBND') gets a placeholder for the missing digits."""
+    if not number:
+        return "(không số)"
+    return f"…{number}" if number.startswith("/") else number
+
+
+def citation_label(c: Citation) -> str:
+    """'Công văn 3452/UBND-VX · Ủy ban nhân dân tỉnh Sóc Trăng · 23/10/2024'."""
+    parts = [f"{type_label(c.doc_type)} {number_label(c.number)}", c.issuer or "", format_date(c.date)]
+    return " · ".join(p for p in parts if p)
+
+
+def citation_where(c: Citation) -> str:
+    """Section path and page, as shown under a source: 'Mục: VI. CHẾ ĐỘ BÁO CÁO · trang 3'."""
+    parts = [f"Mục: {c.section}" if c.section else "", f"trang {c.page}" if c.page else ""]
+    return " · ".join(p for p in parts if p)
+
+
+def document_label(doc: Document) -> str:
+    """One line naming a document in lists and drop-downs."""
+    m = doc.metadata
+    parts = [f"{type_label(m.doc_type)} {number_label(m.number)}", m.issuer or "", format_date(m.date)]
+    return " · ".join(p for p in parts if p)
+
+
+def quote_html(quote: str) -> str:
+    """A quoted sentence, escaped, with the source's Markdown emphasis rendered."""
+    text = escape(quote)
+    text = _BOLD.sub(r"<strong>\1</strong>", text)
+    text = _ITALIC.sub(r"<em>\1</em>", text)
+    return text.replace("\n", " ")
+
+
+def plain_quote(quote: str) -> str:
+    """A quoted sentence without Markdown emphasis, on one line."""
+    return _ITALIC.sub(r"\1", _BOLD.sub(r"\1", quote)).replace("\n", " ")
+
+
+# --------------------------------------------------------------------------- chat answers
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer body: the abstention sentence when nothing was found."""
+    return NOT_FOUND if answer.abstained else answer.answer
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat message: answer with [n] markers, notes, and a short source list below it."""
+    lines = [_escape_markdown(answer_text(answer))]
+    for note in answer.notes:
+        lines.append(f"\n> Lưu ý: {_escape_markdown(note)}")
+    if answer.citations and not answer.abstained:
+        lines.append("\n**Nguồn:**")
+        for c in answer.citations:
+            where = f" · {c.section}" if c.section else ""
+            lines.append(f"- [{c.n}] {_escape_markdown(citation_label(c) + where)}")
+    return "\n".join(lines)
+
+
+def answer_plaintext(answer: Answer) -> str:
+    """The answer and its sources as plain text, for copying into a report or an e-mail."""
+    lines = [f"Câu hỏi: {answer.question}", "", answer_text(answer)]
+    if answer.citations and not answer.abstained:
+        lines += ["", "Nguồn:"]
+        for c in answer.citations:
+            lines.append(f"[{c.n}] {citation_label(c)}")
+            if c.section:
+                lines.append(f"    Mục: {c.section}")
+            lines.append(f"    Trích: “{plain_quote(c.quote)}”")
+    return "\n".join(lines)
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The source cards beside an answer; each card opens its document (``data-cite`` = n)."""
+    if answer is None:
+        return '<div class="cv-sources cv-empty">Nguồn của câu trả lời sẽ hiện ở đây.</div>'
+    if answer.abstained or not answer.citations:
+        return ('<div class="cv-sources cv-empty">Không có nguồn: câu trả lời không dựa trên văn bản nào '
+                "đã nạp.</div>")
+    cards = []
+    for c in answer.citations:
+        where = citation_where(c)
+        cards.append(
+            f'<button type="button" class="cv-source" data-cite="{c.n}" title="Mở văn bản và tô sáng đoạn trích">'
+            f'<span class="cv-head"><span class="cv-n">[{c.n}]</span> {escape(citation_label(c))}</span>'
+            + (f'<span class="cv-where">{escape(where)}</span>' if where else "")
+            + f'<span class="cv-quote">“{quote_html(c.quote)}”</span></button>'
+        )
+    return ('<div class="cv-sources"><div class="cv-hint">Bấm vào một nguồn để mở văn bản.</div>'
+            + "".join(cards) + "</div>")
+
+
+def escape_user(text: str) -> str:
+    """A question or partial answer shown in the chat, kept literal."""
+    return _escape_markdown(text)
+
+
+def error_markdown(message: str) -> str:
+    """A failed request, shown in the chat in place of an answer."""
+    return f"**Lỗi:** {_escape_markdown(message)}"
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def metadata_rows(doc: Document) -> list[tuple[str, str]]:
+    """Labelled metadata fields that are known, in ND30 order."""
+    m = doc.metadata
+    signer = ", ".join(p for p in (m.signing_authority, m.signer_title, m.signer_name) if p)
+    rows = [
+        ("Loại văn bản", type_label(m.doc_type)),
+        ("Số, ký hiệu", number_label(m.number)),
+        ("Cơ quan ban hành", m.issuer or ""),
+        ("Ngày ban hành", format_date(m.date)),
+        ("Trích yếu", m.subject or ""),
+        ("Kính gửi", "; ".join(m.addressees)),
+        ("Người ký", signer),
+        ("Nơi nhận", "; ".join(m.recipients)),
+        ("Tệp", doc.file),
+    ]
+    return [(k, v) for k, v in rows if v]
+
+
+def outline(chunks: list[Chunk]) -> list[tuple[str, int]]:
+    """Distinct section paths in reading order, each with the offset where it begins."""
+    seen: set[str] = set()
+    found = []
+    for chunk in chunks:
+        path = chunk.section_path
+        if path and path not in seen:
+            seen.add(path)
+            found.append((path, chunk.start))
+    return found
+
+
+def document_html(doc: Document, chunks: list[Chunk], *, highlight: tuple[int, int] | None = None,
+                  quote: str | None = None, compact: bool = False) -> str:
+    """A document's metadata, section outline and full text, with one passage in ``<mark>``.
+
+    ``highlight`` is a (start, end) range of ``doc.text`` (a citation's offsets). When the
+    text there is not the quoted sentence (an index built by another version), the quote
+    is searched for instead; when neither is found nothing is highlighted. ``compact``
+    folds the metadata and outline away so the passage is what one sees first.
+    """
+    text = doc.text
+    span = _highlight_span(text, highlight, quote)
+    sections = outline(chunks)
+    marks: list[tuple[int, int, str]] = []  # (offset, order, html): order puts closings first
+    for i, (_path, start) in enumerate(sections):
+        marks.append((start, 1, f'<span class="cv-anchor" id="cv-sec-{i}"></span>'))
+    if span:
+        marks.append((span[0], 2, f'<mark id="{HIT_ID}">'))
+        marks.append((span[1], 0, "</mark>"))
+    marks.sort(key=lambda m: (m[0], m[1]))
+    body, pos = [], 0
+    for offset, _order, html in marks:
+        offset = max(0, min(offset, len(text)))
+        body.append(escape(text[pos:offset]))
+        body.append(html)
+        pos = offset
+    body.append(escape(text[pos:]))
+
+    meta = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in metadata_rows(doc))
+    if sections:
+        items = "".join(
+            f'<li><a href="#cv-sec-{i}" onclick="event.preventDefault();document.getElementById(\'cv-sec-{i}\')'
+            f'.scrollIntoView({{block:\'start\',behavior:\'smooth\'}})">{escape(path)}</a></li>'
+            for i, (path, _start) in enumerate(sections)
+        )
+        toc = (f'<details class="cv-outline"{"" if compact else " open"}><summary>Mục lục ({len(sections)} mục)'
+               f"</summary><ol>{items}</ol></details>")
+    else:
+        toc = '<div class="cv-outline cv-empty">Văn bản không có đề mục.</div>'
+    found = ('<div class="cv-found">Đoạn được trích dẫn được tô vàng.</div>' if span
+             else "")
+    return (
+        f'<div class="cv-doc" data-doc-id="{escape(doc.doc_id)}">'
+        f"<h3>{escape(document_label(doc))}</h3>"
+        f'<details class="cv-meta-box"{"" if compact else " open"}><summary>Thông tin văn bản</summary>'
+        f'<table class="cv-meta">{meta}</table></details>{toc}{found}'
+        f'<div class="cv-text">{"".join(body)}</div></div>'
+    )
+
+
+def empty_document_html(message: str = "Chọn một nguồn hoặc một văn bản để xem toàn văn.") -> str:
+    return f'<div class="cv-doc cv-empty">{escape(message)}</div>'
+
+
+def _highlight_span(text: str, highlight: tuple[int, int] | None, quote: str | None) -> tuple[int, int] | None:
+    if highlight:
+        start, end = highlight
+        if 0 <= start < end <= len(text) and (not quote or _same(text[start:end], quote)):
+            return start, end
+    if quote:
+        plain = plain_quote(quote).strip()
+        for needle in (quote.strip(), plain):
+            at = text.find(needle) if needle else -1
+            if at >= 0:
+                return at, at + len(needle)
+    if highlight:
+        start, end = highlight
+        if 0 <= start < end <= len(text):
+            return start, end
+    return None
+
+
+def _same(a: str, b: str) -> bool:
+    squash = lambda s: re.sub(r"[\s*]+", "", s)
+    return squash(a) == squash(b)
+
+
+def _escape_markdown(text: str) -> str:
+    """Keep answer text from becoming markup in the chat: no raw HTML tags, no code spans.
+
+    Emphasis (``**...**``) is left alone: quotes keep the source's bold and italics.
+    """
+    return text.replace("<", "&lt;").replace("`", "\\`")
+
+
+def upload_results_html(results: list[tuple[bool, str]]) -> str:
+    """One line per uploaded file: ✅ or ❌ and its Vietnamese message."""
+    if not results:
+        return ""
+    items = "".join(
+        f'<li class="{"cv-ok" if ok else "cv-bad"}">{"✓" if ok else "✗"} {escape(message)}</li>'
+        for ok, message in results
+    )
+    return f'<ul class="cv-upload-results">{items}</ul>'

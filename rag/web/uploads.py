@@ -1,0 +1,128 @@
+"""Files added from the browser: safe names, validation, storage, and Vietnamese reasons.
+
+An upload is stored under ``<data_dir>/uploads`` with a sanitised name and is never
+overwritten: a second file with the same name and other content gets a ``-2`` suffix. A file
+that fails to ingest is removed again, so nothing but good documents stays there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.loaders import SUPPORTED_EXTENSIONS
+
+MAX_NAME_CHARS = 120
+_UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+class UploadRejected(Exception):
+    """A file refused before ingestion; the message is Vietnamese and shown as is."""
+
+
+def safe_filename(name: str) -> str:
+    """A file name that is safe to create inside the uploads folder.
+
+    Keeps Vietnamese letters, digits, spaces, dots, dashes, underscores and parentheses;
+    drops any folder part (``../``, ``C:\\``), control characters and other symbols; never
+    starts with a dot or dash; keeps the extension, lower-cased; at most ``MAX_NAME_CHARS``.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[\\/]", name)[-1]  # a browser may send a Windows path
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    ext = re.sub(r"[^a-z0-9]", "", ext.lower())[:10]
+    stem = re.sub(r"_+", "_", stem).strip(" ._-") or "tai-lieu"
+    if stem.lower() in _WINDOWS_RESERVED:
+        stem = f"{stem}_"
+    limit = MAX_NAME_CHARS - (len(ext) + 1 if ext else 0)
+    stem = stem[:limit].rstrip(" .")
+    return f"{stem}.{ext}" if ext else stem
+
+
+def validate(name: str, size: int, *, max_mb: float) -> None:
+    """Refuse an unsupported type, an empty file or one over the size limit."""
+    ext = Path(name).suffix.lower()
+    allowed = ", ".join(SUPPORTED_EXTENSIONS)
+    if ext not in SUPPORTED_EXTENSIONS:
+        shown = f"“{ext}”" if ext else "không có phần mở rộng"
+        raise UploadRejected(f"định dạng {shown} không được hỗ trợ; chỉ nhận {allowed}.")
+    if size == 0:
+        raise UploadRejected("tệp rỗng, không có nội dung.")
+    if size > max_mb * 1024 * 1024:
+        raise UploadRejected(f"tệp nặng {size / 1024 / 1024:.1f} MB, vượt giới hạn {max_mb:g} MB.")
+
+
+@dataclass
+class Stored:
+    path: Path
+    created: bool
+    """False when an identical file was already there (nothing was written)."""
+
+
+def store(source: Path, original_name: str, folder: Path) -> Stored:
+    """Copy an uploaded temporary file into ``folder`` under a safe, unused name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = safe_filename(original_name)
+    stem, ext = (name.rsplit(".", 1) + [""])[:2] if "." in name else (name, "")
+    digest = _sha256(source)
+    for n in range(1, 1000):
+        candidate = folder / (f"{stem}-{n}" if n > 1 else stem)
+        candidate = candidate.with_name(candidate.name + (f".{ext}" if ext else ""))
+        if not candidate.exists():
+            shutil.copyfile(source, candidate)
+            return Stored(candidate, True)
+        if candidate.is_file() and _sha256(candidate) == digest:
+            return Stored(candidate, False)
+    raise UploadRejected("đã có quá nhiều tệp trùng tên; hãy đổi tên tệp rồi tải lên lại.")
+
+
+# Loader reasons (English, for logs and the CLI) → what an official reads in the browser.
+_REASONS = [
+    ("file is empty", "tệp rỗng, không có nội dung"),
+    ("looks like a binary file", "tệp không phải văn bản (có vẻ là tệp nhị phân)"),
+    ("cannot decode text", "không đọc được bảng mã của tệp; hãy lưu lại dưới dạng UTF-8"),
+    ("not a .docx", "tệp mang đuôi .docx nhưng không phải tài liệu Word"),
+    ("corrupt or truncated .docx", "tệp .docx bị hỏng hoặc không đầy đủ"),
+    ("PDF is password-protected", "tệp PDF có mật khẩu; hãy gỡ mật khẩu rồi lưu lại"),
+    ("PDF has no text layer", "tệp PDF là ảnh quét, không có lớp chữ; cần nhận dạng chữ (OCR) trước"),
+    ("corrupt or truncated PDF", "tệp PDF bị hỏng hoặc không đầy đủ"),
+    ("OCR found no text", "nhận dạng chữ (OCR) không tìm thấy chữ nào: trang trắng hoặc bản quét quá mờ"),
+    ("scanned image: it needs OCR", "tệp ảnh quét cần nhận dạng chữ (OCR), chức năng này chưa bật trên máy chủ"),
+    ("too large to OCR", "ảnh quá lớn để nhận dạng chữ"),
+    ("corrupt or unreadable image", "tệp ảnh bị hỏng hoặc không đọc được"),
+    ("corrupt or truncated image", "tệp ảnh bị hỏng hoặc không đầy đủ"),
+    ("OCR failed", "nhận dạng chữ (OCR) thất bại"),
+    ("unsupported file type", "định dạng tệp không được hỗ trợ"),
+    ("over the", "tệp vượt giới hạn dung lượng"),
+    ("no text to index", "tệp không có nội dung để đưa vào kho"),
+    ("could not parse", "không phân tích được nội dung tệp"),
+    ("could not index", "không ghi được tệp vào kho văn bản"),
+    ("cannot read", "không đọc được tệp"),
+]
+
+
+def explain(reason: str | None) -> str:
+    """A loader's reason in Vietnamese, with the original kept as the technical detail."""
+    reason = reason or "unknown error"
+    for prefix, vietnamese in _REASONS:
+        if prefix in reason:
+            return f"{vietnamese} (chi tiết: {reason})"
+    return f"không nạp được tệp (chi tiết: {reason})"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
