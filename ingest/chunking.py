@@ -27,7 +27,9 @@ from ingest.normalize import fold, match_text
 
 __all__ = ["Section", "parse_sections", "chunk_document", "document_header", "TAIL_LABEL"]
 
-TAIL_LABEL = "Nơi nhận"
+# The closing chunk holds the recipients and the signature; the label says both, so a question
+# about who signed finds it by its words as well.
+TAIL_LABEL = "Nơi nhận, người ký"
 """Section label of the closing chunk(s): recipients list and signature block."""
 
 # Labels longer than this are cut to a lead; leads are truncated near _LABEL_CUT characters.

@@ -22,8 +22,10 @@ from ingest.errors import LoadError
 from ingest.index import Index
 from ingest.loaders import discover, load_file
 from ingest.metadata import extract_metadata
-from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile
+from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile, OcrPageInfo
 from ingest.normalize import canonical_tones, clean_spacing
+from ingest.obligations import REGISTER_VERSION, register_points
+from ingest.ocr import Ocr, OcrProgress
 from ingest.sparse import encode_document
 from ingest.split import split_documents
 from ingest.store import Condition, PointRecord, point_id
@@ -31,7 +33,7 @@ from ingest.store import Condition, PointRecord, point_id
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes: every file's fingerprint changes and it is redone.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done_chunks, total_chunks, current_file)`` while embedding."""
@@ -70,6 +72,7 @@ def parse_file(loaded: LoadedFile, *, max_chars: int, min_chars: int) -> tuple[l
             start=start,
             page_starts=_pages_within(loaded.page_starts, start, len(text)),
             metadata=meta,
+            ocr_pages=_ocr_pages_within(loaded.ocr_pages, start, len(text)),
         )
         documents.append(doc)
         chunks.extend(chunk_document(doc, max_chars=max_chars, min_chars=min_chars, header=document_header(meta)))
@@ -97,8 +100,13 @@ def ingest_paths(
     *,
     prune: bool = False,
     progress: Progress | None = None,
+    ocr_progress: OcrProgress | None = None,
 ) -> IngestSummary:
-    """Bring the index up to date with ``paths`` (files or folders) and report per file."""
+    """Bring the index up to date with ``paths`` (files or folders) and report per file.
+
+    Scanned pages and images are OCR'd when ``settings.ocr_enabled`` (``ocr_progress`` is
+    told of every page read); OCR results are cached, so an unchanged scan is never re-read.
+    """
     began = time.perf_counter()
     settings = index.settings
     summary = IngestSummary()
@@ -110,17 +118,19 @@ def ingest_paths(
 
     pending: list[_Parsed] = []
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    ocr = Ocr.from_settings(settings, progress=ocr_progress) if settings.ocr_enabled else None
     for path in files:
         key = file_key(path)
         try:
-            loaded = load_file(path, key=key, max_bytes=max_bytes)
+            loaded = load_file(path, key=key, max_bytes=max_bytes, ocr=ocr)
         except LoadError as exc:
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=exc.reason))
             continue
         record = known.get(key)
         if record and record.get("sha256") == loaded.sha256 and record.get("fingerprint") == fingerprint:
             summary.outcomes.append(FileOutcome(
-                file=key, status="unchanged", documents=len(record["doc_ids"]), chunks=record["chunks"]))
+                file=key, status="unchanged", documents=len(record["doc_ids"]), chunks=record["chunks"],
+                warnings=loaded.warnings))
             continue
         try:
             documents, chunks = parse_file(
@@ -133,6 +143,9 @@ def ingest_paths(
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason="no text to index"))
             continue
         pending.append(_Parsed(loaded, documents, chunks))
+
+    if ocr is not None:
+        ocr.close()
 
     total = sum(len(p.chunks) for p in pending)
     done = 0
@@ -151,7 +164,8 @@ def ingest_paths(
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=f"could not index: {exc}"))
         else:
             summary.outcomes.append(FileOutcome(
-                file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks)))
+                file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks),
+                warnings=parsed.loaded.warnings))
         done += len(parsed.chunks)
         if progress:
             progress(done, total, key)
@@ -185,6 +199,7 @@ def _chunk_points(index: Index, chunks: list[Chunk], documents: list[Document],
 def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord], fingerprint: str) -> None:
     key = parsed.loaded.path
     store = index.store
+    register = register_points(parsed.documents, parsed.chunks)  # obligations, targets, references
     store.delete([Condition("file", key)])
     store.upsert(chunk_points)
     store.upsert([
@@ -193,6 +208,7 @@ def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord]
                      "chunks": sum(1 for c in parsed.chunks if c.doc_id == d.doc_id)})
         for d in parsed.documents
     ])
+    store.upsert(register)
     store.upsert([PointRecord(point_id(f"file:{key}"), {
         "kind": "file", "file": key, "sha256": parsed.loaded.sha256, "fingerprint": fingerprint,
         "doc_ids": [d.doc_id for d in parsed.documents], "chunks": len(parsed.chunks),
@@ -244,8 +260,18 @@ def _pages_within(page_starts: list[int] | None, start: int, length: int) -> lis
     return [max(0, p - start) for p in page_starts if p < start + length]
 
 
+def _ocr_pages_within(pages: list[OcrPageInfo] | None, start: int, length: int) -> list[OcrPageInfo] | None:
+    """The OCR'd pages overlapping a document, their offsets moved to the document's text."""
+    if pages is None:
+        return None
+    inside = [p for p in pages
+              if p.start < start + length and p.start + (p.words[-1][1] if p.words else 0) > start]
+    return [p.model_copy(update={"start": p.start - start}) for p in inside] or None
+
+
 def _fingerprint(index: Index) -> str:
     s = index.settings
     config = {"pipeline": PIPELINE_VERSION, "embed": index.embedder.name, "max": s.chunk_max_chars,
-              "min": s.chunk_min_chars, "bm25": [s.bm25_k1, s.bm25_b, s.bm25_avg_len]}
+              "min": s.chunk_min_chars, "bm25": [s.bm25_k1, s.bm25_b, s.bm25_avg_len],
+              "register": REGISTER_VERSION}
     return hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]

@@ -22,6 +22,7 @@ from rag.settings import Settings
 DENSE = "dense"
 SPARSE = "sparse"
 SearchMode = Literal["hybrid", "dense", "sparse"]
+Fusion = Literal["rrf", "dbsf"]
 
 # Payload fields filtered on; both backends index them.
 KEYWORD_FIELDS = ("kind", "file", "doc_id", "doc_type", "number", "issuer")
@@ -87,8 +88,11 @@ class Store(ABC):
         prefetch_limit: int = 50,
         rrf_k: int = 60,
         weights: tuple[float, float] = (1.0, 1.0),
+        fusion: Fusion = "rrf",
     ) -> list[Hit]:
-        """Top chunks by dense, sparse, or both fused with weighted RRF (weights: dense, sparse)."""
+        """Top chunks by dense, sparse, or both fused: weighted reciprocal-rank fusion (weights:
+        dense, sparse) or distribution-based score fusion, which sums the two scores after
+        normalising each by its own spread (weights do not apply)."""
 
     @abstractmethod
     def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
@@ -182,7 +186,7 @@ class EdgeStore(Store):
         self._shard.update(self._qe.UpdateOperation.delete_points_by_filter(self._filter(conditions)))
 
     def search(self, *, dense, sparse, mode="hybrid", limit=10, conditions=None, prefetch_limit=50,
-               rrf_k=60, weights=(1.0, 1.0)) -> list[Hit]:
+               rrf_k=60, weights=(1.0, 1.0), fusion="rrf") -> list[Hit]:
         qe = self._qe
         flt = self._filter(conditions)
         dense_q = qe.Query.Nearest([float(x) for x in dense], using=DENSE) if dense is not None else None
@@ -203,7 +207,7 @@ class EdgeStore(Store):
                     qe.Prefetch(limit=prefetch_limit, query=dense_q, filter=flt),
                     qe.Prefetch(limit=prefetch_limit, query=sparse_q, filter=flt),
                 ],
-                query=qe.Fusion.Rrf(k=rrf_k, weights=list(weights)),
+                query=qe.Fusion.Dbsf() if fusion == "dbsf" else qe.Fusion.Rrf(k=rrf_k, weights=list(weights)),
                 filter=flt,
                 with_payload=True,
             )
@@ -303,7 +307,7 @@ class ServerStore(Store):
         )
 
     def search(self, *, dense, sparse, mode="hybrid", limit=10, conditions=None, prefetch_limit=50,
-               rrf_k=60, weights=(1.0, 1.0)) -> list[Hit]:
+               rrf_k=60, weights=(1.0, 1.0), fusion="rrf") -> list[Hit]:
         m = self._m
         flt = self._filter(conditions)
         dense_q = [float(x) for x in dense] if dense is not None else None
@@ -325,7 +329,8 @@ class ServerStore(Store):
                     m.Prefetch(query=dense_q, using=DENSE, limit=prefetch_limit, filter=flt),
                     m.Prefetch(query=sparse_q, using=SPARSE, limit=prefetch_limit, filter=flt),
                 ],
-                query=m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights))),
+                query=(m.FusionQuery(fusion=m.Fusion.DBSF) if fusion == "dbsf"
+                       else m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights)))),
                 **common,
             )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]

@@ -61,7 +61,7 @@ class _Scored:
 
 def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
                       documents: dict[str, Document] | None = None,
-                      min_coverage: float = 0.5, max_sentences: int = 4) -> Answer:
+                      min_coverage: float = 0.6, max_sentences: int = 4) -> Answer:
     """Compose a cited Vietnamese answer from retrieved chunks, or abstain.
 
     ``documents`` (every indexed document) lets a question that names a document by its number
@@ -70,22 +70,36 @@ def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
     """
     q = analyze(question)
     answer = Answer(question=question, answer=NOT_FOUND, abstained=True, retrieved=retrieval.chunks)
-    named = named_documents(q, documents or retrieval.documents)
-    if q.wants("signer") and named:
-        return _compose_signers(named, answer)
+    everything = documents or retrieval.documents
+    named = named_documents(q, everything)
+    if q.wants("signer") or q.wants("date"):
+        # Questions about a document itself are answered from its metadata, pointing at where
+        # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
+        # a document by its description rather than its number.
+        targets = named or _described_documents(q, retrieval, stats)
+        if targets and q.wants("signer"):
+            return _compose_signers(targets, answer)
+        if targets:
+            dated = _compose_dates(targets, everything, answer)
+            if not dated.abstained:
+                return dated
     if not q.terms or not retrieval.chunks:
         return answer
-    # A place or body named in the question ("huyện Bắc Sơn") limits the answer to documents
-    # that mention it; if none does, the question is about something not loaded.
-    about = {d.doc_id for d in retrieval.documents.values() if all(n in fold(d.text) for n in q.names)}
-    if not about:
+    # Places and bodies named in the question ("huyện Bắc Sơn") limit the answer to documents
+    # that mention one of them; a name no retrieved document mentions means the question is
+    # about something not loaded.
+    texts = {d.doc_id: fold(d.text) for d in retrieval.documents.values()}
+    if any(not any(n in t for t in texts.values()) for n in q.names):
         return answer
+    about = {doc_id for doc_id, t in texts.items() if not q.names or any(n in t for n in q.names)}
 
     scored = [s for s in _score_sentences(q, retrieval, stats, prefer={d.doc_id for d in named})
               if s.doc.doc_id in about]
     if not scored or scored[0].coverage < min_coverage:
         return answer
     chosen = _one_per_passage(_select(scored, min_coverage, max_sentences))
+    if q.wants("figure") and not any(_has_figure(s.doc.text[s.start:s.end]) for s in chosen):
+        return answer  # "bao nhiêu" answered by a sentence without a number is not an answer
     if q.wants("signer"):
         chosen = chosen[:1]
     return _compose(q, chosen, answer)
@@ -96,6 +110,72 @@ def named_documents(question: str | Question, documents: dict[str, Document]) ->
     q = analyze(question) if isinstance(question, str) else question
     codes = set(q.terms)
     return [d for d in documents.values() if d.metadata.number and fold_match(d.metadata.number) in codes]
+
+
+def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats) -> list[Document]:
+    """The retrieved document whose description (type, number, issuer, subject) covers the
+    question best, if it covers at least half of it and clearly beats the runner-up."""
+    weights = {t: stats.idf(t) for t in q.terms}
+    total = sum(weights.values()) or 1.0
+    ranked = []
+    for doc in retrieval.documents.values():
+        described = set(tokenize(_doc_label(doc, with_issuer=True) + " " + (doc.metadata.subject or "")))
+        ranked.append((sum(w for t, w in weights.items() if t in described) / total, doc))
+    ranked.sort(key=lambda pair: -pair[0])
+    if not ranked or ranked[0][0] < 0.5:
+        return []
+    if len(ranked) > 1 and ranked[1][0] > 0.85 * ranked[0][0]:
+        return []
+    return [ranked[0][1]]
+
+
+_DATE_LINE = re.compile(r"ngay\s*(\d{1,2})?\s*thang\s*(\d{1,2})\s*nam\s*(\d{4})")
+
+
+def _compose_dates(docs: list[Document], everything: dict[str, Document], answer: Answer) -> Answer:
+    """"Văn bản X ban hành ngày nào?": the date line of the document, or, for an attachment
+    dated by its cover letter, the cover letter's sentence that dates it."""
+    citations: list[Citation] = []
+    lines = []
+    for doc in docs:
+        m = doc.metadata
+        if not m.date:
+            continue
+        span = _date_line(doc)
+        source = doc
+        if span is None and m.number:
+            source, span = _dated_mention(m.number, doc, everything)
+        if span is None:
+            continue
+        n = _cite(citations, source, "Ngày ban hành", *span)
+        lines.append(f"Theo {_doc_label(doc, with_issuer=True)}:")
+        lines.append(f"- Ngày ban hành: {format_date(m.date)} [{n}]")
+    if not citations:
+        return answer
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _date_line(doc: Document) -> tuple[int, int] | None:
+    head = fold(doc.text[:1500])
+    m = _DATE_LINE.search(head)
+    if not m:
+        return None
+    line_start = head.rfind("\n", 0, m.start()) + 1
+    return line_start, m.end()
+
+
+def _dated_mention(number: str, dated: Document,
+                   everything: dict[str, Document]) -> tuple[Document, tuple[int, int] | None]:
+    """The first sentence that writes ``number`` followed by its date, looking first in the
+    file that holds the document (its cover letter)."""
+    pattern = re.compile(re.escape(fold(number)) + r"[^\n]{0,12}?ngay\s*\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}")
+    for doc in sorted(everything.values(), key=lambda d: (d.file != dated.file, d.file, d.part)):
+        m = pattern.search(fold(doc.text))
+        if m:
+            for start, end in sentence_spans(doc.text):
+                if start <= m.start() < end:
+                    return doc, (start, end)
+    return next(iter(everything.values())), None
 
 
 def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
@@ -112,8 +192,14 @@ def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
 
 
+def _term_weights(q: Question, stats: TermStats) -> dict[str, float]:
+    """IDF weights of the question's terms. A two-syllable term the corpus never uses is mostly
+    a junction of two words ("năm 2023 huyện" → "2023 huyen"), not a word, so it weighs half."""
+    return {t: stats.idf(t) * (0.5 if " " in t and stats.df.get(t, 0) == 0 else 1.0) for t in q.terms}
+
+
 def _score_sentences(q: Question, retrieval: Retrieval, stats: TermStats, prefer: set[str]) -> list[_Scored]:
-    weights = {t: stats.idf(t) for t in q.terms}
+    weights = _term_weights(q, stats)
     total = sum(weights.values()) or 1.0
     out: list[_Scored] = []
     for rank, chunk in enumerate(retrieval.chunks):
@@ -222,6 +308,14 @@ def _intent_bonus(q: Question, folded: str) -> float:
     if (q.wants("who") or q.wants("task")) and _PREAMBLE.match(folded):
         bonus -= 0.2
     return bonus
+
+
+_YEAR_OR_DATE = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d+[-/][A-ZĐa-zđ]")
+
+
+def _has_figure(sentence: str) -> bool:
+    """A quantity: a percentage or a number that is not a year, a date or a document number."""
+    return bool(re.search(r"\d", _YEAR_OR_DATE.sub(" ", sentence)))
 
 
 def _shape_penalty(sentence: str, chunk: RetrievedChunk, q: Question) -> float:
@@ -351,3 +445,27 @@ def _shorten(text: str, limit: int = 400) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > 0 else limit] + " …"
+
+
+def merge_register_evidence(answer: Answer, evidence: list, documents: dict[str, Document]) -> Answer:
+    """Add obligations and targets from the register (``rag.register.register_evidence``) to an
+    answer: each as one line with its own citation, after the passages already quoted. An item
+    whose sentence the answer already quotes adds nothing."""
+    citations = list(answer.citations)
+    lines: list[str] = []
+    for doc_id in dict.fromkeys(e.source.doc_id for e in evidence):
+        doc = documents.get(doc_id)
+        if doc is None:
+            continue
+        group = [e for e in evidence if e.source.doc_id == doc_id
+                 and not any(c.doc_id == doc_id and c.start <= e.source.start < c.end for c in citations)]
+        if not group:
+            continue
+        lines.append(f"Theo {_doc_label(doc, with_issuer=True)} (sổ nhiệm vụ):")
+        for e in group:
+            n = _cite(citations, doc, e.source.section, e.source.start, e.source.end)
+            lines.append(f"- {e.line} [{n}]")
+    if not lines:
+        return answer
+    text = "\n".join(lines) if answer.abstained else answer.answer + "\n\n" + "\n".join(lines)
+    return answer.model_copy(update={"answer": text, "abstained": False, "citations": citations})

@@ -7,14 +7,21 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from ingest.index import Index
-from ingest.models import Document
+from ingest.models import Chunk, Document
 from ingest.store import Condition, SearchMode
-from rag.answer import TermStats, extractive_answer, named_documents
+from ingest.pipeline import date_key
+from rag.answer import TermStats, extractive_answer, merge_register_evidence, named_documents
 from rag.conversation import standalone_question
+from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
 from rag.query import expand_abbreviations
+from rag.register import Register, load_register, register_evidence
 from rag.retrieve import Retrieval, Retriever
 from rag.settings import Settings
+
+
+# Citations answered from document metadata rather than from ranked passages.
+_METADATA_SECTIONS = ("Người ký", "Ngày ban hành")
 
 
 class Assistant:
@@ -24,6 +31,7 @@ class Assistant:
         self.index = index
         self.settings: Settings = index.settings
         self.retriever = Retriever(index)
+        self.llm = LLMAnswerer(self.settings) if self.settings.llm_url else None
 
     @cached_property
     def term_stats(self) -> TermStats:
@@ -31,10 +39,16 @@ class Assistant:
         payloads = self.index.store.scroll([Condition("kind", "chunk")])
         return TermStats(p["chunk"]["text"] for p in payloads)
 
+    @cached_property
+    def register(self) -> Register:
+        """Obligations, targets and relations extracted at ingest (read once, refreshed after ingest)."""
+        return load_register(self.index)
+
     def refresh(self) -> None:
         """Call after an ingest so new documents are searched and weighed."""
         self.retriever.refresh()
         self.__dict__.pop("term_stats", None)
+        self.__dict__.pop("register", None)
 
     def ask(
         self,
@@ -45,7 +59,14 @@ class Assistant:
         top_k: int | None = None,
         mode: SearchMode = "hybrid",
     ) -> Answer:
-        """Answer ``question`` (a follow-up of ``history``, the user's earlier questions)."""
+        """Answer ``question`` (a follow-up of ``history``, the user's earlier questions), with
+        the LLM when one is configured (``CONGVAN_LLM_URL``), else extractively."""
+        *_, answer = self._answer(question, history=history, filters=filters, top_k=top_k, mode=mode)
+        return answer
+
+    def _answer(self, question: str, *, history: list[str] | None = None, filters: dict[str, str] | None = None,
+                top_k: int | None = None, mode: SearchMode = "hybrid") -> Iterator[str | Answer]:
+        """LLM text deltas (when an LLM is configured), then the final ``Answer``."""
         began = time.perf_counter()
         standalone = standalone_question(question, history or [])
         retrieval = self.retriever.search(expand_abbreviations(standalone), top_k=top_k, filters=filters, mode=mode)
@@ -53,14 +74,59 @@ class Assistant:
         self._add_named_documents(standalone, retrieval, documents)
         compose_began = time.perf_counter()
         answer = extractive_answer(standalone, retrieval, self.term_stats, documents=documents)
+        self._put_evidence_first(answer, retrieval)
+        evidence = register_evidence(standalone, self.register)
+        if filters:
+            allowed = self._allowed_documents(filters, documents)
+            evidence = [e for e in evidence if e.source.doc_id in allowed]
+        answer = merge_register_evidence(answer, evidence, documents)
         timings = dict(retrieval.timings_ms)
         timings["answer"] = round((time.perf_counter() - compose_began) * 1000, 2)
+        if self.llm is not None:
+            # The extractive answer is computed first: it is the LLM's fallback.
+            for item in self.llm.stream(standalone, retrieval, answer):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+            timings.update(answer.timings_ms)
         timings["total"] = round((time.perf_counter() - began) * 1000, 2)
-        return answer.model_copy(update={
+        yield answer.model_copy(update={
             "question": question,
             "standalone_question": standalone if standalone != question else None,
             "timings_ms": timings,
         })
+
+    def _allowed_documents(self, filters: dict[str, str], documents: dict[str, Document]) -> set[str]:
+        """Document ids the user's filters keep (register items obey the same scope as passages)."""
+        allowed = set(documents)
+        for condition in self.retriever.conditions(filters):
+            if condition.key == "doc_id" and condition.any_of is not None:
+                allowed &= set(condition.any_of)
+            elif condition.key == "date_key":
+                allowed = {d for d in allowed
+                           if (key := date_key(documents[d].metadata.date)) is not None
+                           and (condition.gte is None or key >= condition.gte)
+                           and (condition.lte is None or key <= condition.lte)}
+        return allowed
+
+    def _put_evidence_first(self, answer: Answer, retrieval: Retrieval) -> None:
+        """Cited passages found by metadata (a signature, a date line) rather than by search go
+        first in ``retrieved``, so the sources shown are the ones the answer used."""
+        if answer.backend != "extractive" or not any(c.section in _METADATA_SECTIONS for c in answer.citations):
+            return
+        first: list[RetrievedChunk] = []
+        for c in answer.citations:
+            if any(r.doc_id == c.doc_id and r.start <= c.start < r.end for r in first):
+                continue
+            found = next((r for r in answer.retrieved if r.doc_id == c.doc_id and r.start <= c.start < r.end), None)
+            if found is None:
+                chunk = next((ch for ch in self.index.chunks(c.doc_id) if ch.start <= c.start < ch.end), None)
+                doc = retrieval.documents.get(c.doc_id) or self.index.document(c.doc_id)
+                found = _retrieved(doc, chunk, score=0.0) if chunk and doc else None
+            if found is not None:
+                first.append(found)
+        answer.retrieved[:] = first + [r for r in answer.retrieved if r not in first]
 
     def _add_named_documents(self, question: str, retrieval: Retrieval, documents: dict[str, Document]) -> None:
         """A question that names a document by number searches all of that document's passages,
@@ -70,14 +136,26 @@ class Assistant:
             retrieval.documents[doc.doc_id] = doc
             for chunk in self.index.chunks(doc.doc_id):
                 if chunk.chunk_id not in present:
-                    retrieval.chunks.append(RetrievedChunk(
-                        doc_id=doc.doc_id, chunk_id=chunk.chunk_id, file=doc.file, number=doc.metadata.number,
-                        doc_type=doc.metadata.doc_type, issuer=doc.metadata.issuer, date=doc.metadata.date,
-                        section=chunk.section_path, text=chunk.text, start=chunk.start, end=chunk.end, score=0.0,
-                    ))
+                    retrieval.chunks.append(_retrieved(doc, chunk, score=0.0))
 
     def stream(self, question: str, **kwargs) -> Iterator[str | Answer]:
-        """Yield answer text as it is produced, then the finished ``Answer``."""
-        answer = self.ask(question, **kwargs)
-        yield answer.answer
-        yield answer
+        """Yield answer text as it is produced, then the finished ``Answer``, which is
+        authoritative: after an LLM failure it is the extractive answer, not the text streamed."""
+        streamed = False
+        for item in self._answer(question, **kwargs):
+            if isinstance(item, Answer):
+                if not streamed:
+                    yield item.answer
+                yield item
+            else:
+                streamed = True
+                yield item
+
+
+def _retrieved(doc: Document, chunk: Chunk, score: float) -> RetrievedChunk:
+    m = doc.metadata
+    return RetrievedChunk(
+        doc_id=doc.doc_id, chunk_id=chunk.chunk_id, file=doc.file, number=m.number, doc_type=m.doc_type,
+        issuer=m.issuer, date=m.date, section=chunk.section_path, text=chunk.text, start=chunk.start,
+        end=chunk.end, score=score,
+    )

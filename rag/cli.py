@@ -79,6 +79,8 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
         for o in summary.outcomes:
             detail = f"{o.documents} doc(s), {o.chunks} chunk(s)" if o.status in ("ingested", "unchanged") else (o.reason or "")
             click.echo(f"{o.status:>9}  {o.file}  {detail}")
+            for warning in o.warnings:
+                click.echo(f"{'':>9}  ! {warning}")
         counts = _counts(summary)
         click.echo(
             f"\n{counts['ingested']} ingested, {counts['unchanged']} unchanged, {counts['failed']} failed, "
@@ -100,7 +102,7 @@ def docs(data_dir: Path | None, as_json: bool) -> None:
             documents = index.documents()
     except CongvanError as exc:
         raise click.ClickException(str(exc)) from exc
-    rows = [d.model_dump(exclude={"text", "page_starts"}) for d in documents]
+    rows = [d.model_dump(exclude={"text", "page_starts", "ocr_pages"}) for d in documents]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -150,6 +152,16 @@ def ask(question: str, data_dir: Path | None, as_json: bool, top_k: int | None, 
 
 def _counts(summary) -> dict[str, int]:
     return {s: summary.count(s) for s in ("ingested", "unchanged", "failed", "pruned")}
+
+
+# The eval and bench commands live with the evaluation code.
+from evals.cli import register as _register_evals
+
+_register_evals(cli)
+
+
+from rag.register_cli import register as _register_tasks  # noqa: E402  (tasks, export-ics)
+_register_tasks(cli)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.normalize import fold_match
+from ingest.normalize import canonical_tones, fold_match
 
 # Question and function words: they say what kind of answer is wanted, not what it is about.
 # "bao" is not here: it is half of "báo cáo".
@@ -83,18 +83,31 @@ def analyze(question: str) -> Question:
     return Question(question, folded, terms, intents, _proper_names(question))
 
 
-_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+)+)")
-_NOT_NAMES = frozenset({"uy ban", "uy ban nhan dan", "thuong binh", "xa hoi", "lao dong"})
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Capitalised words that are not names: titles of document types, bodies and ranks, dates.
+# Compared with diacritics, so "Nam" (Việt Nam) is not "năm" (year).
+_NOT_NAME_WORDS = frozenset(
+    "theo trong tại về của và các những kế hoạch công văn chương trình chỉ thị quyết định nghị quyết "
+    "thông báo tư hướng dẫn tờ báo cáo ban thường vụ tỉnh ủy uỷ huyện xã phường thị trấn thành phố sở "
+    "phòng bộ chủ tịch phó giám đốc ngày tháng năm hội đồng nhân dân mặt trận tổ quốc đảng đoàn "
+    "chính phủ thủ tướng văn bản điều khoản mục phần chương ai đơn vị cơ quan hãy cho biết".split()
+)
 
 
 def _proper_names(question: str) -> tuple[str, ...]:
-    """Folded multi-word capitalised names in the question ("Kiên Giang", "Bắc Sơn").
+    """Folded runs of two or more capitalised words in the question ("Kiên Giang", "Bắc Sơn").
 
     A name the documents never mention is the surest sign that a question is out of scope.
+    Vietnamese names are several syllables, each capitalised; one capitalised word is usually
+    just the start of the sentence.
     """
-    names = []
-    for m in _NAME.finditer(question):
-        name = fold_match(m.group(1))
-        if name not in _NOT_NAMES and not name.startswith(("so ", "phong ", "ban ")):
-            names.append(name)
+    names, run = [], []
+    for m in _WORD.finditer(question + " end"):  # a lower-case word closes the last run
+        word = m.group(0)
+        if word[0].isupper() and not word.isupper() and canonical_tones(word.lower()) not in _NOT_NAME_WORDS:
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            names.append(fold_match(" ".join(run)))
+        run = []
     return tuple(dict.fromkeys(names))

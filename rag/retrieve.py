@@ -82,6 +82,7 @@ class Retriever:
         hits = self.index.store.search(
             dense=dense, sparse=sparse, mode=mode, limit=limit, conditions=conditions,
             prefetch_limit=s.prefetch_limit, rrf_k=s.rrf_k, weights=(dense_weight, s.sparse_weight),
+            fusion=s.fusion,
         )
         timings["search"] = _ms(began)
         chunks = [_retrieved(h.payload, h.score) for h in hits]

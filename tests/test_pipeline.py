@@ -118,7 +118,7 @@ EXPECTED_REASONS = {
     "binary.txt": "binary",
     "undecodable.txt": "decode",
     "truncated.docx": ".docx",
-    "scan.pdf": "needs OCR",
+    "scan.pdf": "OCR",  # "needs OCR" without Tesseract, "OCR found no text" with it
     "table.xlsx": "unsupported file type",
     "huge.txt": "limit",
 }
