@@ -178,6 +178,12 @@ def test_answers_cite_the_page_and_the_words_on_it(scans, tmp_path, ocr_cache, e
                 assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
             # the boxes are those of the quoted words: as many as the quote has
             assert len(boxes) == len(citation.quote.split())
+            # the web app shows that page with those words outlined
+            from rag.web.chat_page import _scan
+
+            shown = _scan(document, citation.start, citation.end)
+            assert f"Bản quét, trang {page}" in shown and "data:image/png;base64," in shown
+            assert shown.count('class="cv-box"') == len(boxes)
 
 
 @needs_tesseract

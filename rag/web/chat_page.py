@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
@@ -179,9 +180,9 @@ class ChatPage:
             doc = self.services.document(citation.doc_id)
             if doc is None:
                 return render.empty_document_html("Văn bản này không còn trong kho.")
-            return render.document_html(doc, self.services.chunks(doc.doc_id),
-                                        highlight=(citation.start, citation.end), quote=citation.quote,
-                                        compact=True)
+            return _scan(doc, citation.start, citation.end) + render.document_html(
+                doc, self.services.chunks(doc.doc_id), highlight=(citation.start, citation.end),
+                quote=citation.quote, compact=True)
         except Exception:
             log.exception("opening %s failed", citation.doc_id)
             return render.empty_document_html("Không mở được văn bản. Vui lòng thử lại.")
@@ -236,3 +237,22 @@ def _answer(turns: list[dict], n: int) -> Answer | None:
     if not turns or n is None or not 0 <= n < len(turns) or not turns[n].get("answer"):
         return None
     return Answer.model_validate(turns[n]["answer"])
+
+
+def _scan(doc, start: int, end: int) -> str:
+    """The scanned page of an OCR'd citation with its words outlined, rendered on demand; empty
+    for text documents, or when the source file is no longer on disk."""
+    from ingest.ocr import page_image, words_in_span
+
+    boxes = words_in_span(doc, start, end)
+    if not boxes:
+        return ""
+    page = boxes[0][0]
+    try:
+        image = page_image(doc.file, page, dpi=100)
+    except Exception:  # the file moved or cannot be rendered: the text view still works
+        log.warning("cannot render page %s of %s", page, doc.file)
+        return ""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return render.scan_html(buffer.getvalue(), page, [box for p, box in boxes if p == page])

@@ -42,6 +42,9 @@ table.cv-meta th { white-space: nowrap; width: 1%; }
 .cv-upload-results li { margin: 4px 0; }
 #cv-lib-table table, #cv-lib-table td, #cv-lib-table th, #cv-lib-table span {
   font-family: var(--font) !important; }
+.cv-scan-page { position: relative; display: inline-block; max-width: 100%; }
+.cv-scan-page img { max-width: 100%; display: block; border: 1px solid var(--border-color-primary); }
+.cv-box { position: absolute; border: 2px solid #e03131; background: rgba(255, 224, 102, 0.35); }
 .cv-bad { color: var(--error-text-color, #b91c1c); }
 """
 

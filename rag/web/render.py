@@ -6,6 +6,7 @@ that comes from documents or users is HTML-escaped before it is placed in markup
 
 from __future__ import annotations
 
+import base64
 import re
 from html import escape
 
@@ -218,6 +219,19 @@ def document_html(doc: Document, chunks: list[Chunk], *, highlight: tuple[int, i
         f'<table class="cv-meta">{meta}</table></details>{toc}{found}'
         f'<div class="cv-text">{"".join(body)}</div></div>'
     )
+
+
+def scan_html(image_png: bytes, page: int, boxes: list[tuple[float, float, float, float]]) -> str:
+    """A scanned page with the cited words outlined; boxes are fractions of the page size."""
+    marks = "".join(
+        f'<div class="cv-box" style="left:{x0 * 100:.2f}%;top:{y0 * 100:.2f}%;'
+        f'width:{(x1 - x0) * 100:.2f}%;height:{(y1 - y0) * 100:.2f}%"></div>'
+        for x0, y0, x1, y1 in boxes
+    )
+    data = base64.b64encode(image_png).decode("ascii")
+    return (f'<details class="cv-scan" open><summary>Bản quét, trang {page} (từ được trích dẫn đóng khung)</summary>'
+            f'<div class="cv-scan-page"><img alt="Trang {page}" src="data:image/png;base64,{data}">{marks}</div>'
+            "</details>")
 
 
 def empty_document_html(message: str = "Chọn một nguồn hoặc một văn bản để xem toàn văn.") -> str:
