@@ -5,8 +5,11 @@ from __future__ import annotations
 import gradio as gr
 
 from rag.web.chat_page import ChatPage
+from rag.web.eval_page import EvalPage
 from rag.web.library_page import LibraryPage
 from rag.web.services import Services
+from rag.web.tasks_page import TasksPage
+from rag.web.training_page import TrainingPage
 from rag.web.upload_page import UploadPage
 
 TITLE = "Hỏi đáp văn bản chỉ đạo"
@@ -46,6 +49,17 @@ table.cv-meta th { white-space: nowrap; width: 1%; }
 .cv-scan-page img { max-width: 100%; display: block; border: 1px solid var(--border-color-primary); }
 .cv-box { position: absolute; border: 2px solid #e03131; background: rgba(255, 224, 102, 0.35); }
 .cv-bad { color: var(--error-text-color, #b91c1c); }
+.cv-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 10px; }
+.cv-card, .cv-source-box, .cv-quiz-source { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 8px 12px; background: var(--background-fill-secondary); margin: 6px 0; }
+.cv-card h4 { margin: 0 0 4px; }
+.cv-card ul, .cv-graph ul { margin: 2px 0 8px 18px; font-size: 0.92em; }
+.cv-card-h { font-weight: 600; margin-top: 6px; }
+.cv-node { font-weight: 600; }
+.cv-ext { font-weight: 400; opacity: 0.75; font-style: italic; }
+.cv-arrow { color: var(--color-accent); }
+.cv-quiz-ok { color: #2b8a3e; font-weight: 600; }
+.cv-quiz-bad { font-weight: 600; }
 """
 
 
@@ -59,8 +73,14 @@ def build_app(services: Services) -> gr.Blocks:
                 chat = ChatPage(services)
             with gr.Tab("Thư viện văn bản", id="library", elem_id="cv-tab-library"):
                 library = LibraryPage(services)
+            with gr.Tab("Nhiệm vụ & hạn", id="tasks", elem_id="cv-tab-tasks"):
+                tasks = TasksPage(services)
+            with gr.Tab("Đào tạo", id="training", elem_id="cv-tab-training"):
+                training = TrainingPage(services)
             with gr.Tab("Tải văn bản lên", id="upload", elem_id="cv-tab-upload"):
                 upload = UploadPage(services)
+            with gr.Tab("Đánh giá", id="eval", elem_id="cv-tab-eval"):
+                EvalPage(services)
 
         # A document chosen in the library scopes the chat.
         library.ask_here.click(
@@ -76,4 +96,11 @@ def build_app(services: Services) -> gr.Blocks:
         demo.load(library.reload, inputs=library.reload_inputs, outputs=library.reload_outputs,
                   api_visibility="private")
         demo.load(chat.reload_scope, outputs=[chat.scope], api_visibility="private")
+        # The register pages read what is indexed now (page load, and after an upload).
+        for register_page in (tasks, training):
+            demo.load(register_page.reload, inputs=register_page.reload_inputs,
+                      outputs=register_page.reload_outputs, api_visibility="private")
+            if upload.enabled:
+                upload.event.then(register_page.reload, inputs=register_page.reload_inputs,
+                                  outputs=register_page.reload_outputs, api_visibility="private")
     return demo
