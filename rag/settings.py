@@ -50,10 +50,10 @@ class Settings(BaseSettings):
         "dbsf", description="How hybrid search fuses dense and sparse: distribution-based score fusion "
         "(measured better on the gold set: hit@1 0.88 vs 0.73) or weighted reciprocal rank.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, description="Weight of the dense ranking in fusion.")
-    sparse_weight: float = Field(1.0, description="Weight of the sparse (BM25) ranking in fusion.")
+    dense_weight: float = Field(1.0, description="Weight of the dense ranking in RRF fusion (DBSF takes no weights).")
+    sparse_weight: float = Field(1.0, description="Weight of the sparse (BM25) ranking in RRF fusion.")
     unaccented_dense_weight: float = Field(
-        0.25, description="Dense weight for queries typed without diacritics, where dense models fail.")
+        0.25, description="RRF dense weight for queries typed without diacritics, where dense models fail.")
     rerank_model: str | None = Field(None, description="sentence-transformers CrossEncoder folder/id; empty = off.")
     rerank_candidates: int = 20
 
