@@ -160,7 +160,9 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line, object) for each non-blank line of a JSONL file, or (line, why) when it is not a
+    JSON object; callers decide whether a bad line is skipped or fatal."""
     with path.open(encoding="utf-8-sig") as handle:
         for line, text in enumerate(handle, start=1):
             if not text.strip():
@@ -168,14 +170,20 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield line, RowError(str(path), line, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                yield line, f"invalid JSON: {exc.msg} (column {exc.colno})"
                 continue
             if not isinstance(row, dict):
-                yield line, RowError(str(path), line, f"expected a JSON object, got {type(row).__name__}")
+                yield line, f"expected a JSON object, got {type(row).__name__}"
                 continue
-            if "id" not in row:
-                row = {"id": f"{path.stem}:{line}", **row}
             yield line, row
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    for line, row in _json_objects(path):
+        if isinstance(row, str):
+            yield line, RowError(str(path), line, row)
+        else:
+            yield line, row if "id" in row else {"id": f"{path.stem}:{line}", **row}
 
 
 def _csv_rows(path: Path, *, delimiter: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
@@ -281,14 +289,9 @@ def read_beir(folder: Path | str) -> BeirSet:
 
 
 def _beir_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise EvalInputError(f"{path}:{line}: invalid JSON: {exc.msg}") from exc
-            if not isinstance(row, dict) or "_id" not in row:
-                raise EvalInputError(f"{path}:{line}: expected an object with an '_id'")
-            yield line, row
+    for line, row in _json_objects(path):
+        if isinstance(row, str):
+            raise EvalInputError(f"{path}:{line}: {row}")
+        if "_id" not in row:
+            raise EvalInputError(f"{path}:{line}: expected an object with an '_id'")
+        yield line, row
