@@ -10,6 +10,7 @@ instead of returning loosely related text.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -276,10 +277,19 @@ def _deletions(word: str) -> set[str]:
 
 def _lost_diacritics(doc: Document) -> bool:
     """True for text that lost its accents (careless OCR): few letters carry a diacritic."""
-    sample = doc.text[:4000]
-    letters = [ch for ch in sample if ch.isalpha()]
-    marked = sum(1 for ch in letters if fold(ch) != ch.lower())
-    return bool(letters) and marked / len(letters) < 0.08
+    return _few_diacritics(doc.text[:4000])
+
+
+@lru_cache(maxsize=4096)
+def _few_diacritics(sample: str) -> bool:
+    # Folding maps each composed letter to one letter, so the two strings align character by
+    # character; one fold of the sample, not one per character, and once per document text.
+    folded = fold(sample)
+    if len(folded) != len(sample):  # a character that folds to two (rare): compare one by one
+        folded = "".join(fold(ch)[:1] or ch for ch in sample)
+    pairs = [(a, b) for a, b in zip(sample.lower(), folded) if a.isalpha()]
+    marked = sum(1 for a, b in pairs if a != b)
+    return bool(pairs) and marked / len(pairs) < 0.08
 
 
 def _select(scored: list[_Scored], min_coverage: float, max_sentences: int) -> list[_Scored]:
