@@ -49,12 +49,13 @@ def load_result(source: EvalResult | dict[str, Any] | Path | str) -> EvalResult:
     return EvalResult.model_validate(json.loads(Path(source).read_text(encoding="utf-8")))
 
 
-def _fmt(value: float | None, *, latency: bool = False) -> str:
+def format_metric(value: float | None, *, latency: bool = False, latency_digits: int = 1) -> str:
+    """A metric as shown: ratios to 3 decimals, milliseconds to ``latency_digits``, counts whole."""
     if value is None:
         return "–"
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return f"{value:.1f}" if latency else f"{value:.3f}"
+    return f"{value:.{latency_digits}f}" if latency else f"{value:.3f}"
 
 
 def _delta(a: float | None, b: float | None, *, latency: bool = False) -> str:
@@ -102,15 +103,15 @@ def render_markdown(source: EvalResult | dict[str, Any] | Path | str) -> str:
     m = result.metrics
     lines = [f"# Evaluation: {result.config_label}", "", _run_line(result), "", "## Metrics", "",
              "| metric | value |", "|---|---|"]
-    lines += [f"| {label} | {_fmt(m.get(key))} |" for key, label in COUNT_METRICS + RATIO_METRICS]
-    lines += [f"| {label} | {_fmt(m.get(key), latency=True)} |" for key, label in LATENCY_METRICS]
+    lines += [f"| {label} | {format_metric(m.get(key))} |" for key, label in COUNT_METRICS + RATIO_METRICS]
+    lines += [f"| {label} | {format_metric(m.get(key), latency=True)} |" for key, label in LATENCY_METRICS]
     lines += [f"| failed questions | {len(result.failures)} |", ""]
 
     failed = _failed_by_tag(result)
     lines += ["## Per tag", "", "| tag | n | " + " | ".join(label for _, label in TAG_COLUMNS) + " | failed |",
               "|---|---|" + "---|" * len(TAG_COLUMNS) + "---|"]
     for tag, tm in result.by_tag.items():
-        cells = " | ".join(_fmt(tm.get(key)) for key, _ in TAG_COLUMNS)
+        cells = " | ".join(format_metric(tm.get(key)) for key, _ in TAG_COLUMNS)
         lines.append(f"| {_md_cell(tag)} | {tm.get('questions')} | {cells} | {failed.get(tag, 0)} |")
     lines.append("")
 
@@ -175,7 +176,7 @@ def _svg_bars(rows: list[tuple[str, float | None]], *, width: int = 520, label_w
             w = max(0.0, min(1.0, float(value))) * span
             color = "#2da44e" if value >= 0.9 else "#bf8700" if value >= 0.7 else "#cf222e"
             parts.append(f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
-        parts.append(f'<text x="{label_width + span + 6}" y="{y + 13}" font-size="12">{_fmt(value)}</text>')
+        parts.append(f'<text x="{label_width + span + 6}" y="{y + 13}" font-size="12">{format_metric(value)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -193,9 +194,9 @@ def render_html(source: EvalResult | dict[str, Any] | Path | str) -> str:
     out.append(_svg_bars([(label, m.get(key)) for key, label in RATIO_METRICS]))
     out.append("<table><tr><th>figure</th><th>value</th></tr>")
     for key, label in COUNT_METRICS:
-        out.append(f'<tr><td>{e(label)}</td><td class="num">{_fmt(m.get(key))}</td></tr>')
+        out.append(f'<tr><td>{e(label)}</td><td class="num">{format_metric(m.get(key))}</td></tr>')
     for key, label in LATENCY_METRICS:
-        out.append(f'<tr><td>{e(label)}</td><td class="num">{_fmt(m.get(key), latency=True)}</td></tr>')
+        out.append(f'<tr><td>{e(label)}</td><td class="num">{format_metric(m.get(key), latency=True)}</td></tr>')
     out.append(f'<tr><td>failed questions</td><td class="num">{len(result.failures)}</td></tr></table></div>')
 
     failed = _failed_by_tag(result)
@@ -205,7 +206,7 @@ def render_html(source: EvalResult | dict[str, Any] | Path | str) -> str:
     out.append("</div><table><tr><th>tag</th><th>n</th>" + "".join(f"<th>{e(label)}</th>" for _, label in TAG_COLUMNS)
                + "<th>failed</th></tr>")
     for tag, tm in result.by_tag.items():
-        cells = "".join(f'<td class="num">{_fmt(tm.get(key))}</td>' for key, _ in TAG_COLUMNS)
+        cells = "".join(f'<td class="num">{format_metric(tm.get(key))}</td>' for key, _ in TAG_COLUMNS)
         out.append(f'<tr><td>{e(tag)}</td><td class="num">{tm.get("questions")}</td>{cells}'
                    f'<td class="num">{failed.get(tag, 0)}</td></tr>')
     out.append("</table>")
@@ -268,11 +269,11 @@ def compare(a_json: EvalResult | dict[str, Any] | Path | str, b_json: EvalResult
     lines = [f"# {la} vs {lb}", "", f"- A: {_run_line(a)}", f"- B: {_run_line(b)}", "",
              f"| metric | {la} | {lb} | Δ (B − A) |", "|---|---|---|---|"]
     for key, label in COUNT_METRICS + RATIO_METRICS:
-        lines.append(f"| {label} | {_fmt(a.metrics.get(key))} | {_fmt(b.metrics.get(key))} | "
+        lines.append(f"| {label} | {format_metric(a.metrics.get(key))} | {format_metric(b.metrics.get(key))} | "
                      f"{_delta(a.metrics.get(key), b.metrics.get(key))} |")
     for key, label in LATENCY_METRICS:
         va, vb = a.metrics.get(key), b.metrics.get(key)
-        lines.append(f"| {label} | {_fmt(va, latency=True)} | {_fmt(vb, latency=True)} | {_delta(va, vb, latency=True)} |")
+        lines.append(f"| {label} | {format_metric(va, latency=True)} | {format_metric(vb, latency=True)} | {_delta(va, vb, latency=True)} |")
     lines.append(f"| failed questions | {len(a.failures)} | {len(b.failures)} | {len(b.failures) - len(a.failures):+d} |")
 
     tags = sorted(set(a.by_tag) | set(b.by_tag))
@@ -284,7 +285,7 @@ def compare(a_json: EvalResult | dict[str, Any] | Path | str, b_json: EvalResult
             ta, tb = a.by_tag.get(tag, {}), b.by_tag.get(tag, {})
             row = [_md_cell(tag)]
             for key in ("hit@5", "fact_recall"):
-                row += [_fmt(ta.get(key)), _fmt(tb.get(key)), _delta(ta.get(key), tb.get(key))]
+                row += [format_metric(ta.get(key)), format_metric(tb.get(key)), _delta(ta.get(key), tb.get(key))]
             lines.append("| " + " | ".join(row) + " |")
 
     failed_a, failed_b = set(a.failures), set(b.failures)

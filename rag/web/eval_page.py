@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 
 from evals.format import EvalInputError, LoadResult, RowError, load_items
-from evals.report import render_html
+from evals.report import format_metric, render_html
 from evals.runner import EvalResult, QuestionRecord, run_eval
 from rag.web.services import Services
 
@@ -163,17 +163,9 @@ def reason_vi(reason: str) -> str:
     return reason
 
 
-def fmt(value: float | None, *, latency: bool = False) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return f"{value:.0f}" if latency else f"{value:.3f}"
-
-
 def metrics_rows(metrics: dict) -> list[tuple[str, str]]:
     """(label, shown value) for each headline metric."""
-    return [(label, fmt(metrics.get(key), latency=latency)) for key, label, latency in METRICS]
+    return [(label, format_metric(metrics.get(key), latency=latency, latency_digits=0)) for key, label, latency in METRICS]
 
 
 def tag_rows(result: EvalResult) -> list[list[str]]:
@@ -182,7 +174,7 @@ def tag_rows(result: EvalResult) -> list[list[str]]:
     for r in result.failed_records():
         for t in r.tags:
             failed[t] = failed.get(t, 0) + 1
-    return [[tag, str(tm.get("questions")), *(fmt(tm.get(k)) for k, _ in TAG_COLUMNS), str(failed.get(tag, 0))]
+    return [[tag, str(tm.get("questions")), *(format_metric(tm.get(k)) for k, _ in TAG_COLUMNS), str(failed.get(tag, 0))]
             for tag, tm in result.by_tag.items()]
 
 
