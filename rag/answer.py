@@ -89,7 +89,7 @@ def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
     # Places and bodies named in the question ("huyện Bắc Sơn") limit the answer to documents
     # that mention one of them; a name no retrieved document mentions means the question is
     # about something not loaded.
-    texts = {d.doc_id: fold(d.text) for d in retrieval.documents.values()}
+    texts = {d.doc_id: _folded(d.text) for d in retrieval.documents.values()}
     if any(not any(n in t for t in texts.values()) for n in q.names):
         return answer
     about = {doc_id for doc_id, t in texts.items() if not q.names or any(n in t for n in q.names)}
@@ -106,11 +106,22 @@ def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
     return _compose(q, chosen, answer)
 
 
+@lru_cache(maxsize=8192)
+def _folded(text: str) -> str:
+    # Document texts and numbers are the same objects query after query: fold each once.
+    return fold(text)
+
+
+@lru_cache(maxsize=8192)
+def _folded_match(text: str) -> str:
+    return fold_match(text)
+
+
 def named_documents(question: str | Question, documents: dict[str, Document]) -> list[Document]:
     """Indexed documents whose own number the question names ("Công văn 3452/UBND-VX")."""
     q = analyze(question) if isinstance(question, str) else question
     codes = set(q.terms)
-    return [d for d in documents.values() if d.metadata.number and fold_match(d.metadata.number) in codes]
+    return [d for d in documents.values() if d.metadata.number and _folded_match(d.metadata.number) in codes]
 
 
 def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats) -> list[Document]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from functools import lru_cache
 from collections import deque
 from datetime import date, datetime, timedelta, timezone
 from typing import Literal
@@ -429,7 +430,7 @@ def register_evidence(question: str, index_or_register: Index | Register, *, lim
             score = _match(q.names, words, codes, own, _context(o.source, with_references=asks_deadline))
             if score >= threshold:
                 # "báo cáo 6 tháng" vs "báo cáo năm": the words of the deadline itself decide ties.
-                said = set(tokenize(o.deadline.text))
+                said = _terms(o.deadline.text)
                 score += 0.05 * sum(1 for w in words if w in said) / max(1, len(words))
                 candidates.append(Evidence(kind="obligation", score=round(score, 3), line=obligation_line(o),
                                            source=o.source, obligation=o))
@@ -461,10 +462,23 @@ def _context(s: SourceRef, with_references: bool = True) -> list[str]:
     return [s.quote, s.section, s.doc_type or "", s.number or "", s.issuer or "", s.subject or "", *refs]
 
 
+@lru_cache(maxsize=65536)
+def _terms(text: str) -> frozenset[str]:
+    # Register items are matched against every deadline question: their terms are computed once
+    # per process, not once per question (the register of a 10,000-chunk archive has thousands).
+    return frozenset(tokenize(text))
+
+
+@lru_cache(maxsize=65536)
+def _folded(text: str) -> str:
+    return fold_match(text)
+
+
 def _match(names: tuple[str, ...], words: list[str], codes: list[str], own: list[str], context: list[str]) -> float:
-    own_terms = set(tokenize(" ".join(own)))
-    all_terms = own_terms | set(tokenize(" ".join(context)))
-    folded_all = fold_match(" ".join(own + context))
+    own_text, context_text = " ".join(own), " ".join(context)
+    own_terms = _terms(own_text)
+    all_terms = own_terms | _terms(context_text)
+    folded_all = _folded(own_text) + " " + _folded(context_text)
     if any(n not in folded_all for n in names):
         return 0.0
     if codes and not any(c in all_terms for c in codes):
