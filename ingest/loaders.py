@@ -5,8 +5,10 @@ reason a user can act on; no library exception escapes un-wrapped.
 
 Decisions worth knowing:
 
-* **Text encodings.** A UTF-8 or UTF-16 byte-order mark decides the encoding. Without one the
-  file must be UTF-8, except that Windows-1258 (the Windows code page for Vietnamese) is
+* **Text encodings.** A UTF-8 or UTF-16 byte-order mark decides the encoding. Without one,
+  a file with UTF-16's pattern of NUL bytes (the high byte of every ASCII character) that
+  decodes to text is read as UTF-16 LE or BE; otherwise NUL bytes mean binary. Other files
+  must be UTF-8, except that Windows-1258 (the Windows code page for Vietnamese) is
   accepted when the decoded text is plausibly Vietnamese: its non-ASCII letters are
   Vietnamese letters or tone marks, at least one of them is specific to Vietnamese
   (ă â đ ê ô ơ ư or a tone mark), and the bytes are not mostly valid UTF-8 sequences (that
@@ -15,6 +17,13 @@ Decisions worth knowing:
   marks, so it cannot hold Vietnamese text, and a non-UTF-8 file that decodes as cp1252 is
   either another language or bytes of a legacy font encoding (TCVN3, VNI) that would be
   indexed as mojibake.
+* **.docx limits.** python-docx inflates every part whole and builds an lxml tree of about
+  140 bytes per element, so a 1 MB zip bomb used to take gigabytes. Before it runs, the zip
+  is streamed in 1 MB chunks: the real inflated size (not the size the zip declares, which
+  can lie) must stay within ``max_docx_xml_bytes``, the paragraphs within
+  ``max_docx_paragraphs`` and the XML elements within 20 per allowed paragraph.
+* **Misnamed files.** A .docx, .pdf or image whose first bytes say it is something else (a
+  PDF named .docx, a .docx named .pdf) is refused with what it really is and how to fix it.
 * **.docx order.** Body paragraphs and tables in document order. A table is read row by
   row, cell by cell, each cell's paragraphs on their own lines (left cell first), because
   the header of a Vietnamese official letter is usually a two-column table: issuer on the
@@ -34,13 +43,17 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import codecs
+import copy
+import errno
 import hashlib
 import io
 import logging
 import os
 import re
+import stat
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -97,6 +110,11 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
+# Defaults of settings.docx_max_uncompressed_mb and settings.docx_max_paragraphs, so callers
+# that do not pass the limits still get them.
+DEFAULT_DOCX_MAX_XML_BYTES = 100 * 1024 * 1024
+DEFAULT_DOCX_MAX_PARAGRAPHS = 100_000
+
 
 # --------------------------------------------------------------------------- discovery
 
@@ -107,55 +125,129 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     Folders are walked recursively in sorted order; hidden files and folders and editor/OS
     junk (``~$x.docx`` lock files, ``.DS_Store``, ``Thumbs.db``, ``*~`` backups, ``*.tmp``)
     are skipped silently. Files with an unsupported extension, whether named or found in a
-    folder, are refused, as is a path that does not exist. A file reached twice is listed
-    once, at its first position.
+    folder, are refused, as is a path that does not exist, a broken symbolic link and a
+    symbolic link loop. Linked folders are followed, each real folder once, so a link back up
+    the tree is refused instead of walked forever. A file reached twice is listed once, at its
+    first position. Never raises for a bad path: every problem becomes a refused entry.
     """
     files: list[Path] = []
     rejected: list[tuple[Path, str]] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
     def accept(path: Path) -> None:
         reason = _unsupported_reason(path)
         if reason is not None:
             rejected.append((path, reason))
             return
-        resolved = path.resolve()
+        # realpath, not Path.resolve(): resolve() raises RuntimeError on a link loop anywhere
+        # in the path (Python < 3.13), and discovery must never abort the run.
+        resolved = os.path.realpath(path)
         if resolved not in seen:
             seen.add(resolved)
             files.append(path)
 
     for path in paths:
-        if path.is_dir():
-            for found in _walk(path):
-                accept(found)
-        elif path.is_file():
+        try:
+            mode = path.stat().st_mode  # follows links: a loop or dangling link fails here
+        except OSError as exc:
+            rejected.append((path, _stat_failure(path, exc)))
+            continue
+        if stat.S_ISDIR(mode):
+            for found, problem in _walk(path):
+                if problem is not None:
+                    rejected.append((found, problem))
+                else:
+                    accept(found)
+        elif stat.S_ISREG(mode):
             junk = _junk_reason(path.name)
             if junk is not None:
                 rejected.append((path, junk))
             else:
                 accept(path)
-        elif path.exists() or path.is_symlink():
-            # A dangling link, socket or device: there is nothing a user could mean here.
-            reason = "broken link" if path.is_symlink() and not path.exists() else "not a regular file or folder"
-            rejected.append((path, reason))
         else:
-            rejected.append((path, "no such file or folder"))
+            # A socket, pipe or device: there is nothing a user could mean here.
+            rejected.append((path, "not a regular file or folder"))
     return files, rejected
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Files under ``root``, sorted, without hidden or junk entries below ``root``."""
-    found: list[Path] = []
-    # followlinks=False: a link back up the tree must not loop forever.
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d.lower() not in _JUNK_DIRS]
+def _stat_failure(path: Path, exc: OSError) -> str:
+    """Why ``path`` cannot be followed to a file or folder, from the error ``stat`` raised."""
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (the link leads back to itself; fix or remove it)"
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        if os.path.islink(path):
+            return "broken symbolic link (its target does not exist)"
+        return "no such file or folder"
+    if exc.errno == errno.EACCES:
+        return "cannot read: permission denied"
+    return f"cannot read ({exc.strerror or exc})"
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
+    """Entries under ``root``, sorted, each with None or the reason it is refused.
+
+    Hidden and junk entries below ``root`` are left out. Linked folders are followed, but a
+    real folder is entered once only (by device and inode), so link cycles end the walk
+    instead of looping; a link that points back to a folder above it is refused by name.
+    """
+    found: list[tuple[Path, str | None]] = []
+    visited: set[tuple[int, int]] = set()
+    try:
+        st = root.stat()
+        visited.add((st.st_dev, st.st_ino))
+    except OSError:
+        pass
+
+    def unreadable(exc: OSError) -> None:
+        # os.walk skips a folder it cannot list in silence; the user should hear about it.
+        where = Path(exc.filename) if exc.filename else root
+        found.append((where, f"cannot read folder ({exc.strerror or exc})"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
+        kept: list[str] = []
+        # Real folders before links, so a folder reached both ways is listed by its real path.
+        for name in sorted(dirnames, key=lambda d: (os.path.islink(os.path.join(dirpath, d)), d)):
+            if name.startswith(".") or name.lower() in _JUNK_DIRS:
+                continue
+            sub = Path(dirpath) / name
+            try:
+                st = sub.stat()
+            except OSError as exc:  # vanished or unreadable since the listing
+                found.append((sub, _stat_failure(sub, exc)))
+                continue
+            identity = (st.st_dev, st.st_ino)
+            if identity in visited:
+                # Already walked (or about to be) under another path. A link to a folder
+                # above it is a cycle worth reporting; a second link to a sibling is not.
+                if sub.is_symlink() and _is_within(Path(dirpath), sub):
+                    found.append((sub, _FOLDER_LOOP))
+                continue
+            visited.add(identity)
+            kept.append(name)
+        dirnames[:] = kept
         for name in filenames:
             if name.startswith(".") or _junk_reason(name) is not None:
                 continue
             path = Path(dirpath) / name
-            if path.is_file():
-                found.append(path)
-    yield from sorted(found)
+            try:
+                mode = path.stat().st_mode
+            except OSError as exc:
+                # os.walk lists a looping or dangling link as a file; say what it is.
+                found.append((path, _stat_failure(path, exc)))
+                continue
+            if stat.S_ISREG(mode):
+                found.append((path, None))
+    yield from sorted(found, key=lambda entry: entry[0])
+
+
+_FOLDER_LOOP = "symbolic link loop (the link points back to a folder that holds it; it was not followed)"
+
+
+def _is_within(folder: Path, link: Path) -> bool:
+    """True when the real ``folder`` is the real target of ``link`` or lies below it."""
+    target = os.path.realpath(link)
+    here = os.path.realpath(folder)
+    return here == target or here.startswith(target.rstrip(os.sep) + os.sep)
 
 
 def _junk_reason(name: str) -> str | None:
@@ -184,19 +276,32 @@ def _unsupported_reason(path: Path) -> str | None:
 # --------------------------------------------------------------------------- loading
 
 
-def load_file(path: Path, *, key: str, max_bytes: int, ocr: Ocr | None = None) -> LoadedFile:
+def load_file(
+    path: Path,
+    *,
+    key: str,
+    max_bytes: int,
+    ocr: Ocr | None = None,
+    max_docx_xml_bytes: int = DEFAULT_DOCX_MAX_XML_BYTES,
+    max_docx_paragraphs: int = DEFAULT_DOCX_MAX_PARAGRAPHS,
+) -> LoadedFile:
     """Read one file and return its text (NFC, ``\\n`` line ends) under the index key ``key``.
 
     ``max_bytes`` is the size cap (``int(settings.max_file_mb * 1024 * 1024)``). ``ocr``
     (``ingest.ocr.Ocr.from_settings(settings)``) reads scanned pages and images; without it
-    they are refused as needing OCR. Raises ``LoadError(key, reason)`` for unsupported,
-    missing, empty, oversized, binary, undecodable, corrupt, password-protected and image-only
-    files (the last only without OCR or without Tesseract).
+    they are refused as needing OCR. ``max_docx_xml_bytes``
+    (``int(settings.docx_max_uncompressed_mb * 1024 * 1024)``) and ``max_docx_paragraphs``
+    (``settings.docx_max_paragraphs``) bound what a .docx may expand to; both are checked by
+    streaming through the zip before python-docx builds anything in memory. Raises
+    ``LoadError(key, reason)`` for unsupported, missing, empty, oversized, binary,
+    undecodable, corrupt, password-protected, misnamed (a PDF called .docx), zip-bomb and
+    image-only files (the last only without OCR or without Tesseract).
     """
     reason = _unsupported_reason(path)
     if reason is not None:
         raise LoadError(key, reason)
-    kind = path.suffix.lower().lstrip(".")
+    suffix = path.suffix.lower()
+    kind = suffix.lstrip(".")
 
     try:
         size = path.stat().st_size
@@ -208,11 +313,11 @@ def load_file(path: Path, *, key: str, max_bytes: int, ocr: Ocr | None = None) -
         raw = path.read_bytes()
     except LoadError:
         raise
-    except FileNotFoundError:
-        raise LoadError(key, "no such file or folder") from None
     except PermissionError:
         raise LoadError(key, "cannot read file: permission denied") from None
     except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            raise LoadError(key, _stat_failure(path, exc)) from None
         raise LoadError(key, f"cannot read file ({exc.strerror or exc})") from None
 
     if not raw:
@@ -227,10 +332,16 @@ def load_file(path: Path, *, key: str, max_bytes: int, ocr: Ocr | None = None) -
         if kind in ("txt", "md"):
             text = display_text(_decode_text(raw, key))
         elif kind == "docx":
-            text = display_text(_docx_text(raw, key))
+            text = display_text(_docx_text(
+                raw, key, max_xml_bytes=max_docx_xml_bytes, max_paragraphs=max_docx_paragraphs))
         elif kind == "pdf":
             text, page_starts = _pdf_text(raw, key, ocr=ocr, sha256=sha256, scan=scan)
         else:
+            found = _sniff(raw)
+            # Pillow reads any image by its content (a JPEG named .png is fine); anything else
+            # is misnamed, and is said so before "needs OCR" sends the user the wrong way.
+            if found is not None and found.family != "image":
+                raise _misnamed(key, "an image", suffix, found)
             text, page_starts = _image_text(raw, key, ocr=ocr, sha256=sha256, scan=scan)
     except LoadError:
         raise
@@ -280,6 +391,93 @@ def _short_cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+# --------------------------------------------------------------------------- file signatures
+
+
+@dataclass(frozen=True)
+class _Format:
+    """What a file's first bytes say it is, and how a user gets it indexed."""
+
+    what: str  # "a PDF file", for "it is a PDF file with a .docx name"
+    fix: str  # "rename it to .pdf", or how to convert it when it is not supported
+    family: str  # "pdf", "docx", "image", "zip" or "other"
+
+
+_PDF = _Format("a PDF file", "rename it to .pdf", "pdf")
+_DOCX = _Format("a Word .docx document", "rename it to .docx", "docx")
+_OLE = _Format(
+    "an old Office 97-2003 file (.doc, .xls, .ppt) or a password-protected Office document",
+    "open it in Word and save it as .docx without a password", "other")
+_IMAGE_SIGNATURES: tuple[tuple[bytes, _Format], ...] = (
+    (b"\x89PNG\r\n\x1a\n", _Format("a PNG image", "rename it to .png", "image")),
+    (b"\xff\xd8\xff", _Format("a JPEG image", "rename it to .jpg", "image")),
+    (b"II*\x00", _Format("a TIFF image", "rename it to .tif", "image")),
+    (b"MM\x00*", _Format("a TIFF image", "rename it to .tif", "image")),
+    (b"GIF87a", _Format("a GIF image", "save it as .png", "other")),
+    (b"GIF89a", _Format("a GIF image", "save it as .png", "other")),
+)
+_OTHER_SIGNATURES: tuple[tuple[bytes, _Format], ...] = (
+    (b"{\\rtf", _Format("an RTF document", "save it as .docx in Word", "other")),
+    (b"\x1f\x8b", _Format("a gzip archive", "extract it and add the documents inside", "other")),
+    (b"7z\xbc\xaf\x27\x1c", _Format("a 7-Zip archive", "extract it and add the documents inside", "other")),
+    (b"Rar!\x1a\x07", _Format("a RAR archive", "extract it and add the documents inside", "other")),
+)
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+def _sniff(raw: bytes) -> _Format | None:
+    """The format ``raw`` really is, from its magic bytes, or None when it has no known signature.
+
+    Only cheap, unambiguous signatures: plain text and unknown binaries give None. A zip is
+    told apart by its listing (Word, Excel, PowerPoint, OpenDocument or a plain archive).
+    """
+    if raw.startswith(_OLE_MAGIC):
+        return _OLE
+    if raw.startswith(_ZIP_MAGICS):
+        return _zip_format(raw)
+    # Readers accept a PDF header anywhere in the first 1024 bytes (after a mail header, say).
+    if b"%PDF-" in raw[:1024]:
+        return _PDF
+    for magic, found in _IMAGE_SIGNATURES + _OTHER_SIGNATURES:
+        if raw.startswith(magic):
+            return found
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        return _Format("a WebP image", "save it as .png", "other")
+    if raw[4:8] == b"ftyp" and raw[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis"):
+        return _Format("a HEIC photo", "save it as .jpg", "other")
+    head = raw[:512].lstrip(codecs.BOM_UTF8 + b" \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return _Format("an HTML web page", "open it in Word and save it as .docx", "other")
+    return None
+
+
+def _zip_format(raw: bytes) -> _Format:
+    """Which kind of zip package ``raw`` is, from the names it lists."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            names = archive.namelist()
+            mimetype = b""
+            if "mimetype" in names:
+                with archive.open("mimetype") as member:
+                    mimetype = member.read(100)  # a bounded read: the member may be a bomb
+    except Exception:  # a damaged zip is still a zip; what it held cannot be told
+        return _Format("a zip archive", "extract it and add the documents inside", "zip")
+    if any(name.startswith("word/") for name in names):
+        return _DOCX
+    if any(name.startswith("xl/") for name in names):
+        return _Format("an Excel workbook", "only text documents are indexed", "other")
+    if any(name.startswith("ppt/") for name in names):
+        return _Format("a PowerPoint presentation", "only text documents are indexed", "other")
+    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+        return _Format("an OpenDocument file", "save it as .docx", "other")
+    return _Format("a zip archive", "extract it and add the documents inside", "zip")
+
+
+def _misnamed(key: str, label: str, suffix: str, found: _Format) -> LoadError:
+    """'not a .docx: it is a PDF file with a .docx name (rename it to .pdf)'."""
+    return LoadError(key, f"not {label}: it is {found.what} with a {suffix} name ({found.fix})")
+
+
 # --------------------------------------------------------------------------- plain text
 
 
@@ -289,9 +487,18 @@ def _decode_text(raw: bytes, key: str) -> str:
         text = _strict(raw[len(codecs.BOM_UTF8):], "utf-8", key, "UTF-8 (it starts with a UTF-8 byte-order mark)")
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = _strict(raw, "utf-16", key, "UTF-16 (it starts with a UTF-16 byte-order mark)")
-    else:
-        if b"\x00" in raw:
+    elif b"\x00" in raw:
+        # NUL bytes never occur in UTF-8 or code-page text, but half the bytes of UTF-16 text
+        # are NUL when nothing marks its byte order (Notepad's "Unicode" without a BOM,
+        # exports from some databases and mail systems).
+        encoding = _utf16_byte_order(raw)
+        if encoding is None:
             raise LoadError(key, "looks like a binary file, not text")
+        text = _strict(raw, encoding, key, f"{_UTF16_NAMES[encoding]} (UTF-16 text without a byte-order mark)")
+        if not _plausible_utf16_text(text):
+            raise LoadError(key, "looks like a binary file, not text")
+        logger.info("%s: read as %s without a byte-order mark", key, _UTF16_NAMES[encoding])
+    else:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -299,6 +506,35 @@ def _decode_text(raw: bytes, key: str) -> str:
     if text and len(_CONTROL_CHARS.findall(text)) > _CONTROL_SHARE_LIMIT * len(text):
         raise LoadError(key, "looks like a binary file, not text")
     return text
+
+
+_UTF16_NAMES = {"utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE"}
+# In UTF-16 text every ASCII character (spaces, digits, punctuation, most letters of
+# Vietnamese too) has a NUL high byte, so at least this share of the code units does ...
+_UTF16_MIN_ASCII_SHARE = 0.3
+# ... while a NUL low byte is rare (U+0100, U+1E00, U+2000 ...); binary data has NULs on both.
+_UTF16_MAX_NUL_LOW_SHARE = 0.02
+# Decoded characters that text does not contain: controls, unassigned, private use, surrogates.
+_UTF16_MAX_ODD_SHARE = 0.01
+
+
+def _utf16_byte_order(raw: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when ``raw`` has UTF-16's pattern of NUL bytes, else None."""
+    units = len(raw) // 2
+    if len(raw) % 2 or units == 0:
+        return None
+    nul_at_even, nul_at_odd = raw[0::2].count(0), raw[1::2].count(0)
+    if nul_at_odd >= _UTF16_MIN_ASCII_SHARE * units and nul_at_even <= _UTF16_MAX_NUL_LOW_SHARE * units:
+        return "utf-16-le"
+    if nul_at_even >= _UTF16_MIN_ASCII_SHARE * units and nul_at_odd <= _UTF16_MAX_NUL_LOW_SHARE * units:
+        return "utf-16-be"
+    return None
+
+
+def _plausible_utf16_text(text: str) -> bool:
+    """True when decoded UTF-16 reads as text: almost no characters text never holds."""
+    odd = sum(1 for ch in text if ch not in "\t\n\r\x0b\x0c" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
+    return odd <= _UTF16_MAX_ODD_SHARE * len(text)
 
 
 def _strict(raw: bytes, encoding: str, key: str, described: str) -> str:
@@ -361,8 +597,13 @@ def _has_tone(ch: str) -> bool:
 # --------------------------------------------------------------------------- docx
 
 
-def _docx_text(raw: bytes, key: str) -> str:
-    """Body text of a .docx in document order, tables included (see module docstring)."""
+def _docx_text(raw: bytes, key: str, *, max_xml_bytes: int = DEFAULT_DOCX_MAX_XML_BYTES,
+               max_paragraphs: int = DEFAULT_DOCX_MAX_PARAGRAPHS) -> str:
+    """Body text of a .docx in document order, tables included (see module docstring).
+
+    The zip is inspected against ``max_xml_bytes`` and ``max_paragraphs`` before python-docx
+    reads it, because python-docx inflates every part whole and builds a full lxml tree.
+    """
     if raw.startswith(_OLE_MAGIC):
         # Word writes both the old binary format and password-protected .docx files as
         # OLE compound files, so either could be behind a .docx name.
@@ -371,7 +612,12 @@ def _docx_text(raw: bytes, key: str) -> str:
             "not a .docx: it is an old Word 97-2003 file or a password-protected document "
             "(open it in Word and save it as .docx without a password)",
         )
-    problem = _docx_package_problem(raw)
+    if not raw.startswith(_ZIP_MAGICS):
+        found = _sniff(raw)
+        if found is not None:
+            raise _misnamed(key, "a .docx", ".docx", found)
+    problem = _docx_package_problem(raw) or _docx_expansion_problem(
+        raw, max_xml_bytes=max_xml_bytes, max_paragraphs=max_paragraphs)
     if problem is not None:
         raise LoadError(key, problem)
 
@@ -405,6 +651,90 @@ def _docx_package_problem(raw: bytes) -> str | None:
         if any(name.startswith(prefix) for name in names):
             return f"not a .docx: it is {program} with a .docx name"
     return "corrupt or truncated .docx (a zip archive, but not a Word document)"
+
+
+# Word writes parts stored or deflated, nothing else. zipfile inflates bzip2 and LZMA members
+# without an output bound per read, so such a member could not be inspected safely.
+_INSPECTABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+# Bytes inflated per read while inspecting: the most a part costs in memory at any time.
+_INSPECT_CHUNK = 1 << 20
+# A paragraph start tag whatever its namespace prefix (<w:p>, <w:p/>, <w:p w:rsidR="..">,
+# DrawingML's <a:p>), but not <w:pPr> or <w:pStyle>.
+_PARAGRAPH_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?p[\s/>]")
+# Bytes carried from one chunk to the next so a tag cut by a chunk boundary is still seen.
+_TAG_OVERLAP = 64
+# XML elements allowed per paragraph of the paragraph limit. lxml costs about 140 bytes of
+# memory per element, and the byte limit alone does not bound that: 90 MB of "<w:r/>" is
+# 16 million elements, 2.1 GB and 40 s to parse. Real letters have 14-47 elements per
+# paragraph, but few paragraphs: at the default 100,000 paragraphs this allows 2 million
+# elements (about 330 MB, 5 s), which a real document reaches only past ~1,000 pages.
+_ELEMENTS_PER_PARAGRAPH = 20
+
+
+def _docx_expansion_problem(raw: bytes, *, max_xml_bytes: int, max_paragraphs: int) -> str | None:
+    """Why a .docx package must not be handed to python-docx (a zip bomb), or None.
+
+    python-docx reads each part with ``ZipFile.read``, which inflates the whole part in one
+    call, and then parses the XML into an lxml tree that costs about a hundred bytes per
+    element: a 1 MB file can expand to a gigabyte of XML and take many gigabytes to parse.
+    So, before it runs:
+
+    * the uncompressed sizes the zip declares must add up to at most ``max_xml_bytes``;
+    * the parts are really inflated, in bounded chunks, and their real size counted,
+      because a declared size can lie: zipfile stops a part at its declared size, but only
+      after ``read()`` has already inflated the whole stream into memory;
+    * paragraphs are counted in the XML parts as it streams, at most ``max_paragraphs``,
+      and XML elements of any kind, at most ``_ELEMENTS_PER_PARAGRAPH * max_paragraphs``.
+    """
+    too_big = (f"the .docx expands to more than {_human_size(max_xml_bytes, 1)} when unzipped "
+               "(limit CONGVAN_DOCX_MAX_UNCOMPRESSED_MB); it may be a zip bomb")
+    too_many = (f"the .docx holds more than {max_paragraphs} paragraphs "
+                "(limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory")
+    max_elements = _ELEMENTS_PER_PARAGRAPH * max_paragraphs
+    too_dense = (f"the .docx holds more than {max_elements} XML elements ({_ELEMENTS_PER_PARAGRAPH} per paragraph "
+                 "of the limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory")
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            parts = [info for info in archive.infolist() if not info.is_dir()]
+            if sum(info.file_size for info in parts) > max_xml_bytes:
+                return too_big
+            inflated = paragraphs = elements = 0
+            for info in parts:
+                if info.compress_type not in _INSPECTABLE_METHODS:
+                    return (f"corrupt or truncated .docx (part '{info.filename}' uses compression method "
+                            f"{info.compress_type}, which Word never writes)")
+                # Let zipfile read past the declared size, up to one byte over what the limit
+                # leaves, so a lying header is measured by what the stream really holds. The
+                # CRC check is off here because zipfile runs it when it reaches that made-up
+                # size; python-docx's own read checks the CRC of every part it uses.
+                probe = copy.copy(info)
+                probe.file_size = max_xml_bytes - inflated + 1
+                probe.CRC = None
+                count_paragraphs = info.filename.lower().endswith(".xml")
+                carried = b""
+                with archive.open(probe) as stream:
+                    while chunk := stream.read(_INSPECT_CHUNK):
+                        inflated += len(chunk)
+                        if inflated > max_xml_bytes:
+                            return too_big
+                        if count_paragraphs:
+                            text = carried + chunk
+                            # Tags wholly inside the carried bytes were counted last time.
+                            paragraphs += sum(1 for m in _PARAGRAPH_TAG.finditer(text) if m.end() > len(carried))
+                            if paragraphs > max_paragraphs:
+                                return too_many
+                            # Start tags: every "<" but end tags, declarations and comments.
+                            # A tag cut by the chunk boundary may count once too often.
+                            elements += (chunk.count(b"<") - chunk.count(b"</") - chunk.count(b"<?")
+                                         - chunk.count(b"<!"))
+                            if elements > max_elements:
+                                return too_dense
+                            carried = text[-_TAG_OVERLAP:]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, RuntimeError,
+            NotImplementedError, zlib.error) as exc:
+        # RuntimeError: an encrypted part; BadZipFile: a bad CRC or local header.
+        return f"corrupt or truncated .docx ({_short_cause(exc)})"
+    return None
 
 
 def _block_lines(container: _Element) -> list[str]:
@@ -540,6 +870,9 @@ def _pdf_text(raw: bytes, key: str, *, ocr: Ocr | None = None, sha256: str = "",
     """
     scan = scan if scan is not None else _Scan()
     if b"%PDF-" not in raw[:1024]:
+        found = _sniff(raw)
+        if found is not None:
+            raise _misnamed(key, "a PDF", ".pdf", found)
         raise LoadError(key, "corrupt or truncated PDF (no PDF header: this is not a PDF file)")
 
     import pymupdf  # deferred: only PDFs need MuPDF

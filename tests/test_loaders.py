@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import inspect
+import io
 import logging
+import os
+import struct
+import time
+import tracemalloc
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import docx
@@ -16,6 +23,8 @@ from docx.oxml import parse_xml
 
 from ingest.errors import LoadError
 from ingest.loaders import SUPPORTED_EXTENSIONS, _size_reason, discover, load_file
+from rag.settings import Settings
+from rag.web.uploads import explain
 from tests.conftest import CORPUS
 
 SEED_004 = CORPUS / "004_ubnd_kon_tum_ngay_cong_tac_xa_hoi_2024.txt"
@@ -226,6 +235,10 @@ def test_real_seed_in_nfd_is_loaded_as_nfc():
         ("bom.txt", codecs.BOM_UTF8 + SENTENCE.encode("utf-8"), SENTENCE),
         ("utf16le.txt", SENTENCE.encode("utf-16"), SENTENCE),  # Python writes a BOM
         ("utf16be.txt", codecs.BOM_UTF16_BE + SENTENCE.encode("utf-16-be"), SENTENCE),
+        # Without a byte-order mark, UTF-16 is recognised by its NUL bytes (they were "binary").
+        ("utf16le-nobom.txt", f"{SENTENCE}\r\nDòng hai.".encode("utf-16-le"), f"{SENTENCE}\nDòng hai."),
+        ("utf16be-nobom.md", f"# Tiêu đề\n\n{SENTENCE}".encode("utf-16-be"), f"# Tiêu đề\n\n{SENTENCE}"),
+        ("utf16le-ascii.txt", "So: 12/KH-UBND".encode("utf-16-le"), "So: 12/KH-UBND"),
         ("crlf.txt", "Dòng một\r\nDòng hai\r\n".encode("utf-8"), "Dòng một\nDòng hai\n"),
         ("cr.txt", "Dòng một\rDòng hai".encode("utf-8"), "Dòng một\nDòng hai"),
         ("nfd.txt", unicodedata.normalize("NFD", SENTENCE).encode("utf-8"), SENTENCE),
@@ -271,6 +284,16 @@ def test_text_decoding(tmp_path: Path, name: str, raw: bytes, expected: str):
             codecs.BOM_UTF16_LE + b"a\x00\x00\xd8b\x00",  # a lone high surrogate
             "cannot decode text: invalid UTF-16 (it starts with a UTF-16 byte-order mark) at byte 4 (save it as UTF-8)",
         ),
+        (
+            "bad-utf16-nobom.txt",
+            ("Văn bản số 12. " * 10).encode("utf-16-le") + b"\x00\xd8" + "tiếp".encode("utf-16-le"),  # lone surrogate
+            "cannot decode text: invalid UTF-16 LE (UTF-16 text without a byte-order mark) at byte 300 "
+            "(save it as UTF-8)",
+        ),
+        # NUL bytes at both even and odd offsets: binary, not UTF-16.
+        ("nuls.txt", bytes(range(256)) * 8, "looks like a binary file, not text"),
+        # UTF-16's NUL pattern, but it decodes to private-use and unassigned characters.
+        ("fake-utf16.txt", b"\x01\x00\x02\x00\x03\x00" * 100 + b"\x41\xe0" * 100, "looks like a binary file, not text"),
     ],
 )
 def test_bad_text_files(tmp_path: Path, name: str, raw: bytes, reason: str):
@@ -556,3 +579,278 @@ def test_pdf_with_owner_password_only_is_readable(tmp_path: Path):
     path = tmp_path / "restricted.pdf"
     path.write_bytes(_pdf_bytes(VN, encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", permissions=0))
     assert _load(path).text == VN
+
+
+# --------------------------------------------------------------------------- symbolic links
+
+
+def test_discover_refuses_link_loops_and_broken_links_and_loads_the_rest(tmp_path: Path):
+    # A named loop used to be called a "broken link" (and Path.resolve() on it raises
+    # RuntimeError, which aborted the ingest run); the other files must still load.
+    (tmp_path / "ok.txt").write_text("x", encoding="utf-8")
+    os.symlink("loop.txt", tmp_path / "loop.txt")
+    os.symlink("b.txt", tmp_path / "a.txt")
+    os.symlink("a.txt", tmp_path / "b.txt")
+    os.symlink("missing.txt", tmp_path / "dangling.txt")
+    named = [tmp_path / "loop.txt", tmp_path / "a.txt", tmp_path / "dangling.txt", tmp_path / "ok.txt"]
+
+    files, rejected = discover(named)
+
+    assert files == [tmp_path / "ok.txt"]
+    loop = "symbolic link loop (the link leads back to itself; fix or remove it)"
+    assert rejected == [
+        (tmp_path / "loop.txt", loop),
+        (tmp_path / "a.txt", loop),
+        (tmp_path / "dangling.txt", "broken symbolic link (its target does not exist)"),
+    ]
+    # The same links met while walking the folder are refused the same way.
+    files, rejected = discover([tmp_path])
+    assert files == [tmp_path / "ok.txt"]
+    assert rejected == [
+        (tmp_path / "a.txt", loop),
+        (tmp_path / "b.txt", loop),
+        (tmp_path / "dangling.txt", "broken symbolic link (its target does not exist)"),
+        (tmp_path / "loop.txt", loop),
+    ]
+
+
+def test_discover_follows_linked_folders_once_and_refuses_cycles(tmp_path: Path):
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "a.txt").write_text("x", encoding="utf-8")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "b.md").write_text("x", encoding="utf-8")
+    os.symlink("..", root / "sub" / "up")  # a cycle: back to the root
+    os.symlink(".", root / "sub" / "self")  # a cycle: its own folder
+    os.symlink("sub", root / "again")  # a second way into a folder already walked
+    os.symlink(outside, root / "linked")  # a linked folder outside the tree is read
+
+    files, rejected = discover([root])
+
+    assert files == [root / "linked" / "b.md", root / "sub" / "a.txt"]
+    cycle = "symbolic link loop (the link points back to a folder that holds it; it was not followed)"
+    assert rejected == [(root / "sub" / "self", cycle), (root / "sub" / "up", cycle)]
+
+
+def test_load_file_names_a_link_loop(tmp_path: Path):
+    path = tmp_path / "loop.txt"
+    os.symlink("loop.txt", path)
+    assert _refusal(path).reason == "symbolic link loop (the link leads back to itself; fix or remove it)"
+
+
+# --------------------------------------------------------------------------- docx limits (zip bombs)
+
+_DOC_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+             b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+_DOC_TAIL = b"</w:body></w:document>"
+
+
+def _docx_with_body(path: Path, body: Iterable[bytes], *, declared_size: int | None = None) -> Path:
+    """A python-docx package whose word/document.xml body is ``body`` (streamed, so it can be huge).
+
+    ``declared_size`` overwrites the uncompressed size the zip states for word/document.xml
+    (central directory and local header), as a crafted zip bomb does to get past a size check.
+    """
+    template = io.BytesIO()
+    docx.Document().save(template)
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename != "word/document.xml":
+                target.writestr(item, source.read(item))
+                continue
+            info = zipfile.ZipInfo("word/document.xml")
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with target.open(info, "w") as stream:
+                stream.write(_DOC_HEAD)
+                for block in body:
+                    stream.write(block)
+                stream.write(_DOC_TAIL)
+    if declared_size is not None:
+        data = bytearray(path.read_bytes())
+        name = b"word/document.xml"
+        at = data.find(b"PK\x01\x02")
+        while at != -1:
+            name_length = struct.unpack_from("<H", data, at + 28)[0]
+            if data[at + 46:at + 46 + name_length] == name:
+                struct.pack_into("<I", data, at + 24, declared_size)  # central directory entry
+                local = struct.unpack_from("<I", data, at + 42)[0]
+                struct.pack_into("<I", data, local + 22, declared_size)  # local file header
+            at = data.find(b"PK\x01\x02", at + 4)
+        path.write_bytes(bytes(data))
+    return path
+
+
+def _repeat(block: bytes, total: int) -> Iterable[bytes]:
+    """``block`` repeated to about ``total`` bytes, yielded 1 MB at a time."""
+    chunk = block * max(1, MB // len(block))
+    for _ in range(max(1, total // len(chunk))):
+        yield chunk
+
+
+def _docx_refusal(path: Path, **limits) -> str:
+    with pytest.raises(LoadError) as info:
+        load_file(path, key="docs/bomb.docx", max_bytes=LIMIT, **limits)
+    return info.value.reason
+
+
+def _too_big(limit: str) -> str:
+    return (f"the .docx expands to more than {limit} when unzipped (limit CONGVAN_DOCX_MAX_UNCOMPRESSED_MB); "
+            "it may be a zip bomb")
+
+
+def test_docx_limits_default_to_the_settings_defaults():
+    parameters = inspect.signature(load_file).parameters
+    fields = Settings.model_fields
+    assert parameters["max_docx_xml_bytes"].default == int(fields["docx_max_uncompressed_mb"].default * MB)
+    assert parameters["max_docx_paragraphs"].default == fields["docx_max_paragraphs"].default
+
+
+def test_docx_bomb_refused_by_declared_size(tmp_path: Path):
+    path = _docx_with_body(tmp_path / "bomb.docx", _repeat(b" ", 3 * MB))
+    assert path.stat().st_size < 50_000
+    assert _docx_refusal(path, max_docx_xml_bytes=MB) == _too_big("1 MB")
+
+
+def test_docx_bomb_with_a_lying_size_is_measured_by_what_it_inflates(tmp_path: Path):
+    # The zip claims 1000 bytes; the stream holds 3 MB. zipfile stops at the claimed size
+    # (after inflating it all in one go), so only streaming the real bytes can catch it.
+    path = _docx_with_body(tmp_path / "bomb.docx", _repeat(b"<w:p/>", 3 * MB), declared_size=1000)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("word/document.xml").file_size == 1000
+    assert _docx_refusal(path, max_docx_xml_bytes=2 * MB, max_docx_paragraphs=10**7) == _too_big("2 MB")
+
+
+def test_docx_bomb_at_default_limits_stays_small_in_memory(tmp_path: Path):
+    # A 120 MB stream behind a 1000-byte claim, at the default limits: refused while no more
+    # than a few chunks of it are ever in memory (python-docx used to inflate it whole).
+    path = _docx_with_body(tmp_path / "bomb.docx", _repeat(b" " * 1024, 120 * MB), declared_size=1000)
+    assert path.stat().st_size < 300_000
+    tracemalloc.start()
+    try:
+        began = time.perf_counter()
+        reason = _docx_refusal(path)
+        elapsed = time.perf_counter() - began
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reason == _too_big("100 MB")
+    assert peak < 40 * MB, f"peak {peak / MB:.0f} MB"
+    assert elapsed < 5
+
+
+def test_docx_paragraph_limit_counts_exactly_across_chunks(tmp_path: Path):
+    # Paragraphs of an odd length straddle the 1 MB read boundaries; <w:pPr> is not a paragraph.
+    paragraph = (b'<w:p w:rsidR="00AB12"><w:pPr><w:jc w:val="both"/></w:pPr><w:r><w:t>' + b"a" * 900
+                 + b"</w:t></w:r></w:p>")
+    count = 2500  # about 2.4 MB of XML
+    path = _docx_with_body(tmp_path / "long.docx", [paragraph * count])
+
+    loaded = load_file(path, key="docs/long.docx", max_bytes=LIMIT, max_docx_paragraphs=count)
+    assert loaded.text.count("a" * 900) == count
+    assert _docx_refusal(path, max_docx_paragraphs=count - 1) == (
+        f"the .docx holds more than {count - 1} paragraphs (limit CONGVAN_DOCX_MAX_PARAGRAPHS); "
+        "it may be built to exhaust memory"
+    )
+
+
+def test_docx_empty_paragraph_flood_is_refused(tmp_path: Path):
+    # 5 MB of <w:p/> in a 10 KB file: under the byte limit, over the paragraph limit.
+    path = _docx_with_body(tmp_path / "flood.docx", _repeat(b"<w:p/>", 5 * MB))
+    reason = _docx_refusal(path, max_docx_paragraphs=1000)
+    assert reason.startswith("the .docx holds more than 1000 paragraphs (limit CONGVAN_DOCX_MAX_PARAGRAPHS)")
+
+
+def test_docx_element_flood_is_refused(tmp_path: Path):
+    # One paragraph of 40,000 empty runs: few paragraphs, but lxml pays per element.
+    path = _docx_with_body(tmp_path / "runs.docx", [b"<w:p>" + b"<w:r/>" * 40_000 + b"</w:p>"])
+    assert _docx_refusal(path, max_docx_paragraphs=1000) == (
+        "the .docx holds more than 20000 XML elements (20 per paragraph of the limit CONGVAN_DOCX_MAX_PARAGRAPHS); "
+        "it may be built to exhaust memory"
+    )
+
+
+def test_docx_part_with_unusual_compression_is_refused(tmp_path: Path):
+    # zipfile inflates bzip2 without an output bound per read; Word never writes it.
+    source = _write_letter_docx(tmp_path / "source.docx")
+    target = tmp_path / "bzip2.docx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_BZIP2) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, src.read(item))
+    reason = _docx_refusal(target)
+    assert reason.startswith("corrupt or truncated .docx (part '")
+    assert "uses compression method 12, which Word never writes)" in reason
+
+
+# --------------------------------------------------------------------------- misnamed files
+
+
+def _png_bytes(_: Path) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "reason"),
+    [
+        ("letter.docx", lambda _: _pdf_bytes("Trang 1"),
+         "not a .docx: it is a PDF file with a .docx name (rename it to .pdf)"),
+        ("letter.docx", _png_bytes, "not a .docx: it is a PNG image with a .docx name (rename it to .png)"),
+        ("letter.docx", lambda _: b"{\\rtf1\\ansi Van ban}", "not a .docx: it is an RTF document with a .docx name "
+                                                              "(save it as .docx in Word)"),
+        ("letter.pdf", lambda p: _write_letter_docx(p / "real.docx").read_bytes(),
+         "not a PDF: it is a Word .docx document with a .pdf name (rename it to .docx)"),
+        ("letter.pdf", _xlsx_bytes,
+         "not a PDF: it is an Excel workbook with a .pdf name (only text documents are indexed)"),
+        ("letter.pdf", _zip_without_word_parts,
+         "not a PDF: it is a zip archive with a .pdf name (extract it and add the documents inside)"),
+        ("letter.pdf", lambda _: b"\xff\xd8\xff\xe0" + b"\x00" * 100,
+         "not a PDF: it is a JPEG image with a .pdf name (rename it to .jpg)"),
+        ("scan.png", lambda _: _pdf_bytes("Trang 1"),
+         "not an image: it is a PDF file with a .png name (rename it to .pdf)"),
+    ],
+    ids=["pdf-as-docx", "png-as-docx", "rtf-as-docx", "docx-as-pdf", "xlsx-as-pdf", "zip-as-pdf", "jpeg-as-pdf",
+         "pdf-as-png"],
+)
+def test_misnamed_files_say_what_they_are(tmp_path: Path, name: str, make, reason: str):
+    path = tmp_path / name
+    path.write_bytes(make(tmp_path))
+    assert _refusal(path).reason == reason
+
+
+def test_image_with_another_image_extension_is_not_misnamed(tmp_path: Path):
+    # Pillow reads images by content: a JPEG called .png is fine and goes on to OCR.
+    from PIL import Image
+
+    path = tmp_path / "scan.png"
+    Image.new("RGB", (4, 4), "white").save(path, format="JPEG")
+    assert _refusal(path).reason == "scanned image: it needs OCR"
+
+
+# --------------------------------------------------------------------------- reasons in the web app
+
+
+@pytest.mark.parametrize(
+    ("reason", "vietnamese"),
+    [
+        (_too_big("100 MB"), "có thể là tệp nén độc hại"),
+        ("the .docx holds more than 100000 paragraphs (limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to "
+         "exhaust memory", "quá nhiều đoạn văn"),
+        ("the .docx holds more than 2000000 XML elements (20 per paragraph of the limit "
+         "CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory", "quá phức tạp"),
+        ("not a .docx: it is a PDF file with a .docx name (rename it to .pdf)", "đổi đuôi thành .pdf"),
+        ("not a PDF: it is a Word .docx document with a .pdf name (rename it to .docx)", "đổi đuôi thành .docx"),
+        ("not a PDF: it is an Excel workbook with a .pdf name (only text documents are indexed)",
+         "không phải tệp PDF"),
+        ("not an image: it is a PDF file with a .png name (rename it to .pdf)", "đổi đuôi thành .pdf"),
+        ("symbolic link loop (the link leads back to itself; fix or remove it)", "vòng lặp"),
+        ("broken symbolic link (its target does not exist)", "không tồn tại"),
+        ("cannot decode text: invalid UTF-16 LE (UTF-16 text without a byte-order mark) at byte 8 (save it as UTF-8)",
+         "UTF-16"),
+    ],
+)
+def test_new_reasons_have_vietnamese(reason: str, vietnamese: str):
+    assert vietnamese in explain(reason).split(" (chi tiết:")[0]
