@@ -27,6 +27,14 @@ from rag.sentences import sentence_spans
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 
+# Citation markers are "[n]". Document text embedded in an answer may hold bracketed numbers of
+# its own (footnotes "[99]", "Điều [2]"), which a reader, the web's source list and every marker
+# parser would take for citations that point nowhere or to the wrong source. Its square brackets
+# become full-width ones: they look the same in the chat's Markdown and in `congvan ask` output,
+# unlike a Markdown backslash escape (\[99\]), which the terminal and --json would show
+# verbatim; and no marker pattern reads them. Citation quotes keep the exact source text.
+_ASCII_BRACKETS = str.maketrans({"[": "\uff3b", "]": "\uff3d"})
+
 _DATE = re.compile(r"\b(?:ngay|truoc ngay|thang)\s*\d{1,2}(?:/\d{1,2})?(?:/\d{2,4})?|\b\d{1,2}/\d{1,2}\b")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
 # "Thực hiện Công văn số ..." / "Căn cứ ...": the basis of a document, not what it requires.
@@ -106,6 +114,13 @@ def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
     return _compose(q, chosen, answer)
 
 
+def escape_markers(text: str) -> str:
+    """Document text made safe to embed in an answer or a prompt: its ASCII square brackets
+    become full-width ones ("[99]" → "［99］"), so nothing in it reads as a ``[n]`` citation
+    marker (nor as a Markdown link)."""
+    return text.translate(_ASCII_BRACKETS)
+
+
 @lru_cache(maxsize=8192)
 def _folded(text: str) -> str:
     # Document texts and numbers are the same objects query after query: fold each once.
@@ -160,7 +175,7 @@ def _compose_dates(docs: list[Document], everything: dict[str, Document], answer
         if span is None:
             continue
         n = _cite(citations, source, "Ngày ban hành", *span)
-        lines.append(f"Theo {_doc_label(doc, with_issuer=True)}:")
+        lines.append(_heading(doc))
         lines.append(f"- Ngày ban hành: {format_date(m.date)} [{n}]")
     if not citations:
         return answer
@@ -194,7 +209,7 @@ def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
     citations: list[Citation] = []
     lines = []
     for doc in docs:
-        lines.append(f"Theo {_doc_label(doc, with_issuer=True)}:")
+        lines.append(_heading(doc))
         if doc.metadata.signer_name:
             lines.append(_signer_line(doc, citations))
         else:
@@ -385,7 +400,7 @@ def _compose(q: Question, chosen: list[_Scored], answer: Answer) -> Answer:
     for doc_id in order:
         group = sorted((s for s in chosen if s.doc.doc_id == doc_id), key=lambda s: s.start)
         doc = group[0].doc
-        lines.append(f"Theo {_doc_label(doc, with_issuer=True)}:")
+        lines.append(_heading(doc))
         if q.wants("signer") and doc.metadata.signer_name:
             lines.append(_signer_line(doc, citations))
         for s in group:
@@ -394,7 +409,7 @@ def _compose(q: Question, chosen: list[_Scored], answer: Answer) -> Answer:
                 if actors:
                     lines.append(_actors_line(doc, actors, s, citations))
             n = _cite(citations, doc, s.chunk.section, s.start, s.end)
-            lines.append(f"- “{_shorten(doc.text[s.start:s.end])}” [{n}]")
+            lines.append(f"- “{escape_markers(_shorten(doc.text[s.start:s.end]))}” [{n}]")
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
 
 
@@ -406,11 +421,11 @@ def _signer_line(doc: Document, citations: list[Citation]) -> str:
     if at >= 0:
         n = _cite(citations, doc, "Người ký", at, at + len(m.signer_name or ""))
         ref = f" [{n}]"
-    return f"- Người ký: {m.signer_name}" + (f" ({who})" if who else "") + ref
+    return escape_markers(f"- Người ký: {m.signer_name}" + (f" ({who})" if who else "")) + ref
 
 
 def _actors_line(doc: Document, actors: Actors, s: _Scored, citations: list[Citation]) -> str:
-    units = "; ".join(actors.units)
+    units = escape_markers("; ".join(actors.units))
     if actors.source == "sentence":
         return f"- Đơn vị thực hiện: {units}"
     anchor = doc.text.find(actors.units[0])
@@ -438,6 +453,11 @@ def _page(doc: Document, offset: int) -> int | None:
     if not doc.page_starts:
         return None
     return sum(1 for p in doc.page_starts if p <= offset) or 1
+
+
+def _heading(doc: Document) -> str:
+    """"Theo Công văn số … (issuer, date):", the line above a document's quotes."""
+    return f"Theo {escape_markers(_doc_label(doc, with_issuer=True))}:"
 
 
 def _doc_label(doc: Document, with_issuer: bool = False) -> str:
@@ -482,10 +502,10 @@ def merge_register_evidence(answer: Answer, evidence: list, documents: dict[str,
                  and not any(c.doc_id == doc_id and c.start <= e.source.start < c.end for c in citations)]
         if not group:
             continue
-        lines.append(f"Theo {_doc_label(doc, with_issuer=True)} (sổ nhiệm vụ):")
+        lines.append(f"Theo {escape_markers(_doc_label(doc, with_issuer=True))} (sổ nhiệm vụ):")
         for e in group:
             n = _cite(citations, doc, e.source.section, e.source.start, e.source.end)
-            lines.append(f"- {e.line} [{n}]")
+            lines.append(f"- {escape_markers(e.line)} [{n}]")
     if not lines:
         return answer
     text = "\n".join(lines) if answer.abstained else answer.answer + "\n\n" + "\n".join(lines)

@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     # Where things live
     data_dir: Path = Field(Path("data"), description="Index and caches (embedded Qdrant lives here).")
     corpus_dir: Path = Field(Path("corpus"), description="Default folder ingested when no path is given.")
+    files_root: Path | None = Field(
+        None, description="Folder that indexed file names are relative to (files outside it keep their absolute "
+                          "path). Empty = the folder holding data_dir. Recorded in the index when it is created, "
+                          "so a file has one name whatever directory a command runs from.")
 
     # Vector store
     qdrant_url: str | None = Field(None, description="Qdrant server/cluster URL; empty = embedded Qdrant Edge.")
@@ -74,9 +78,10 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Seconds to wait for the LLM server to connect or send the next part of the answer.")
     llm_max_tokens: int = Field(512, ge=1, description="Most tokens the LLM may write per answer.")
     llm_temperature: float = Field(0.1, ge=0, description="Sampling temperature; low keeps answers close to the sources.")
-    llm_context_chars: int = Field(
-        6000, ge=200, description="Most characters of source text put in the LLM prompt (Vietnamese costs "
-                                  "0.3-0.8 tokens a character, by tokenizer): keep it within the model's window.")
+    llm_context_tokens: int = Field(
+        4096, ge=256, description="The model's context window in tokens (prompt and answer together); a smaller "
+                                  "n_ctx reported by the server wins. Sources get what the rules, the question, "
+                                  "llm_max_tokens and a safety margin leave.")
 
     # OCR (scanned PDFs and images; needs Tesseract: apt-get install tesseract-ocr tesseract-ocr-vie)
     ocr_enabled: bool = Field(True, description="OCR image-only PDF pages and image files; off = they are refused.")
@@ -87,8 +92,24 @@ class Settings(BaseSettings):
     ocr_workers: int | None = Field(None, ge=1, description="Pages OCR'd in parallel; empty = the CPU count.")
     ocr_tesseract_cmd: str = Field("tesseract", description="The Tesseract program: a name on PATH or a full path.")
 
-    # Input limits
+    # Input limits. Every limit is enforced on the server; the browser only mirrors some of them.
     max_file_mb: float = Field(25.0, description="Files larger than this are refused.")
+    max_chunks_per_file: int = Field(
+        3000, ge=1, description="A file that would make more chunks than this is refused before embedding "
+                                "(about 6 minutes of embedding on two cores); raise it for a known huge file.")
+    docx_max_uncompressed_mb: float = Field(
+        100.0, gt=0, description="Most megabytes of XML a .docx may expand to; checked while reading the zip, "
+                                 "so a zip bomb is refused before it is built in memory.")
+    docx_max_paragraphs: int = Field(
+        100_000, ge=1, description="Most paragraphs (table cells included) a .docx may hold.")
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longest question accepted (server side); longer ones are refused at once.")
+    max_feedback_chars: int = Field(2000, ge=1, description="Longest feedback comment stored.")
+    request_time_budget_s: float = Field(
+        30.0, gt=0, description="Seconds one chat request may take before it is answered with a timeout message.")
+    auth_failure_delay_s: float = Field(
+        1.0, ge=0, description="Delay after each wrong password, doubled per further failure from the same "
+                               "address (capped at 30 s), so guessing is slow.")
 
 
 @lru_cache(maxsize=1)

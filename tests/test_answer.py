@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ingest.normalize import fold
@@ -133,3 +135,59 @@ def test_answer_reports_timings(assistant):
     answer = assistant.ask("Ai ký Kế hoạch công tác trẻ em năm 2024 của huyện Bắc Sơn?")
     assert {"embed", "search", "answer", "total"} <= answer.timings_ms.keys()
     assert "Dương Thị Thép" in answer.answer
+
+
+# --- bracketed numbers in document text are not citation markers ----------------------------
+
+_BRACKETS_DOC = """ỦY BAN NHÂN DÂN
+TỈNH HẬU GIANG
+Số: 1234/UBND-VX
+V/v tổ chức chiến dịch tiêm vắc xin sởi năm 2024
+
+Hậu Giang, ngày 05 tháng 3 năm 2024
+
+Kính gửi: Sở Y tế; Sở Tài chính.
+
+1. Sở Y tế chủ trì tổ chức chiến dịch tiêm vắc xin sởi theo hướng dẫn tại mục [99] của Quyết định số 45/QĐ-BYT, báo cáo kết quả về Ủy ban nhân dân tỉnh trước ngày 15/5/2024.
+
+2. Sở Tài chính bố trí kinh phí mua vắc xin sởi theo Điều [1] và Điều [2] của Thông tư số 12/2023/TT-BTC.
+"""
+
+
+@pytest.fixture(scope="module")
+def brackets_assistant(tmp_path_factory, embedder):
+    """A one-document index whose text holds "[99]", "[1]" and "[2]" of its own."""
+    from ingest.index import Index
+    from ingest.pipeline import ingest_paths
+    from rag.settings import Settings
+
+    folder = tmp_path_factory.mktemp("brackets-docs")
+    (folder / "hau_giang_1234-UBND-VX.txt").write_text(_BRACKETS_DOC, encoding="utf-8")
+    index = Index.open(Settings(data_dir=tmp_path_factory.mktemp("brackets-index")), embedder=embedder)
+    summary = ingest_paths(index, [folder])
+    assert not summary.failed, summary
+    yield index
+    index.close()
+
+
+@pytest.mark.parametrize(
+    "question, in_quote, escaped",
+    [
+        ("Sở Y tế phải báo cáo kết quả chiến dịch tiêm vắc xin sởi trước ngày nào?", "mục [99]", "mục ［99］"),
+        ("Sở Tài chính bố trí kinh phí mua vắc xin sởi theo quy định nào?", "Điều [1] và Điều [2]",
+         "Điều ［1］ và Điều ［2］"),
+    ],
+)
+def test_bracketed_numbers_in_quoted_text_are_not_citation_markers(brackets_assistant, question, in_quote, escaped):
+    answer = Assistant(brackets_assistant).ask(question)
+    assert not answer.abstained and answer.citations
+    # The citation keeps the exact source text, brackets included, with exact offsets ...
+    quoting = [c for c in answer.citations if in_quote in c.quote]
+    assert quoting, [c.quote for c in answer.citations]
+    for c in answer.citations:
+        assert brackets_assistant.document(c.doc_id).text[c.start:c.end] == c.quote
+    # ... while the answer text shows the document's brackets as full-width ones, so the only
+    # "[n]" in it are the answer's own markers, each pointing to its citation.
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert set(markers) == {c.n for c in answer.citations}, answer.answer
+    assert escaped in answer.answer
