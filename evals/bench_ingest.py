@@ -40,14 +40,15 @@ def _embedding_rate(repeat: int) -> tuple[float, int]:
     sys.path.insert(0, str(ROOT))
     from ingest.embeddings import load_embedder
     from ingest.loaders import discover, load_file
-    from ingest.pipeline import dense_text, file_key, parse_file
+    from ingest.index import file_key
+    from ingest.pipeline import dense_text, parse_file
     from rag.settings import Settings
 
     settings = Settings()
     files, _ = discover([ROOT / "corpus"])
     chunks = []
     for path in files:
-        loaded = load_file(path, key=file_key(path), max_bytes=1 << 30)
+        loaded = load_file(path, key=file_key(path, ROOT), max_bytes=1 << 30)
         chunks += parse_file(loaded, max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars)[1]
     texts = [dense_text(c) for c in chunks]
     embedder = load_embedder(settings)

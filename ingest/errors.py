@@ -22,3 +22,7 @@ class IndexLockedError(CongvanError):
 
 class IndexMismatchError(CongvanError):
     """The index on disk was built with other settings (embedding model, vector size)."""
+
+
+class IndexDamagedError(CongvanError):
+    """The index on disk cannot be read; ``congvan ingest --repair`` rebuilds it from the files."""

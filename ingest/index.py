@@ -1,61 +1,142 @@
 """The index: an opened store plus the embedding model it was built with.
 
-Opening checks the manifest point so that a query is never embedded by a different model than
-the passages it is compared with.
+Opening takes the data directory's lock (one writer at a time, also for ``--rebuild``), and
+checks the manifest point so that a query is never embedded by a different model than the
+passages it is compared with. The manifest also records the folder that file names are
+relative to, so a file has one name whichever directory a command runs from.
+
+A rebuild writes a *staging* index beside the live one and swaps it in only on success
+(``swap_in_staging``): until then the live index is untouched.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import shutil
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from ingest.embeddings import Embedder, load_embedder
-from ingest.errors import IndexMismatchError
+from ingest.errors import CongvanError, IndexLockedError, IndexMismatchError
 from ingest.models import Chunk, Document
-from ingest.store import Condition, PointRecord, Store, open_store, point_id
+from ingest.store import Condition, PointRecord, Store, open_store, point_id, store_location
 from rag.settings import Settings
 
 SCHEMA_VERSION = 1
 _MANIFEST_ID = point_id("congvan:manifest")
+_KNOWN_FILES = "known-files.json"
+
+Location = Literal["live", "staging"]
+
+
+class DataDirLock:
+    """An exclusive lock on a data directory, held while an index in it is open.
+
+    The embedded engine locks its own shard too, but only while the shard is open; this lock
+    also covers a rebuild's staging index and its swap, so no other process can open, delete
+    or replace the index in between.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / ".congvan.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> "DataDirLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise IndexLockedError(
+                f"the index in {self.path.parent} is open in another process (is `python app.py` running?). "
+                "Stop that process and try again, or set CONGVAN_QDRANT_URL to share a Qdrant server."
+            ) from None
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "DataDirLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Index:
     """The collection of one congvan deployment: documents, chunks, file records, manifest."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, *,
+                 lock: DataDirLock | None = None, check_manifest: bool = True,
+                 files_root: Path | None = None) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self._check_manifest()
+        self._lock = lock
+        self.files_root = Path(files_root) if files_root is not None else default_files_root(settings)
+        self._read_manifest(check=check_manifest)
 
     @classmethod
-    def open(cls, settings: Settings, *, embedder: Embedder | None = None) -> "Index":
-        """Open (or create) the index the settings point at."""
+    def open(cls, settings: Settings, *, embedder: Embedder | None = None, location: Location = "live",
+             lock: DataDirLock | None = None, check_manifest: bool = True,
+             files_root: Path | None = None) -> "Index":
+        """Open (or create) the index the settings point at.
+
+        The data directory's lock is taken for as long as the index is open, unless the caller
+        passes one it already holds (a rebuild holds it across the staging index and the swap).
+        ``check_manifest=False`` opens an index built with another model, to read its file list.
+        ``files_root`` is recorded in a new index instead of the default (a rebuild keeps the
+        old index's names).
+        """
         embedder = embedder or load_embedder(settings)
-        return cls(settings, open_store(settings, embedder.dim), embedder)
+        own_lock = None
+        if lock is None and not settings.qdrant_url:
+            own_lock = lock = DataDirLock(settings.data_dir).acquire()
+        try:
+            if location == "live" and not settings.qdrant_url:
+                _recover_interrupted_swap(settings)
+            store = open_store(settings, embedder.dim, location=location)
+            try:
+                return cls(settings, store, embedder, lock=own_lock, check_manifest=check_manifest,
+                           files_root=files_root)
+            except BaseException:
+                store.close()
+                raise
+        except BaseException:
+            if own_lock is not None:
+                own_lock.release()
+            raise
 
-    @staticmethod
-    def destroy(settings: Settings) -> None:
-        """Delete the whole index (``congvan ingest --rebuild``)."""
-        if settings.qdrant_url:
-            from qdrant_client import QdrantClient
+    def file_key(self, path: Path) -> str:
+        """How ``path`` is named in this index (see ``file_key``)."""
+        return file_key(path, self.files_root)
 
-            key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-            client = QdrantClient(url=settings.qdrant_url, api_key=key)
-            if client.collection_exists(settings.collection):
-                client.delete_collection(settings.collection)
-            client.close()
-        else:
-            shutil.rmtree(settings.data_dir / "qdrant" / settings.collection, ignore_errors=True)
+    def path_of(self, key: str) -> Path:
+        """The file on disk that an index key names."""
+        path = Path(key)
+        return path if path.is_absolute() else self.files_root / path
 
-    def _check_manifest(self) -> None:
+    def _read_manifest(self, *, check: bool) -> None:
         found = self.store.retrieve([_MANIFEST_ID])
         wanted = {"kind": "manifest", "embed_model": self.embedder.name, "dim": self.embedder.dim,
-                  "schema_version": SCHEMA_VERSION}
+                  "schema_version": SCHEMA_VERSION, "files_root": str(self.files_root)}
         if not found:
             self.store.upsert([PointRecord(_MANIFEST_ID, wanted)])
             return
         manifest = found[0]
+        if manifest.get("files_root"):
+            # Indexes made before the root was recorded keep the default, which named files
+            # the same way when commands ran from the project folder.
+            self.files_root = Path(manifest["files_root"])
+        if not check:
+            return
         if (manifest.get("embed_model"), manifest.get("dim")) != (self.embedder.name, self.embedder.dim):
             raise IndexMismatchError(
                 f"the index was built with embedding model {manifest.get('embed_model')!r} "
@@ -91,8 +172,33 @@ class Index:
         """File key → its record (sha256, fingerprint, doc ids) for every completely indexed file."""
         return {p["file"]: p for p in self.store.scroll([Condition("kind", "file")])}
 
+    def state(self, name: str) -> Any:
+        """A value the application recorded in the index (``set_state``), or None."""
+        found = self.store.retrieve([point_id(f"congvan:state:{name}")])
+        return found[0].get("value") if found else None
+
+    def set_state(self, name: str, value: Any) -> None:
+        """Record a small value in the index itself, so it travels and is rebuilt with it."""
+        self.store.upsert([PointRecord(point_id(f"congvan:state:{name}"), {"kind": "state", "name": name,
+                                                                           "value": value})])
+
+    def remember_files(self) -> None:
+        """Write the list of indexed files beside the index, so a damaged index can be rebuilt."""
+        keys = sorted(self.file_records())
+        target = Path(self.settings.data_dir) / _KNOWN_FILES
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"files_root": str(self.files_root), "files": keys}, ensure_ascii=False, indent=1),
+                       encoding="utf-8")
+        os.replace(tmp, target)
+
     def close(self) -> None:
-        self.store.close()
+        try:
+            self.store.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     def __enter__(self) -> "Index":
         return self
@@ -100,3 +206,77 @@ class Index:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+
+def default_files_root(settings: Settings) -> Path:
+    """The folder file names are relative to when an index is created: the setting, or the
+    folder holding the data directory (the project folder with the default ``data``)."""
+    root = settings.files_root if settings.files_root is not None else Path(settings.data_dir).resolve().parent
+    return Path(root).resolve()
+
+
+def file_key(path: Path, root: Path) -> str:
+    """How a file is named in the index: relative to ``root`` when inside it, else absolute.
+
+    Never relative to the working directory, so the same file ingested from two directories
+    is one file, not two.
+    """
+    resolved = Path(os.path.abspath(path))
+    try:
+        resolved = resolved.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: keep the absolute path as given
+        pass
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def known_files(settings: Settings) -> tuple[Path, list[str]] | None:
+    """The file list written by ``Index.remember_files``: (files root, keys), or None."""
+    target = Path(settings.data_dir) / _KNOWN_FILES
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+        return Path(data["files_root"]), [str(k) for k in data["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def discard_staging(settings: Settings) -> None:
+    """Remove what an earlier, unfinished rebuild left beside the live index."""
+    if settings.qdrant_url:
+        from ingest.store import drop_server_collection
+
+        drop_server_collection(settings, store_location(settings, "staging"))
+    else:
+        shutil.rmtree(store_location(settings, "staging"), ignore_errors=True)
+
+
+def swap_in_staging(settings: Settings) -> None:
+    """Make the finished staging index the live one. Both must be closed; the lock held.
+
+    Embedded: two renames in one folder (live → .old, staging → live), then the old one is
+    deleted; a crash between the renames is undone at the next open. Server: the collection
+    alias is switched in one request.
+    """
+    if settings.qdrant_url:
+        from ingest.store import swap_server_collection
+
+        swap_server_collection(settings)
+        return
+    live = Path(store_location(settings, "live"))
+    staging = Path(store_location(settings, "staging"))
+    old = live.with_name(live.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if live.exists():
+        live.rename(old)
+    staging.rename(live)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_interrupted_swap(settings: Settings) -> None:
+    """A crash between the two renames of a swap leaves only ``.old``: put it back."""
+    live = Path(store_location(settings, "live"))
+    old = live.with_name(live.name + ".old")
+    if not live.exists() and old.exists():
+        old.rename(live)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ingest.chunking import chunk_document, document_header
 from ingest.errors import LoadError
-from ingest.index import Index
+from ingest.index import Index, file_key  # noqa: F401  (file_key re-exported)
 from ingest.loaders import discover, load_file
 from ingest.metadata import extract_metadata
 from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile, OcrPageInfo
@@ -44,15 +44,6 @@ class _Parsed:
     loaded: LoadedFile
     documents: list[Document]
     chunks: list[Chunk]
-
-
-def file_key(path: Path) -> str:
-    """How a file is named in the index: relative to the working directory when inside it."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return resolved.as_posix()
 
 
 def parse_file(loaded: LoadedFile, *, max_chars: int, min_chars: int) -> tuple[list[Document], list[Chunk]]:
@@ -101,8 +92,13 @@ def ingest_paths(
     prune: bool = False,
     progress: Progress | None = None,
     ocr_progress: OcrProgress | None = None,
+    max_chunks: int | None = None,
 ) -> IngestSummary:
     """Bring the index up to date with ``paths`` (files or folders) and report per file.
+
+    A file counts as unchanged only when its content, the pipeline's settings and its points
+    in the index all match its record. A file that would make more than ``max_chunks``
+    (default ``settings.max_chunks_per_file``) chunks is refused with the figure.
 
     Scanned pages and images are OCR'd when ``settings.ocr_enabled`` (``ocr_progress`` is
     told of every page read); OCR results are cached, so an unchanged scan is never re-read.
@@ -112,25 +108,55 @@ def ingest_paths(
     summary = IngestSummary()
     fingerprint = _fingerprint(index)
     known = index.file_records()
+    by_sha = {r.get("sha256"): k for k, r in known.items()}
+    max_chunks = settings.max_chunks_per_file if max_chunks is None else max_chunks
 
     files, rejected = discover(paths)
-    summary.outcomes.extend(FileOutcome(file=file_key(p), status="failed", reason=r) for p, r in rejected)
+    summary.outcomes.extend(FileOutcome(file=index.file_key(p), status="failed", reason=r) for p, r in rejected)
 
     pending: list[_Parsed] = []
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     ocr = Ocr.from_settings(settings, progress=ocr_progress) if settings.ocr_enabled else None
+    queued: set[str] = set()
     for path in files:
-        key = file_key(path)
+        key = index.file_key(path)
         try:
-            loaded = load_file(path, key=key, max_bytes=max_bytes, ocr=ocr)
+            loaded = load_file(path, key=key, max_bytes=max_bytes, ocr=ocr,
+                               max_docx_xml_bytes=int(settings.docx_max_uncompressed_mb * 1024 * 1024),
+                               max_docx_paragraphs=settings.docx_max_paragraphs)
         except LoadError as exc:
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=exc.reason))
             continue
         record = known.get(key)
         if record and record.get("sha256") == loaded.sha256 and record.get("fingerprint") == fingerprint:
+            missing = _missing_points(index, key, record)
+            if not missing:
+                summary.outcomes.append(FileOutcome(
+                    file=key, status="unchanged", documents=len(record["doc_ids"]), chunks=record["chunks"],
+                    warnings=loaded.warnings))
+                continue
+            # The file record says done but the points are not all there (a damaged or
+            # truncated index): index the file again rather than report it as fine.
+            loaded.warnings.append(f"the index had lost {missing}; the file was indexed again")
+        twin = by_sha.get(loaded.sha256)
+        if twin and twin != key and (twin in queued or index.path_of(twin).is_file()):
+            # Same bytes already indexed (or queued) under another name: one copy is enough, or
+            # answers would cite both. An older version of this name must not linger either.
+            if record:
+                index.store.delete([Condition("file", key)])
+            twin_record = known.get(twin, {})
             summary.outcomes.append(FileOutcome(
-                file=key, status="unchanged", documents=len(record["doc_ids"]), chunks=record["chunks"],
-                warnings=loaded.warnings))
+                file=key, status="unchanged", documents=len(twin_record.get("doc_ids", [])),
+                chunks=twin_record.get("chunks", 0),
+                warnings=[*loaded.warnings, f"same content as {twin}, which is already indexed; not indexed twice"]))
+            continue
+        by_sha[loaded.sha256] = key
+        queued.add(key)
+        estimate = len(loaded.text) // max(1, settings.chunk_max_chars)
+        if estimate > max_chunks:
+            # Refused before parsing: chunking and embedding a file this size would hold the
+            # single writer for hours.
+            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=_too_many_chunks(estimate, max_chunks)))
             continue
         try:
             documents, chunks = parse_file(
@@ -141,6 +167,9 @@ def ingest_paths(
             continue
         if not chunks:
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason="no text to index"))
+            continue
+        if len(chunks) > max_chunks:
+            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=_too_many_chunks(len(chunks), max_chunks)))
             continue
         pending.append(_Parsed(loaded, documents, chunks))
 
@@ -171,9 +200,10 @@ def ingest_paths(
             progress(done, total, key)
 
     if prune:
-        summary.outcomes.extend(_prune(index, paths, seen={file_key(p) for p in files}, known=known))
+        summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p) for p in files}, known=known))
     if pending or any(o.status == "pruned" for o in summary.outcomes):
         index.store.optimize()
+        index.remember_files()
     summary.seconds = time.perf_counter() - began
     return summary
 
@@ -218,14 +248,29 @@ def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord]
 
 def _prune(index: Index, roots: list[Path], *, seen: set[str], known: dict[str, dict]) -> list[FileOutcome]:
     """Remove indexed files that lie under ``roots`` but are gone from disk."""
-    prefixes = [file_key(r) for r in roots]
+    prefixes = [index.file_key(r) for r in roots]
     outcomes = []
     for key in sorted(known):
         under_root = any(key == p or key.startswith(p.rstrip("/") + "/") for p in prefixes)
-        if under_root and key not in seen and not Path(key).exists():
+        if under_root and key not in seen and not index.path_of(key).exists():
             index.store.delete([Condition("file", key)])
             outcomes.append(FileOutcome(file=key, status="pruned"))
     return outcomes
+
+
+def _missing_points(index: Index, key: str, record: dict) -> str | None:
+    """What the index lacks of a file its record calls complete, in words, or None."""
+    chunks = index.store.count([Condition("kind", "chunk"), Condition("file", key)])
+    documents = index.store.count([Condition("kind", "document"), Condition("file", key)])
+    if chunks == record.get("chunks") and documents == len(record.get("doc_ids", [])):
+        return None
+    return (f"part of this file ({record.get('chunks')} chunk(s) and {len(record.get('doc_ids', []))} "
+            f"document(s) recorded, {chunks} and {documents} found)")
+
+
+def _too_many_chunks(count: int, limit: int) -> str:
+    return (f"too large to index: about {count} chunks, over the limit of {limit} per file "
+            "(split the file, or raise CONGVAN_MAX_CHUNKS_PER_FILE / use `congvan ingest --max-chunks N`)")
 
 
 def _chunk_payload(chunk: Chunk, doc: Document) -> dict:

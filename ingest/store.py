@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ingest.errors import CongvanError, IndexLockedError
+from ingest.errors import CongvanError, IndexDamagedError, IndexLockedError
 from ingest.sparse import SparseVector
 from rag.settings import Settings
 
@@ -126,6 +126,7 @@ class EdgeStore(Store):
 
         self._qe = qe
         path = Path(path)
+        self._path = path
         try:
             if path.exists() and any(path.iterdir()):
                 self._shard = qe.EdgeShard.load(str(path))
@@ -133,13 +134,23 @@ class EdgeStore(Store):
                 path.mkdir(parents=True, exist_ok=True)
                 self._shard = qe.EdgeShard.create(str(path), self._config(dim))
                 self._create_indexes()
-        except Exception as exc:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # the engine reports damaged files as Rust panics (BaseException)
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
                 raise IndexLockedError(
                     f"the index in {path} is open in another process (is `python app.py` running?). "
                     "Stop that process and try again, or set CONGVAN_QDRANT_URL to share a Qdrant server."
                 ) from exc
-            raise CongvanError(f"cannot open the index in {path}: {exc}") from exc
+            raise IndexDamagedError(
+                f"the index in {path} is damaged and cannot be opened ({_first_line(exc)}). "
+                "Run `congvan ingest --repair` to rebuild it from the source files; the damaged copy "
+                "is replaced only when the new index is complete."
+            ) from exc
+
+    def _engine(self) -> "_Guarded":
+        """The shard, with engine errors (damaged files) turned into ``IndexDamagedError``."""
+        return _Guarded(self._shard, self._path)
 
     def _config(self, dim: int) -> Any:
         qe = self._qe
@@ -151,9 +162,9 @@ class EdgeStore(Store):
     def _create_indexes(self) -> None:
         qe = self._qe
         for name in KEYWORD_FIELDS:
-            self._shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+            self._engine().update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
         for name in INTEGER_FIELDS:
-            self._shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Integer))
+            self._engine().update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Integer))
 
     def _filter(self, conditions: list[Condition] | None) -> Any:
         if not conditions:
@@ -180,10 +191,10 @@ class EdgeStore(Store):
                 vector[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
             converted.append(qe.Point(p.id, vector, p.payload))
         if converted:
-            self._shard.update(qe.UpdateOperation.upsert_points(converted))
+            self._engine().update(qe.UpdateOperation.upsert_points(converted))
 
     def delete(self, conditions: list[Condition]) -> None:
-        self._shard.update(self._qe.UpdateOperation.delete_points_by_filter(self._filter(conditions)))
+        self._engine().update(self._qe.UpdateOperation.delete_points_by_filter(self._filter(conditions)))
 
     def search(self, *, dense, sparse, mode="hybrid", limit=10, conditions=None, prefetch_limit=50,
                rrf_k=60, weights=(1.0, 1.0), fusion="rrf") -> list[Hit]:
@@ -211,14 +222,14 @@ class EdgeStore(Store):
                 filter=flt,
                 with_payload=True,
             )
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._shard.query(request)]
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._engine().query(request)]
 
     def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
         qe = self._qe
         out: list[dict[str, Any]] = []
         offset = None
         while True:
-            records, offset = self._shard.scroll(
+            records, offset = self._engine().scroll(
                 qe.ScrollRequest(offset=offset, limit=256, filter=self._filter(conditions), with_payload=True)
             )
             out.extend(dict(r.payload or {}) for r in records)
@@ -226,19 +237,49 @@ class EdgeStore(Store):
                 return out
 
     def retrieve(self, ids: list[str]) -> list[dict[str, Any]]:
-        return [dict(r.payload or {}) for r in self._shard.retrieve(list(ids), with_payload=True, with_vector=False)]
+        return [dict(r.payload or {}) for r in self._engine().retrieve(list(ids), with_payload=True, with_vector=False)]
 
     def count(self, conditions: list[Condition] | None = None) -> int:
-        return self._shard.count(self._qe.CountRequest(exact=True, filter=self._filter(conditions)))
+        return self._engine().count(self._qe.CountRequest(exact=True, filter=self._filter(conditions)))
 
     def optimize(self) -> None:
-        self._shard.optimize()
+        self._engine().optimize()
 
     def close(self) -> None:
-        if getattr(self, "_shard", None) is not None:
-            self._shard.flush()
-            self._shard.close()
-            self._shard = None
+        shard, self._shard = getattr(self, "_shard", None), None
+        if shard is not None:
+            try:
+                shard.flush()
+            finally:
+                shard.close()
+
+
+class _Guarded:
+    """Forwards calls to the engine, naming a damaged index instead of a raw engine error.
+
+    Truncated or deleted storage files are often only noticed when a page is read, long after
+    the shard opened; the engine then raises a bare ``Exception`` (or a Rust panic).
+    """
+
+    def __init__(self, shard: Any, path: Path) -> None:
+        self._shard = shard
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._shard, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except (KeyboardInterrupt, SystemExit, CongvanError):
+                raise
+            except BaseException as exc:
+                raise IndexDamagedError(
+                    f"the index in {self._path} is damaged: reading it failed ({_first_line(exc)}). "
+                    "Run `congvan ingest --repair` to rebuild it from the source files."
+                ) from exc
+
+        return call
 
 
 class ServerStore(Store):
@@ -359,9 +400,88 @@ class ServerStore(Store):
 
 
 
-def open_store(settings: Settings, dim: int) -> Store:
-    """The store the settings name: a Qdrant server when ``qdrant_url`` is set, else embedded Edge."""
+def open_store(settings: Settings, dim: int, *, location: Literal["live", "staging"] = "live") -> Store:
+    """The store the settings name: a Qdrant server when ``qdrant_url`` is set, else embedded Edge.
+
+    ``location="staging"`` opens the empty index a rebuild fills beside the live one.
+    """
     if settings.qdrant_url:
-        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return ServerStore.connect(settings.qdrant_url, key, settings.collection, dim)
-    return EdgeStore(settings.data_dir / "qdrant" / settings.collection, dim)
+        return ServerStore.connect(settings.qdrant_url, _api_key(settings), store_location(settings, location), dim)
+    return EdgeStore(store_location(settings, location), dim)
+
+
+def store_location(settings: Settings, location: Literal["live", "staging"]) -> Any:
+    """Where an index lives: the shard folder (embedded) or the collection name (server).
+
+    On a server the live name is an alias (or, for collections made before rebuilds swapped,
+    a real collection); a rebuild writes to whichever of ``<name>-a`` / ``<name>-b`` the alias
+    does not point at, then moves the alias in one request.
+    """
+    if not settings.qdrant_url:
+        folder = Path(settings.data_dir) / "qdrant"
+        return folder / (settings.collection if location == "live" else f"{settings.collection}.rebuild")
+    if location == "live":
+        return settings.collection
+    with _client(settings) as client:
+        current = _alias_target(client, settings.collection)
+    return f"{settings.collection}-b" if current == f"{settings.collection}-a" else f"{settings.collection}-a"
+
+
+def drop_server_collection(settings: Settings, name: str) -> None:
+    """Delete one collection on the server if it exists (a stale staging collection)."""
+    with _client(settings) as client:
+        if name != _alias_target(client, settings.collection) and client.collection_exists(name):
+            client.delete_collection(name)
+
+
+def swap_server_collection(settings: Settings) -> None:
+    """Point the live alias at the finished staging collection, then drop the old collection."""
+    from qdrant_client import models
+
+    alias = settings.collection
+    staging = store_location(settings, "staging")
+    with _client(settings) as client:
+        previous = _alias_target(client, alias)
+        operations: list[Any] = []
+        if previous is not None:
+            operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
+        elif client.collection_exists(alias):
+            # A collection made before aliases were used holds the live name itself; it must go
+            # before the alias can take that name (the one moment a reader can find no index).
+            client.delete_collection(alias)
+        operations.append(models.CreateAliasOperation(
+            create_alias=models.CreateAlias(collection_name=staging, alias_name=alias)))
+        client.update_collection_aliases(change_aliases_operations=operations)
+        if previous is not None and previous != staging:
+            client.delete_collection(previous)
+
+
+def _api_key(settings: Settings) -> str | None:
+    return settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+
+
+class _client:
+    """A short-lived qdrant-client connection for administrative calls."""
+
+    def __init__(self, settings: Settings) -> None:
+        from qdrant_client import QdrantClient
+
+        self.client = QdrantClient(url=settings.qdrant_url, api_key=_api_key(settings), timeout=30)
+
+    def __enter__(self) -> Any:
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+
+def _alias_target(client: Any, alias: str) -> str | None:
+    for item in client.get_aliases().aliases:
+        if item.alias_name == alias:
+            return item.collection_name
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -35,11 +35,16 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @data_dir_option
 @click.option("--prune", is_flag=True, help="Remove indexed files under PATHS that no longer exist.")
-@click.option("--rebuild", is_flag=True, help="Delete the whole index first, then ingest.")
+@click.option("--rebuild", is_flag=True,
+              help="Build a new index of every indexed file plus PATHS beside the old one; swap it in on success.")
+@click.option("--repair", is_flag=True,
+              help="Same as --rebuild, for a damaged index (its file list is read from beside it).")
+@click.option("--max-chunks", type=click.IntRange(1), default=None,
+              help="Accept files of up to N chunks this time (default CONGVAN_MAX_CHUNKS_PER_FILE).")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild: bool, as_json: bool,
-           quiet: bool) -> None:
+def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild: bool, repair: bool,
+           max_chunks: int | None, as_json: bool, quiet: bool) -> None:
     """Index PATHS (files or folders; default: the corpus folder). Unchanged files are skipped.
 
     Exits with status 1 when any file failed, after indexing all the others.
@@ -48,11 +53,12 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
 
     from ingest.index import Index
     from ingest.pipeline import ingest_paths
+    from ingest.rebuild import RebuildAborted, rebuild_index
 
     settings = _settings(data_dir)
-    targets = list(paths) or [settings.corpus_dir]
-    if rebuild:
-        Index.destroy(settings)
+    rebuild = rebuild or repair
+    # A rebuild re-indexes what the index knew; the corpus is only the default of a plain run.
+    targets = list(paths) or ([] if rebuild else [settings.corpus_dir])
     bar = None
 
     def progress(done: int, total: int, current: str) -> None:
@@ -64,9 +70,15 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
         bar.set_postfix_str(Path(current).name[-40:], refresh=False)
         bar.update(done - bar.n)
 
+    aborted = None
     try:
-        with Index.open(settings) as index:
-            summary = ingest_paths(index, targets, prune=prune, progress=progress)
+        if rebuild:
+            summary = rebuild_index(settings, targets, prune=prune, progress=progress, max_chunks=max_chunks)
+        else:
+            with Index.open(settings) as index:
+                summary = ingest_paths(index, targets, prune=prune, progress=progress, max_chunks=max_chunks)
+    except RebuildAborted as exc:
+        summary, aborted = exc.summary, exc
     except CongvanError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -86,6 +98,8 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
             f"\n{counts['ingested']} ingested, {counts['unchanged']} unchanged, {counts['failed']} failed, "
             f"{counts['pruned']} pruned in {summary.seconds:.1f} s"
         )
+    if aborted is not None:
+        raise click.ClickException(str(aborted))
     if summary.failed:
         sys.exit(1)
 

@@ -45,7 +45,7 @@ class CountingEmbedder:
 
 @pytest.fixture(autouse=True)
 def _run_from_repo_root(monkeypatch):
-    """File keys are relative to the working directory; keep it fixed for every test."""
+    """Some tests and evals name files relative to the repository; run every test from there."""
     monkeypatch.chdir(ROOT)
 
 
@@ -60,7 +60,7 @@ def corpus_index(tmp_path_factory, embedder):
     from ingest.index import Index
     from ingest.pipeline import ingest_paths
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("corpus-index"))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("corpus-index"), files_root=ROOT)
     index = Index.open(settings, embedder=embedder)
     summary = ingest_paths(index, [CORPUS])
     assert not summary.failed, summary

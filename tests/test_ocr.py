@@ -28,6 +28,7 @@ from ingest.ocr import (
     words_in_span,
 )
 from ingest.pipeline import ingest_paths
+from ingest.rebuild import rebuild_index
 from ingest.split import split_documents
 from rag.settings import Settings
 from tests.conftest import CORPUS, SEED_FILES
@@ -256,9 +257,8 @@ def test_reingest_never_runs_ocr_again(tmp_path, embedder):
         assert [o.status for o in again.outcomes] == ["unchanged"] and pages_read == [1]
         assert again.outcomes[0].warnings == first.outcomes[0].warnings
     # A rebuilt index (the cache lives beside it) is still not re-OCR'd.
-    Index.destroy(settings)
-    with Index.open(settings, embedder=embedder) as index:
-        assert [o.status for o in ingest_paths(index, [folder], ocr_progress=count).outcomes] == ["ingested"]
+    summary = rebuild_index(settings, [], embedder=embedder, ocr_progress=count)
+    assert [o.status for o in summary.outcomes] == ["ingested"]
     assert pages_read == [1]
     assert len(list((settings.data_dir / "ocr-cache").glob("*.json"))) == 1
 

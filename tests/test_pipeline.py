@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient
 
 from ingest.errors import IndexLockedError, IndexMismatchError
 from ingest.index import Index
-from ingest.pipeline import file_key, ingest_paths
+from ingest.pipeline import ingest_paths
 from ingest.store import Condition, PointRecord, ServerStore, point_id
 from rag.cli import cli
 from tests.conftest import CORPUS, CountingEmbedder
@@ -51,11 +51,11 @@ def test_changed_file_replaces_its_chunks(settings, small_corpus, embedder):
         summary = ingest_paths(index, [small_corpus])
         assert _status(summary) == {target.name: "ingested", "004_ubnd_kon_tum_ngay_cong_tac_xa_hoi_2024.txt": "unchanged"}
         assert 0 < counting.passages - first < first  # only the changed file was embedded
-        doc = next(d for d in index.documents() if d.file == file_key(target))
+        doc = next(d for d in index.documents() if d.file == index.file_key(target))
         texts = [c.text for c in index.chunks(doc.doc_id)]
         assert any("15/12/2024" in t for t in texts)
         # no stale copy of the old version is left behind
-        assert index.store.count([Condition("kind", "document"), Condition("file", file_key(target))]) == 1
+        assert index.store.count([Condition("kind", "document"), Condition("file", index.file_key(target))]) == 1
 
 
 def test_deleted_file_goes_only_with_prune(settings, small_corpus, embedder):
@@ -64,11 +64,11 @@ def test_deleted_file_goes_only_with_prune(settings, small_corpus, embedder):
         ingest_paths(index, [small_corpus])
         gone.unlink()
         ingest_paths(index, [small_corpus])
-        assert any(d.file == file_key(gone) for d in index.documents())
+        assert any(d.file == index.file_key(gone) for d in index.documents())
         summary = ingest_paths(index, [small_corpus], prune=True)
         assert _status(summary)[gone.name] == "pruned"
-        assert not any(d.file == file_key(gone) for d in index.documents())
-        assert index.store.count([Condition("file", file_key(gone))]) == 0
+        assert not any(d.file == index.file_key(gone) for d in index.documents())
+        assert index.store.count([Condition("file", index.file_key(gone))]) == 0
 
 
 class _FailingEmbedder(CountingEmbedder):
@@ -142,11 +142,11 @@ def test_a_file_that_turns_corrupt_keeps_its_indexed_version(settings, small_cor
     target = small_corpus / "004_ubnd_kon_tum_ngay_cong_tac_xa_hoi_2024.txt"
     with Index.open(settings, embedder=embedder) as index:
         ingest_paths(index, [small_corpus])
-        before = index.store.count([Condition("file", file_key(target))])
+        before = index.store.count([Condition("file", index.file_key(target))])
         target.write_bytes(b"\x00\x01\x02" * 100)
         summary = ingest_paths(index, [small_corpus], prune=True)
         assert _status(summary)[target.name] == "failed"
-        assert index.store.count([Condition("file", file_key(target))]) == before
+        assert index.store.count([Condition("file", index.file_key(target))]) == before
 
 
 def test_second_process_on_the_embedded_index_is_told_it_is_locked(settings, embedder, tmp_path):
