@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from functools import cached_property
 
+from ingest.errors import CongvanError
 from ingest.index import Index
 from ingest.models import Chunk, Document
 from ingest.store import Condition, SearchMode
@@ -22,6 +23,29 @@ from rag.settings import Settings
 
 # Citations answered from document metadata rather than from ranked passages.
 _METADATA_SECTIONS = ("Người ký", "Ngày ban hành")
+
+
+class QuestionTooLong(CongvanError):
+    """A question (or an earlier question of its conversation) longer than ``max_question_chars``.
+
+    Refused before any work: retrieval and the LLM prompt grow with the question, so one
+    200,000-character question used to hold a worker for minutes.
+    """
+
+    def __init__(self, length: int, limit: int, *, earlier: bool = False) -> None:
+        self.length, self.limit = length, limit
+        what = "Một câu hỏi trước trong cuộc trò chuyện" if earlier else "Câu hỏi"
+        super().__init__(f"{what} dài {length} ký tự, vượt giới hạn {limit} ký tự. Hãy rút gọn câu hỏi.")
+
+
+def check_question(question: str, history: list[str] | None, limit: int) -> None:
+    """Raise ``QuestionTooLong`` when ``question`` or any ``history`` entry exceeds ``limit``
+    characters. Costs a ``len`` per string, so callers run it before anything else."""
+    if len(question) > limit:
+        raise QuestionTooLong(len(question), limit)
+    for earlier in history or ():
+        if len(earlier) > limit:
+            raise QuestionTooLong(len(earlier), limit, earlier=True)
 
 
 class Assistant:
@@ -60,13 +84,17 @@ class Assistant:
         mode: SearchMode = "hybrid",
     ) -> Answer:
         """Answer ``question`` (a follow-up of ``history``, the user's earlier questions), with
-        the LLM when one is configured (``CONGVAN_LLM_URL``), else extractively."""
+        the LLM when one is configured (``CONGVAN_LLM_URL``), else extractively.
+
+        Raises ``QuestionTooLong`` when the question or a history entry is over
+        ``max_question_chars``."""
         *_, answer = self._answer(question, history=history, filters=filters, top_k=top_k, mode=mode)
         return answer
 
     def _answer(self, question: str, *, history: list[str] | None = None, filters: dict[str, str] | None = None,
                 top_k: int | None = None, mode: SearchMode = "hybrid") -> Iterator[str | Answer]:
         """LLM text deltas (when an LLM is configured), then the final ``Answer``."""
+        check_question(question, history, self.settings.max_question_chars)
         began = time.perf_counter()
         standalone = standalone_question(question, history or [])
         retrieval = self.retriever.search(expand_abbreviations(standalone), top_k=top_k, filters=filters, mode=mode)
@@ -140,7 +168,9 @@ class Assistant:
 
     def stream(self, question: str, **kwargs) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the finished ``Answer``, which is
-        authoritative: after an LLM failure it is the extractive answer, not the text streamed."""
+        authoritative: after an LLM failure it is the extractive answer, not the text streamed.
+
+        Raises ``QuestionTooLong`` (on the first ``next``) like ``ask``."""
         streamed = False
         for item in self._answer(question, **kwargs):
             if isinstance(item, Answer):

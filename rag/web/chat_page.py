@@ -9,9 +9,12 @@ from typing import Any
 import gradio as gr
 
 from ingest.errors import CongvanError
+from rag.assistant import QuestionTooLong, check_question
 from rag.models import Answer
 from rag.web import render
 from rag.web.catalog import ALL, scope_choices, scope_filters
+from rag.web.feedback import FeedbackRejected
+from rag.web.limits import OutOfTime, preview, within
 from rag.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,7 @@ class ChatPage:
 
     def build(self) -> None:
         docs = self.services.documents()
+        limits = self.services.settings
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 self.chatbot = gr.Chatbot(
@@ -60,11 +64,14 @@ class ChatPage:
                     buttons=["copy", "copy_all"], examples=[{"text": q} for q in EXAMPLES],
                     placeholder="**Hỏi về các công văn, kế hoạch, chỉ thị đã nạp.** Mỗi câu trả lời kèm "
                                 "số văn bản, mục và câu trích dẫn. Chọn một câu hỏi mẫu để bắt đầu:",
+                    # Messages are escaped by ``render`` (no tags, links or images survive); these
+                    # make Gradio drop any markup that would still get through.
+                    sanitize_html=True, allow_tags=False,
                 )
                 with gr.Row():
                     self.question = gr.Textbox(
                         show_label=False, placeholder="Nhập câu hỏi, ví dụ: Ai ký Công văn 3452/UBND-VX?",
-                        scale=5, elem_id="cv-question", max_length=2000, autofocus=True,
+                        scale=5, elem_id="cv-question", max_length=limits.max_question_chars, autofocus=True,
                     )
                     self.send = gr.Button("Gửi", variant="primary", scale=1, min_width=80, elem_id="cv-send")
                 with gr.Row():
@@ -76,7 +83,7 @@ class ChatPage:
                 with gr.Accordion("Đánh giá câu trả lời đang chọn", open=True), gr.Row():
                     self.comment = gr.Textbox(
                         show_label=False, placeholder="Góp ý (không bắt buộc): câu trả lời đúng/sai ở đâu?",
-                        scale=4, elem_id="cv-comment", max_length=2000,
+                        scale=4, elem_id="cv-comment", max_length=limits.max_feedback_chars,
                     )
                     self.up = gr.Button("✓ Hữu ích", scale=1, min_width=100, elem_id="cv-up")
                     self.down = gr.Button("✗ Chưa đúng", scale=1, min_width=100, elem_id="cv-down")
@@ -116,13 +123,28 @@ class ChatPage:
     # Logic ------------------------------------------------------------------------------
 
     def respond(self, question: str, turns: list[dict], scope: str):
-        """Stream one answer; any failure becomes a Vietnamese message in the chat."""
+        """Stream one answer; any failure becomes a Vietnamese message in the chat.
+
+        Limits are checked here, before any work, because the HTTP API skips the browser's:
+        an over-long question is refused in microseconds, and answering stops after
+        ``request_time_budget_s`` so no request holds a chat slot indefinitely.
+        """
         question = (question or "").strip()
         if not question:
             gr.Warning("Hãy nhập câu hỏi.", title="Cảnh báo")
             yield (gr.skip(),) * 6
             return
-        history = [t["question"] for t in turns]
+        settings = self.services.settings
+        # Refused turns are shown but are no part of the conversation a follow-up builds on.
+        history = [t["question"] for t in turns if not t.get("refused")]
+        try:
+            check_question(question, history, settings.max_question_chars)
+        except QuestionTooLong as exc:
+            gr.Warning(str(exc), title="Cảnh báo")
+            turns = [*turns, {"question": preview(question), "refused": True, "filters": {}, "history": [],
+                              "answer": None, "error": str(exc), "pending": None}]
+            yield messages(turns), gr.skip(), turns, len(turns) - 1, render.sources_html(None), ""
+            return
         filters = scope_filters(scope)
         turn: dict[str, Any] = {"question": question, "filters": filters, "history": history,
                                 "answer": None, "error": None, "pending": SEARCHING}
@@ -130,7 +152,8 @@ class ChatPage:
         yield messages(turns), "", turns, gr.skip(), gr.skip(), gr.skip()
         try:
             text, answer = "", None
-            for piece in self.services.stream(question, history=history, filters=filters):
+            pieces = self.services.stream(question, history=history, filters=filters)
+            for piece in within(pieces, settings.request_time_budget_s):
                 if isinstance(piece, Answer):
                     answer = piece
                 elif piece:
@@ -139,11 +162,14 @@ class ChatPage:
                     yield messages(turns), "", turns, gr.skip(), gr.skip(), gr.skip()
             if answer is None:
                 raise RuntimeError("the assistant finished without an answer")
+        except OutOfTime as exc:
+            log.warning("question %r ran past %g s", preview(question), exc.seconds)
+            turn.update(pending=None, error=str(exc))
         except CongvanError as exc:
-            log.warning("question %r failed: %s", question, exc)
+            log.warning("question %r failed: %s", preview(question), exc)
             turn.update(pending=None, error=f"Không trả lời được câu hỏi này: {exc}")
         except Exception:
-            log.exception("question %r failed", question)
+            log.exception("question %r failed", preview(question))
             turn.update(pending=None, error=FAILED)
         else:
             turn.update(pending=None, answer=answer.model_dump())
@@ -202,6 +228,9 @@ class ChatPage:
         try:
             self.services.feedback.record(vote=vote, answer=answer, comment=comment, filters=turn.get("filters"),
                                           history=turn.get("history"))
+        except FeedbackRejected as exc:
+            gr.Warning(str(exc), title="Cảnh báo")
+            return gr.skip()
         except OSError:
             log.exception("storing feedback failed")
             gr.Warning("Không lưu được đánh giá. Vui lòng thử lại.", title="Cảnh báo")

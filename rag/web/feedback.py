@@ -14,6 +14,11 @@ from rag.models import Answer
 
 Vote = Literal["up", "down"]
 FILE_NAME = "feedback.jsonl"
+DEFAULT_MAX_COMMENT_CHARS = 2000
+
+
+class FeedbackRejected(ValueError):
+    """A vote refused before it is stored; the message is Vietnamese and shown as is."""
 
 
 class FeedbackStore:
@@ -24,24 +29,34 @@ class FeedbackStore:
     ``records()`` skips.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_comment_chars: int = DEFAULT_MAX_COMMENT_CHARS) -> None:
         self.path = path
+        self.max_comment_chars = max_comment_chars
         self._lock = threading.Lock()
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path) -> FeedbackStore:
-        return cls(Path(data_dir) / FILE_NAME)
+    def in_data_dir(cls, data_dir: Path, *, max_comment_chars: int = DEFAULT_MAX_COMMENT_CHARS) -> FeedbackStore:
+        """The store of ``<data_dir>/feedback.jsonl``, refusing comments over ``max_comment_chars``."""
+        return cls(Path(data_dir) / FILE_NAME, max_comment_chars=max_comment_chars)
 
     def record(self, *, vote: Vote, answer: Answer, comment: str = "", filters: dict[str, str] | None = None,
                history: list[str] | None = None) -> dict[str, Any]:
-        """Store one vote on ``answer`` with its question, text and sources; return the record."""
+        """Store one vote on ``answer`` with its question, text and sources; return the record.
+
+        Raises ``FeedbackRejected`` for a comment over ``max_comment_chars`` (checked here, not
+        only in the browser: the file is read whole by ``records`` and by whoever reviews it).
+        """
         if vote not in ("up", "down"):
             raise ValueError(f"vote must be 'up' or 'down', not {vote!r}")
+        comment = (comment or "").strip()
+        if len(comment) > self.max_comment_chars:
+            raise FeedbackRejected(f"Góp ý dài {len(comment)} ký tự, vượt giới hạn {self.max_comment_chars} ký tự. "
+                                   "Hãy rút gọn góp ý rồi gửi lại.")
         entry = {
             "id": uuid.uuid4().hex,
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "vote": vote,
-            "comment": (comment or "").strip(),
+            "comment": comment,
             "question": answer.question,
             "standalone_question": answer.standalone_question,
             "history": list(history or []),

@@ -13,6 +13,9 @@ from rag.web.training_page import TrainingPage
 from rag.web.upload_page import UploadPage
 
 TITLE = "Hỏi đáp văn bản chỉ đạo"
+CACHE_LIFETIME_S = 3600
+"""Gradio's copies of uploaded files (and of exports) are deleted this long after they were made,
+checked as often; the upload page also deletes each upload's copy as soon as it is handled."""
 
 THEME = gr.themes.Soft(primary_hue="red", secondary_hue="amber")  # bundled fonts only: works offline
 
@@ -65,7 +68,8 @@ table.cv-meta th { white-space: nowrap; width: 1%; }
 
 def build_app(services: Services) -> gr.Blocks:
     """Build the Blocks; ``server.launch`` adds the theme, CSS and queue."""
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    with gr.Blocks(title=TITLE, analytics_enabled=False,
+                   delete_cache=(CACHE_LIFETIME_S, CACHE_LIFETIME_S)) as demo:
         gr.Markdown(f"# {TITLE}\nTrả lời câu hỏi về công văn, kế hoạch, chương trình, chỉ thị đã nạp, "
                     "kèm số văn bản, mục và câu trích dẫn.", elem_classes=["cv-header"])
         with gr.Tabs(selected="chat") as tabs:

@@ -85,14 +85,14 @@ def answer_text(answer: Answer) -> str:
 
 def answer_markdown(answer: Answer) -> str:
     """The chat message: answer with [n] markers, notes, and a short source list below it."""
-    lines = [_escape_markdown(answer_text(answer))]
+    lines = [markdown_text(answer_text(answer))]
     for note in answer.notes:
-        lines.append(f"\n> Lưu ý: {_escape_markdown(note)}")
+        lines.append(f"\n> Lưu ý: {markdown_text(note)}")
     if answer.citations and not answer.abstained:
         lines.append("\n**Nguồn:**")
         for c in answer.citations:
             where = f" · {c.section}" if c.section else ""
-            lines.append(f"- [{c.n}] {_escape_markdown(citation_label(c) + where)}")
+            lines.append(f"- [{c.n}] {markdown_text(citation_label(c) + where)}")
     return "\n".join(lines)
 
 
@@ -131,12 +131,12 @@ def sources_html(answer: Answer | None) -> str:
 
 def escape_user(text: str) -> str:
     """A question or partial answer shown in the chat, kept literal."""
-    return _escape_markdown(text)
+    return markdown_text(text)
 
 
 def error_markdown(message: str) -> str:
     """A failed request, shown in the chat in place of an answer."""
-    return f"**Lỗi:** {_escape_markdown(message)}"
+    return f"**Lỗi:** {markdown_text(message)}"
 
 
 # --------------------------------------------------------------------------- documents
@@ -261,12 +261,24 @@ def _same(a: str, b: str) -> bool:
     return squash(a) == squash(b)
 
 
-def _escape_markdown(text: str) -> str:
-    """Keep answer text from becoming markup in the chat: no raw HTML tags, no code spans.
+# Markdown that can fetch or point somewhere: images ![..](..), inline and reference links
+# [..](..), [..][..] and their definitions [..]: .., raw HTML and autolinks <..>, code spans;
+# "&" so that typed entities read as typed; and the backslash itself, so an escape in the
+# source cannot cancel ours. A lone "[1]" (a citation marker) is left as it is: with no "]("
+# and no definition it is plain text.
+_MARKDOWN_SPECIAL = {"\\": "\\\\", "`": "\\`", "&": "&amp;", "<": "&lt;", ">": "&gt;", "![": "!\\["}
+_MARKDOWN_SPECIAL_RE = re.compile(r"\\|`|&|<|>|!\[|\](?=[(\[:])")
 
-    Emphasis (``**...**``) is left alone: quotes keep the source's bold and italics.
+
+def markdown_text(text: str) -> str:
+    """Text from a document, a user or an LLM, made safe to place in Markdown.
+
+    No raw HTML, image, link or code span survives, so a document or a question holding
+    ``![x](http://host/pixel.png)`` or ``<img src=...>`` shows those characters instead of
+    making the browser fetch anything. Emphasis (``**...**``) is left alone: quotes keep the
+    source's bold and italics.
     """
-    return text.replace("<", "&lt;").replace("`", "\\`")
+    return _MARKDOWN_SPECIAL_RE.sub(lambda m: _MARKDOWN_SPECIAL.get(m.group(), "\\]"), text)
 
 
 def upload_results_html(results: list[tuple[bool, str]]) -> str:

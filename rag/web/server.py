@@ -22,20 +22,54 @@ def open_services(settings: Settings, *, embedder=None) -> Services:
 
 
 def ensure_corpus(services: Services, *, out: TextIO = sys.stderr) -> IngestSummary | None:
-    """On first run (nothing indexed yet) ingest the corpus folder, with progress on ``out``.
+    """Ingest the corpus folder until one run of it has completed, with progress on ``out``.
 
-    Later runs find file records and return at once, so the app starts in seconds.
+    A run is recorded as complete in the index only after it ends, so a start that was killed
+    half-way resumes at the next start (files already indexed are skipped as unchanged). Once
+    complete, later starts return at once and the app starts in seconds.
     """
-    if services.index.file_records():
+    index = services.index
+    if index.state("corpus_ingested"):
         return None
     corpus = Path(services.settings.corpus_dir)
     if not corpus.is_dir():
-        print(f"Kho văn bản trống và không thấy thư mục {corpus}: hãy tải văn bản lên trong ứng dụng "
-              "hoặc chạy `congvan ingest THƯ_MỤC`.", file=out)
+        if not index.file_records():
+            print(f"Kho văn bản trống và không thấy thư mục {corpus}: hãy tải văn bản lên trong ứng dụng "
+                  "hoặc chạy `congvan ingest THƯ_MỤC`.", file=out)
         return None
+    first = not index.file_records()
+    print(f"{'Lần chạy đầu' if first else 'Tiếp tục lần nạp trước bị gián đoạn'}: đang nạp các văn bản trong "
+          f"{corpus}/ (chỉ một lần)…", file=out, flush=True)
+    summary = _ingest_with_bar(services, [corpus], out)
+    index.set_state("corpus_ingested", True)
+    return summary
+
+
+def resume_uploads(services: Services, *, out: TextIO = sys.stderr) -> IngestSummary | None:
+    """Index uploads that were stored but never indexed (the app stopped during their ingest).
+
+    A file that still fails is removed from the uploads folder, as a failed upload is, and
+    named on ``out``; the others become searchable.
+    """
+    folder = services.uploads_dir
+    if not folder.is_dir():
+        return None
+    known = services.index.file_records()
+    waiting = [p for p in sorted(folder.iterdir())
+               if p.is_file() and not p.name.startswith(".") and services.index.file_key(p) not in known]
+    if not waiting:
+        return None
+    print(f"Đang nạp {len(waiting)} tệp tải lên trước đó chưa được nạp xong…", file=out, flush=True)
+    summary = _ingest_with_bar(services, waiting, out)
+    for outcome in summary.outcomes:
+        if outcome.status == "failed":
+            services.index.path_of(outcome.file).unlink(missing_ok=True)
+    return summary
+
+
+def _ingest_with_bar(services: Services, paths: list[Path], out: TextIO) -> IngestSummary:
     from tqdm import tqdm
 
-    print(f"Lần chạy đầu: đang nạp các văn bản trong {corpus}/ (chỉ một lần)…", file=out, flush=True)
     bar = None
 
     def progress(done: int, total: int, current: str) -> None:
@@ -48,7 +82,7 @@ def ensure_corpus(services: Services, *, out: TextIO = sys.stderr) -> IngestSumm
         bar.update(done - bar.n)
 
     try:
-        summary = services.ingest([corpus], progress=progress)
+        summary = services.ingest(paths, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -73,13 +107,14 @@ def auth_of(settings: Settings) -> tuple[str, str] | None:
 
 def launch(demo, settings: Settings, *, port: int | None = None, block: bool = True, quiet: bool = False):
     """Queue and launch ``demo`` on the configured host/port (127.0.0.1:7860 by default)."""
+    from rag.web.auth import make_auth
     from rag.web.layout import CSS, THEME
 
     demo.queue(default_concurrency_limit=settings.chat_concurrency)
     return demo.launch(
         server_name=settings.host,
         server_port=settings.port if port is None else port,
-        auth=auth_of(settings),
+        auth=make_auth(settings),  # the same pair, checked in constant time with a delay per failure
         auth_message="Đăng nhập để dùng ứng dụng hỏi đáp văn bản.",
         prevent_thread_lock=not block,
         show_error=False,
@@ -105,11 +140,15 @@ def serve(settings: Settings | None = None) -> None:
         raise SystemExit(1) from exc
     try:
         ensure_corpus(services)
+        resume_uploads(services)
         from rag.web.layout import build_app
 
         demo = build_app(services)
         print(f"Mở trình duyệt tại http://{settings.host}:{settings.port} (Ctrl+C để dừng).", file=sys.stderr,
               flush=True)
         launch(demo, settings, block=True)
+    except CongvanError as exc:
+        print(f"Không khởi động được ứng dụng: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
     finally:
         services.close()

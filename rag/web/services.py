@@ -1,26 +1,27 @@
 """What the web pages call: one shared index and assistant, serialised ingestion, feedback.
 
 The embedded Qdrant index accepts one process, so the app opens it once and every request
-shares this object. Chat requests run concurrently (reads); ingestion runs one at a time
-under a lock, and the assistant is refreshed after each one.
+shares this object. Chat requests run concurrently (reads); ingestion runs one job at a time
+through an ``IngestQueue`` (small files first, none starved, each waiting job able to say
+what it waits for), and the assistant is refreshed after each one.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.index import Index
 from ingest.models import Chunk, Document, IngestSummary
-from ingest.pipeline import Progress, file_key, ingest_paths
+from ingest.pipeline import Progress, ingest_paths
 from rag.assistant import Assistant
 from rag.models import Answer
 from rag.settings import Settings
 from rag.web import uploads
 from rag.web.feedback import FeedbackStore
+from rag.web.ingest_queue import IngestQueue, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,13 @@ class UploadResult:
     documents: int = 0
 
 
+@dataclass
+class UploadWaiting:
+    """Where an upload stands in the ingest queue, in Vietnamese; empty once its turn has come."""
+
+    message: str
+
+
 class Services:
     """The app's state: built once per process around an opened ``Index``."""
 
@@ -42,9 +50,10 @@ class Services:
         self.index = index
         self.settings: Settings = index.settings
         self.assistant = Assistant(index)
-        self.feedback = FeedbackStore.in_data_dir(self.settings.data_dir)
+        self.feedback = FeedbackStore.in_data_dir(self.settings.data_dir,
+                                                  max_comment_chars=self.settings.max_feedback_chars)
         self.uploads_dir = Path(self.settings.data_dir) / "uploads"
-        self._ingest_lock = threading.Lock()
+        self.ingest_queue = IngestQueue()
 
     # Questions --------------------------------------------------------------------------
 
@@ -71,43 +80,87 @@ class Services:
 
     # Ingestion --------------------------------------------------------------------------
 
-    def ingest(self, paths: list[Path], *, progress: Progress | None = None) -> IngestSummary:
-        """Ingest files or folders, one run at a time, then let the assistant see the result."""
-        with self._ingest_lock:
-            summary = ingest_paths(self.index, paths, progress=progress)
-            self.assistant.refresh()
+    def ingest(self, paths: list[Path], *, progress: Progress | None = None, name: str | None = None,
+               size: int = 0) -> IngestSummary:
+        """Ingest files or folders as one job of the ingest queue, then let the assistant see
+        the result. ``name`` and ``size`` (bytes) place the job in the queue and name it to
+        the jobs waiting behind it."""
+        label = name or ", ".join(Path(p).name for p in paths)
+        with self.ingest_queue.turn(label, size) as ticket:
+            return self._run_ingest(paths, ticket, progress)
+
+    def _run_ingest(self, paths: list[Path], ticket: Ticket, progress: Progress | None) -> IngestSummary:
+        def report(done: int, total: int, current: str) -> None:
+            ticket.report(done, total)
+            if progress is not None:
+                progress(done, total, current)
+
+        summary = ingest_paths(self.index, paths, progress=report)
+        self.assistant.refresh()
         return summary
 
     def add_upload(self, temp_path: Path, original_name: str, *,
                    progress: Callable[[int, int, str], None] | None = None) -> UploadResult:
         """Validate, store and ingest one uploaded file. Never raises for a bad file."""
+        *_, result = self.upload_steps(temp_path, original_name, progress=progress)
+        return result  # type: ignore[return-value]
+
+    def upload_steps(self, temp_path: Path, original_name: str, *,
+                     progress: Callable[[int, int, str], None] | None = None,
+                     poll_s: float = 1.0) -> Iterator[UploadWaiting | UploadResult]:
+        """``add_upload`` step by step: while the file waits in the ingest queue, an
+        ``UploadWaiting`` saying what it waits for (every ``poll_s`` seconds) and an empty one
+        when its turn comes, then its ``UploadResult``.
+
+        Closing the generator while it waits gives up the file's place in the queue.
+        """
         shown = uploads.safe_filename(original_name)
         if not self.settings.uploads_enabled:
-            return UploadResult(shown, False, "Chức năng tải văn bản lên đang tắt.")
+            yield UploadResult(shown, False, "Chức năng tải văn bản lên đang tắt.")
+            return
         try:
             size = Path(temp_path).stat().st_size
             uploads.validate(original_name, size, max_mb=self.settings.max_file_mb)
             stored = uploads.store(Path(temp_path), original_name, self.uploads_dir)
         except uploads.UploadRejected as exc:
-            return UploadResult(shown, False, f"Không nạp được “{shown}”: {exc}")
+            yield UploadResult(shown, False, f"Không nạp được “{shown}”: {exc}")
+            return
         except OSError as exc:
             log.exception("storing upload %s failed", original_name)
-            return UploadResult(shown, False, f"Không lưu được “{shown}” vào máy chủ ({exc.strerror or exc}).")
+            yield UploadResult(shown, False, f"Không lưu được “{shown}” vào máy chủ ({exc.strerror or exc}).")
+            return
 
-        key = file_key(stored.path)
-        summary = self.ingest([stored.path], progress=progress)
+        key = self.index.file_key(stored.path)
+        ticket = self.ingest_queue.enqueue(stored.path.name, size)
+        try:
+            waited = False
+            while not self.ingest_queue.wait_turn(ticket, timeout=poll_s if waited else 0.0):
+                waited = True
+                try:
+                    yield UploadWaiting(ticket.waiting_message())
+                except GeneratorExit:  # the user gave up while waiting: keep nothing of theirs
+                    if stored.created:
+                        stored.path.unlink(missing_ok=True)
+                    raise
+            if waited:
+                yield UploadWaiting("")
+            summary = self._run_ingest([stored.path], ticket, progress)
+        finally:
+            self.ingest_queue.finish(ticket)
         outcome = next((o for o in summary.outcomes if o.file == key), None)
         if outcome is None or outcome.status == "failed":
             if stored.created:
                 stored.path.unlink(missing_ok=True)
             reason = uploads.explain(outcome.reason if outcome else None)
-            return UploadResult(shown, False, f"Không nạp được “{shown}”: {reason}")
+            yield UploadResult(shown, False, f"Không nạp được “{shown}”: {reason}")
+            return
         name = stored.path.name
         if outcome.status == "unchanged":
-            return UploadResult(name, True, f"“{name}” đã có trong kho ({outcome.documents} văn bản), không cần nạp lại.",
-                                outcome.documents)
-        return UploadResult(name, True, f"Đã nạp “{name}”: {outcome.documents} văn bản, {outcome.chunks} đoạn.",
-                            outcome.documents)
+            yield UploadResult(name, True, f"“{name}” đã có trong kho ({outcome.documents} văn bản), "
+                                           "không cần nạp lại.", outcome.documents)
+            return
+        yield UploadResult(name, True, f"Đã nạp “{name}”: {outcome.documents} văn bản, {outcome.chunks} đoạn.",
+                           outcome.documents)
 
     def close(self) -> None:
         self.index.close()

@@ -85,13 +85,26 @@ def table_rows(obligations: list[Obligation], today: date | None = None) -> list
     return rows
 
 
+# A cell starting with one of these is read as a formula by Excel and LibreOffice
+# (=HYPERLINK(...) leaks data, =cmd|... runs commands); tab and CR can hide such a start.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A cell safe to open in a spreadsheet: text that would start a formula gets a leading
+    single quote (OWASP's CSV-injection advice), shown as text. Numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(obligations: list[Obligation], today: date | None = None) -> bytes:
-    """UTF-8 with a BOM so that Excel shows Vietnamese correctly."""
+    """UTF-8 with a BOM so that Excel shows Vietnamese correctly; document text never becomes a formula."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(OBLIGATION_COLUMNS))
     writer.writeheader()
     for o in obligations:
-        writer.writerow(obligation_row(o, today))
+        writer.writerow({k: csv_cell(v) for k, v in obligation_row(o, today).items()})
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -15,7 +15,7 @@ from html import escape
 from ingest.models import Document
 from ingest.obligations import Deadline, Obligation, SourceRef, Target
 from rag.register import Register, deadline_label, unit_key
-from rag.web.render import format_date, number_label, plain_quote, quote_html, type_label
+from rag.web.render import format_date, markdown_text, number_label, plain_quote, quote_html, type_label
 
 # --------------------------------------------------------------------------- summary cards
 
@@ -290,7 +290,8 @@ def make_quiz(register: Register, seed: int = 0, count: int = 5, options: int = 
 
 
 def question_markdown(q: QuizQuestion, n: int, total: int) -> str:
-    return f"**Câu {n}/{total}.** {q.prompt}"
+    """The quiz question as Markdown; its prompt quotes documents, so it is escaped."""
+    return f"**Câu {n}/{total}.** {markdown_text(q.prompt)}"
 
 
 def source_html(source: SourceRef) -> str:

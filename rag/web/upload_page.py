@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from ingest.loaders import SUPPORTED_EXTENSIONS
 from rag.web import render
 from rag.web.services import Services, UploadResult
 
 log = logging.getLogger(__name__)
+
+UPLOAD_WAITERS = 8
+"""Upload requests handled at once. Only one ingests (the ingest queue serialises them); the
+others wait inside the app, where they can show what they wait for and small files can go
+first. Beyond this, Gradio's own queue holds them and shows their position."""
 
 
 class UploadPage:
@@ -43,14 +50,17 @@ class UploadPage:
         self.result = gr.HTML("", elem_id="cv-upload-result")
 
     def register_events(self) -> None:
-        # One ingestion at a time across all sessions (the services also hold a lock).
         self.event = self.submit.click(self.ingest, inputs=[self.files], outputs=[self.result, self.files],
-                                       concurrency_limit=1, concurrency_id="ingest", api_visibility="private")
+                                       concurrency_limit=UPLOAD_WAITERS, concurrency_id="ingest",
+                                       api_visibility="private")
 
     def ingest(self, files: list | None, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+        """Ingest the chosen files one by one, streaming each file's result and, while a file
+        waits for another upload to finish, what it waits for."""
         if not files:
             gr.Warning("Hãy chọn ít nhất một tệp để tải lên.", title="Cảnh báo")
-            return gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip()
+            return
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", f)) for f in files]
         results: list[UploadResult] = []
         for i, path in enumerate(paths):
@@ -62,15 +72,50 @@ class UploadPage:
                     progress((done, total), desc=label, unit="đoạn")
 
             try:
-                results.append(self.services.add_upload(path, path.name, progress=advance))
+                for step in self.services.upload_steps(path, path.name, progress=advance):
+                    if isinstance(step, UploadResult):
+                        results.append(step)
+                    elif step.message:  # waiting for another upload: say for what
+                        progress(i / len(paths), desc=f"Đang chờ lượt nạp {path.name} ({i + 1}/{len(paths)})")
+                        yield _results_html(results, waiting=step.message), gr.skip()
+                    else:  # its turn came
+                        progress(i / len(paths), desc=label)
+                        yield _results_html(results), gr.skip()
             except Exception:  # one bad file must not stop the others or the app
                 log.exception("upload of %s failed", path.name)
                 results.append(UploadResult(path.name, False, f"Không nạp được “{path.name}”: lỗi không mong muốn "
                                                               "khi xử lý tệp. Vui lòng thử lại."))
+            finally:
+                discard_upload_copy(path)
+            yield _results_html(results), gr.skip()
         failed = [r for r in results if not r.ok]
         if failed:
             gr.Warning(f"{len(failed)}/{len(results)} tệp không nạp được; xem lý do bên dưới.",
                        title="Cảnh báo")
         else:
             gr.Info(f"Đã nạp xong {len(results)} tệp.", title="Thông báo")
-        return render.upload_results_html([(r.ok, r.message) for r in results]), None
+        yield _results_html(results), None
+
+
+def _results_html(results: list[UploadResult], *, waiting: str = "") -> str:
+    html = render.upload_results_html([(r.ok, r.message) for r in results])
+    if waiting:
+        html += f'<p class="cv-upload-waiting">{escape(waiting)}</p>'
+    return html
+
+
+def discard_upload_copy(path: Path) -> None:
+    """Delete Gradio's cached copy of an uploaded file once it is handled (a stored upload was
+    copied into the uploads folder; a refused one must not linger in the cache). Only files
+    inside Gradio's upload folder are touched, with their now empty per-file folder."""
+    try:
+        cache = Path(get_upload_folder()).resolve()
+        resolved = path.resolve()
+        if cache not in resolved.parents:
+            return
+        resolved.unlink(missing_ok=True)
+        parent = resolved.parent
+        if parent != cache and not any(parent.iterdir()):
+            parent.rmdir()
+    except OSError:  # best effort: Gradio's delete_cache removes it later anyway
+        log.warning("cannot delete the cached upload %s", path, exc_info=True)

@@ -88,6 +88,27 @@ def store(source: Path, original_name: str, folder: Path) -> Stored:
 
 # Loader reasons (English, for logs and the CLI) → what an official reads in the browser.
 _REASONS = [
+    ("may be a zip bomb",
+     "tệp .docx khi giải nén quá lớn, có thể là tệp nén độc hại (zip bomb); "
+     "giới hạn: CONGVAN_DOCX_MAX_UNCOMPRESSED_MB"),
+    ("paragraphs (limit CONGVAN_DOCX_MAX_PARAGRAPHS)",
+     "tệp .docx có quá nhiều đoạn văn; giới hạn: CONGVAN_DOCX_MAX_PARAGRAPHS"),
+    ("XML elements (",
+     "tệp .docx có cấu trúc quá phức tạp, có thể được tạo ra để làm cạn bộ nhớ; "
+     "giới hạn theo CONGVAN_DOCX_MAX_PARAGRAPHS"),
+    ("(rename it to .pdf)", "tệp thực chất là tệp PDF nhưng mang đuôi khác; hãy đổi đuôi thành .pdf"),
+    ("(rename it to .docx)", "tệp thực chất là tài liệu Word .docx nhưng mang đuôi khác; hãy đổi đuôi thành .docx"),
+    ("(rename it to .png)", "tệp thực chất là ảnh PNG nhưng mang đuôi khác; hãy đổi đuôi thành .png"),
+    ("(rename it to .jpg)", "tệp thực chất là ảnh JPEG nhưng mang đuôi khác; hãy đổi đuôi thành .jpg"),
+    ("(rename it to .tif)", "tệp thực chất là ảnh TIFF nhưng mang đuôi khác; hãy đổi đuôi thành .tif"),
+    ("not a PDF:", "tệp mang đuôi .pdf nhưng không phải tệp PDF"),
+    ("not an image:", "tệp mang đuôi ảnh nhưng không phải tệp ảnh"),
+    ("symbolic link loop",
+     "liên kết tượng trưng (symbolic link) tạo thành vòng lặp, không dẫn tới tệp nào; hãy sửa hoặc xoá liên kết"),
+    ("broken symbolic link", "liên kết tượng trưng (symbolic link) bị hỏng: tệp đích không tồn tại"),
+    ("UTF-16 text without a byte-order mark",
+     "tệp UTF-16 không có dấu thứ tự byte (BOM) và bị lỗi mã hoá; hãy lưu lại dưới dạng UTF-8"),
+    ("cannot read folder", "không đọc được thư mục"),
     ("file is empty", "tệp rỗng, không có nội dung"),
     ("looks like a binary file", "tệp không phải văn bản (có vẻ là tệp nhị phân)"),
     ("cannot decode text", "không đọc được bảng mã của tệp; hãy lưu lại dưới dạng UTF-8"),
