@@ -2,10 +2,10 @@
 
 On first run (empty index) the ``corpus/`` folder is ingested with progress in the console;
 later runs start in seconds. Host, port, login and uploads come from ``CONGVAN_*`` settings
-(see ``rag/settings.py``). Everything else lives in ``rag/web``.
+(see ``ingest/settings.py``). Everything else lives in ``rag/web``.
 """
 
-from rag.settings import get_settings
+from ingest.settings import get_settings
 from rag.web import serve
 
 

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 from evals.format import BeirSet, read_beir
 from evals.metrics import beir_scores, percentile
 from evals.runner import git_state, settings_snapshot
-from ingest.normalize import canonical_tones, clean_spacing, display_text
+from ingest.text.normalize import canonical_tones, clean_spacing, display_text
 from ingest.sparse import encode_document, encode_query, tokenize
 from ingest.store import EdgeStore, PointRecord, point_id
 
 if TYPE_CHECKING:
     from ingest.embeddings import Embedder
-    from rag.settings import Settings
+    from ingest.settings import Settings
 
 MODES = ("sparse", "dense", "hybrid")
 _UPSERT_BATCH = 256

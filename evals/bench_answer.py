@@ -29,7 +29,7 @@ from ingest.embeddings import load_embedder  # noqa: E402
 from ingest.index import Index  # noqa: E402
 from ingest.pipeline import ingest_paths  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from ingest.settings import Settings  # noqa: E402
 
 QUESTIONS = [
     "Đơn vị nào phải báo cáo trước ngày 10/11?",

@@ -42,7 +42,7 @@ def _embedding_rate(repeat: int) -> tuple[float, int]:
     from ingest.loaders import discover, load_file
     from ingest.index import file_key
     from ingest.pipeline import dense_text, parse_file
-    from rag.settings import Settings
+    from ingest.settings import Settings
 
     settings = Settings()
     files, _ = discover([ROOT / "corpus"])

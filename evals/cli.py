@@ -31,7 +31,7 @@ class _DefaultCommandGroup(click.Group):
 
 
 def _settings(data_dir: Path | None):
-    from rag.settings import Settings
+    from ingest.settings import Settings
 
     return Settings(**({"data_dir": data_dir} if data_dir else {}))
 

@@ -42,7 +42,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from ingest.normalize import fold_match
+from ingest.text.normalize import fold_match
 
 MIN_RUN_WORDS = 3
 """The shortest shared run of words that counts as an overlap."""

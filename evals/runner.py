@@ -34,7 +34,7 @@ from evals.metrics import (
 if TYPE_CHECKING:
     from rag.assistant import Assistant
     from rag.models import Answer
-    from rag.settings import Settings
+    from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 

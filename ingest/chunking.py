@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.models import Chunk, Document, DocumentMetadata
-from ingest.normalize import fold, match_text
+from ingest.text.normalize import fold, match_text
 
 __all__ = ["Section", "parse_sections", "chunk_document", "document_header", "TAIL_LABEL"]
 

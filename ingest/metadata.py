@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.models import DocumentMetadata
-from ingest.normalize import fold, match_text, repair_ocr_codes
+from ingest.text.normalize import fold, match_text, repair_ocr_codes
 from ingest.split import (
     DOCUMENT_TYPES,
     is_recipients_label,

@@ -35,10 +35,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ingest.models import Chunk, Document
-from ingest.normalize import fold, match_text, repair_ocr_codes
+from ingest.text.normalize import fold, match_text, repair_ocr_codes
 from ingest.store import PointRecord, point_id
-from rag.actors import UNIT_HEAD, coordinating_units, is_unit_name, resolve_actors, split_units, tidy_unit
-from rag.sentences import sentence_spans
+from ingest.text.actors import UNIT_HEAD, coordinating_units, is_unit_name, resolve_actors, split_units, tidy_unit
+from ingest.text.sentences import sentence_spans
 
 log = logging.getLogger(__name__)
 

@@ -51,13 +51,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.normalize import display_text
+from ingest.text.normalize import display_text
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from ingest.models import Document, OcrPageInfo
-    from rag.settings import Settings
+    from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def page_from_data(data: dict[str, list], *, width: int, height: int, dpi: int |
     """Lay out ``image_to_data``'s words as text: lines end in ``\\n``, paragraphs in a blank line.
 
     Each word is composed to NFC on its own (a space is a composition boundary), so the word
-    offsets index the text exactly as ``ingest.normalize.display_text`` would leave it.
+    offsets index the text exactly as ``ingest.text.normalize.display_text`` would leave it.
     """
     parts: list[str] = []
     words: list[Word] = []

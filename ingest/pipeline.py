@@ -23,7 +23,7 @@ from ingest.index import Index, file_key  # noqa: F401  (file_key re-exported)
 from ingest.loaders import discover, load_file
 from ingest.metadata import extract_metadata
 from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile, OcrPageInfo
-from ingest.normalize import canonical_tones, clean_spacing
+from ingest.text.normalize import canonical_tones, clean_spacing
 from ingest.obligations import REGISTER_VERSION, register_points
 from ingest.ocr import Ocr, OcrProgress
 from ingest.sparse import encode_document

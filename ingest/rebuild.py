@@ -22,7 +22,7 @@ from ingest.index import DataDirLock, Index, discard_staging, known_files, swap_
 from ingest.models import FileOutcome, IngestSummary
 from ingest.ocr import OcrProgress
 from ingest.pipeline import Progress, ingest_paths
-from rag.settings import Settings
+from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.normalize import fold_match
+from ingest.text.normalize import fold_match
 
 # A syllable is a run of letters/digits; number codes and dates ("28-ct/tw", "10/11") are also
 # kept whole so an exact number typed by a user meets the exact code.

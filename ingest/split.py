@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.normalize import canonical_tones, clean_spacing, fold
+from ingest.text.normalize import canonical_tones, clean_spacing, fold
 
 # Type abbreviations of Nghị định 30/2020 (Phụ lục III) and Hướng dẫn 36-HD/VPTW → type name.
 DOCUMENT_TYPES: dict[str, str] = {

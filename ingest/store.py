@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from ingest.errors import CongvanError, IndexDamagedError, IndexLockedError
 from ingest.sparse import SparseVector
-from rag.settings import Settings
+from ingest.settings import Settings
 
 DENSE = "dense"
 SPARSE = "sparse"

@@ -1,5 +1,5 @@
 """Retrieval and answering over the congvan index."""
 
-from rag.settings import Settings, get_settings
+from ingest.settings import Settings, get_settings
 
 __all__ = ["Settings", "get_settings"]

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.models import Document
-from ingest.normalize import fold, fold_match
+from ingest.text.normalize import fold, fold_match
 from ingest.sparse import tokenize
-from rag.actors import Actors, resolve_actors
+from ingest.text.actors import Actors, resolve_actors
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question, analyze
 from rag.retrieve import Retrieval
-from rag.sentences import sentence_spans
+from ingest.text.sentences import sentence_spans
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 

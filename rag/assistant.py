@@ -18,7 +18,7 @@ from rag.models import Answer, RetrievedChunk
 from rag.query import expand_abbreviations
 from rag.register import Register, load_register, register_evidence
 from rag.retrieve import Retrieval, Retriever
-from rag.settings import Settings
+from ingest.settings import Settings
 
 
 # Citations answered from document metadata rather than from ranked passages.

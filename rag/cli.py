@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ingest.errors import CongvanError
-from rag.settings import Settings
+from ingest.settings import Settings
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -168,10 +168,16 @@ def _counts(summary) -> dict[str, int]:
     return {s: summary.count(s) for s in ("ingested", "unchanged", "failed", "pruned")}
 
 
-# The eval and bench commands live with the evaluation code.
-from evals.cli import register as _register_evals
+def _register_plugins() -> None:
+    """Add the commands other packages declare under the ``congvan.commands`` entry point
+    (``eval`` and ``bench`` from ``evals``), so this module never imports the evaluation code."""
+    from importlib.metadata import entry_points
 
-_register_evals(cli)
+    for entry in entry_points(group="congvan.commands"):
+        entry.load()(cli)
+
+
+_register_plugins()
 
 
 from rag.register_cli import register as _register_tasks  # noqa: E402  (tasks, export-ics)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.normalize import fold
+from ingest.text.normalize import fold
 
 _FOLLOW_UP_START = re.compile(r"^\s*(?:còn|thế còn|vậy còn|vậy|thế|con|the con|vay con)\b\s*", re.IGNORECASE)
 _FOLLOW_UP_END = re.compile(

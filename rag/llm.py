@@ -39,8 +39,8 @@ from rag.answer import NOT_FOUND, escape_markers, format_date
 from rag.errors import LLMError
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.retrieve import Retrieval
-from rag.sentences import sentence_spans
-from rag.settings import Settings
+from ingest.text.sentences import sentence_spans
+from ingest.settings import Settings
 
 if TYPE_CHECKING:
     import httpx

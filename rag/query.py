@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.normalize import canonical_tones, fold_match
+from ingest.text.normalize import canonical_tones, fold_match
 
 # Question and function words: they say what kind of answer is wanted, not what it is about.
 # "bao" is not here: it is half of "báo cáo".

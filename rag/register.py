@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from ingest.index import Index
 from ingest.models import Document
-from ingest.normalize import fold, fold_match
+from ingest.text.normalize import fold, fold_match
 from ingest.obligations import (
     REGISTER_KINDS,
     Deadline,

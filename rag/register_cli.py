@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ingest.errors import CongvanError
-from rag.settings import Settings
+from ingest.settings import Settings
 
 _data_dir = click.option(
     "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,

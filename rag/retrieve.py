@@ -12,7 +12,7 @@ from functools import cached_property
 
 from ingest.index import Index
 from ingest.models import Document
-from ingest.normalize import canonical_tones, clean_spacing, display_text, fold
+from ingest.text.normalize import canonical_tones, clean_spacing, display_text, fold
 from ingest.pipeline import date_key
 from ingest.sparse import encode_query
 from ingest.store import Condition, SearchMode

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ingest.embeddings import Embedder, load_embedder
-from rag.settings import Settings
+from ingest.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ingest.normalize import fold
+from ingest.text.normalize import fold
 from rag.answer import NOT_FOUND
 from rag.assistant import Assistant
 from rag.errors import FilterError
@@ -159,7 +159,7 @@ def brackets_assistant(tmp_path_factory, embedder):
     """A one-document index whose text holds "[99]", "[1]" and "[2]" of its own."""
     from ingest.index import Index
     from ingest.pipeline import ingest_paths
-    from rag.settings import Settings
+    from ingest.settings import Settings
 
     folder = tmp_path_factory.mktemp("brackets-docs")
     (folder / "hau_giang_1234-UBND-VX.txt").write_text(_BRACKETS_DOC, encoding="utf-8")

@@ -16,7 +16,7 @@ from ingest.chunking import (
     parse_sections,
 )
 from ingest.models import Chunk, Document, DocumentMetadata
-from ingest.normalize import display_text
+from ingest.text.normalize import display_text
 from tests.conftest import CORPUS
 
 PARTY_PROGRAMME_START = "**CHƯƠNG TRÌNH**"

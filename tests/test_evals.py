@@ -42,9 +42,9 @@ from evals.runner import (
     run_eval,
     settings_snapshot,
 )
-from ingest.normalize import fold
+from ingest.text.normalize import fold
 from rag.cli import cli
-from rag.settings import Settings
+from ingest.settings import Settings
 from tests.conftest import CORPUS, ROOT
 
 GOLD = ROOT / "evals" / "qa.jsonl"

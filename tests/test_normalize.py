@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from ingest.normalize import (
+from ingest.text.normalize import (
     canonical_tones,
     clean_spacing,
     display_text,

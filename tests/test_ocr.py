@@ -30,7 +30,7 @@ from ingest.ocr import (
 from ingest.pipeline import ingest_paths
 from ingest.rebuild import rebuild_index
 from ingest.split import split_documents
-from rag.settings import Settings
+from ingest.settings import Settings
 from tests.conftest import CORPUS, SEED_FILES
 
 SCANS = Path(__file__).resolve().parent / "fixtures" / "scans"

@@ -13,10 +13,10 @@ from icalendar import Calendar
 
 from ingest.loaders import load_file
 from ingest.models import Document, DocumentMetadata
-from ingest.normalize import fold
+from ingest.text.normalize import fold
 from ingest.obligations import extract_obligations, extract_references, extract_relations, extract_targets
 from ingest.pipeline import parse_file
-from rag.actors import is_unit_name
+from ingest.text.actors import is_unit_name
 from rag.register import (
     Register,
     build_graph,
@@ -29,7 +29,7 @@ from rag.register import (
     to_ics,
     unit_key,
 )
-from rag.settings import Settings
+from ingest.settings import Settings
 from tests.conftest import CORPUS, SEED_FILES
 
 STAMP = datetime(2024, 1, 1, tzinfo=timezone.utc)

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from ingest.normalize import display_text
+from ingest.text.normalize import display_text
 from ingest.split import (
     is_national_header,
     is_recipients_label,

@@ -3,9 +3,9 @@
 import pytest
 
 from ingest.models import Document, DocumentMetadata
-from rag.actors import resolve_actors
+from ingest.text.actors import resolve_actors
 from rag.query import analyze, expand_abbreviations
-from rag.sentences import sentence_spans
+from ingest.text.sentences import sentence_spans
 
 
 def _sentences(text):

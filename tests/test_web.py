@@ -19,7 +19,7 @@ import pytest
 
 from ingest.models import Chunk, Document, DocumentMetadata
 from rag.models import Answer, Citation
-from rag.settings import Settings
+from ingest.settings import Settings
 from rag.web import catalog, render, uploads
 from rag.web.feedback import FeedbackStore
 

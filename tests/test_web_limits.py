@@ -24,7 +24,7 @@ import pytest
 
 from ingest.obligations import Deadline, Obligation, SourceRef
 from rag.assistant import Assistant, QuestionTooLong, check_question
-from rag.settings import Settings
+from ingest.settings import Settings
 from rag.web import render, tasks_page
 from rag.web.auth import MAX_DELAY_S, failure_delay, make_auth
 from rag.web.feedback import FeedbackRejected, FeedbackStore

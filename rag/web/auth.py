@@ -13,7 +13,7 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable
 
-from rag.settings import Settings
+from ingest.settings import Settings
 
 MAX_DELAY_S = 30.0
 """The longest wait after one wrong password, however many came before it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingest.models import Document
-from ingest.normalize import fold, match_text
+from ingest.text.normalize import fold, match_text
 from rag.web.render import document_label, format_date, number_label, type_label
 
 ALL = "__all__"

@@ -10,7 +10,7 @@ from typing import TextIO
 from ingest.errors import CongvanError
 from ingest.index import Index
 from ingest.models import IngestSummary
-from rag.settings import Settings, get_settings
+from ingest.settings import Settings, get_settings
 from rag.web.services import Services
 
 log = logging.getLogger(__name__)

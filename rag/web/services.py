@@ -18,7 +18,7 @@ from ingest.models import Chunk, Document, IngestSummary
 from ingest.pipeline import Progress, ingest_paths
 from rag.assistant import Assistant
 from rag.models import Answer
-from rag.settings import Settings
+from ingest.settings import Settings
 from rag.web import uploads
 from rag.web.feedback import FeedbackStore
 from rag.web.ingest_queue import IngestQueue, Ticket

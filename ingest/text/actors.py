@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ingest.models import Document
-from ingest.normalize import fold, repair_ocr_codes
+from ingest.text.normalize import fold, repair_ocr_codes
 
 # Words that open the name of an acting body, folded.
 _UNIT_HEAD = (
