@@ -182,7 +182,7 @@ def test_answers_cite_the_page_and_the_words_on_it(scans, tmp_path, ocr_cache, e
             # the web app shows that page with those words outlined
             from rag.web.chat_page import _scan
 
-            shown = _scan(document, citation.start, citation.end)
+            shown = _scan(document, citation.start, citation.end, index.path_of(document.file))
             assert f"Bản quét, trang {page}" in shown and "data:image/png;base64," in shown
             assert shown.count('class="cv-box"') == len(boxes)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -206,7 +207,8 @@ class ChatPage:
             doc = self.services.document(citation.doc_id)
             if doc is None:
                 return render.empty_document_html("Văn bản này không còn trong kho.")
-            return _scan(doc, citation.start, citation.end) + render.document_html(
+            source = self.services.index.path_of(doc.file)
+            return _scan(doc, citation.start, citation.end, source) + render.document_html(
                 doc, self.services.chunks(doc.doc_id), highlight=(citation.start, citation.end),
                 quote=citation.quote, compact=True)
         except Exception:
@@ -268,9 +270,9 @@ def _answer(turns: list[dict], n: int) -> Answer | None:
     return Answer.model_validate(turns[n]["answer"])
 
 
-def _scan(doc, start: int, end: int) -> str:
-    """The scanned page of an OCR'd citation with its words outlined, rendered on demand; empty
-    for text documents, or when the source file is no longer on disk."""
+def _scan(doc, start: int, end: int, source: Path) -> str:
+    """The scanned page of an OCR'd citation with its words outlined, rendered on demand from
+    ``source`` (the file on disk); empty for text documents, or when the file is gone."""
     from ingest.ocr import page_image, words_in_span
 
     boxes = words_in_span(doc, start, end)
@@ -278,7 +280,7 @@ def _scan(doc, start: int, end: int) -> str:
         return ""
     page = boxes[0][0]
     try:
-        image = page_image(doc.file, page, dpi=100)
+        image = page_image(source, page, dpi=100)
     except Exception:  # the file moved or cannot be rendered: the text view still works
         log.warning("cannot render page %s of %s", page, doc.file)
         return ""
