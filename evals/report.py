@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.runner import EvalResult, QuestionRecord
+from ingest.text.labels import shorten
 
 # Metrics shown as ratios (0-1), in display order, with their labels.
 RATIO_METRICS: list[tuple[str, str]] = [
@@ -68,11 +69,7 @@ def _delta(a: float | None, b: float | None, *, latency: bool = False) -> str:
 
 
 def _shorten(text: str, limit: int = _SNIPPET) -> str:
-    flat = " ".join(text.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat.rfind(" ", 0, limit)
-    return flat[: cut if cut > 0 else limit] + " …"
+    return shorten(text, limit)
 
 
 def _md_cell(text: str) -> str:

@@ -95,6 +95,8 @@ class FileOutcome(BaseModel):
     documents: int = 0
     chunks: int = 0
     reason: str | None = None
+    code: str | None = Field(None, description="Failed: the LoadCode of a refused file (ingest.errors); "
+                                                 "None for failures after loading.")
     warnings: list[str] = Field(default_factory=list, description="E.g. pages of low scan quality.")
 
 

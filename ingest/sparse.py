@@ -10,16 +10,15 @@ are mostly two syllables ("báo cáo", "trẻ em"): on ALQAC 2022 they lift BM25
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 from ingest.text.normalize import fold_match
+from ingest.text.tokens import CODE, SYLLABLE
 
-# A syllable is a run of letters/digits; number codes and dates ("28-ct/tw", "10/11") are also
-# kept whole so an exact number typed by a user meets the exact code.
-_SYLLABLE = re.compile(r"[a-z0-9]+")
-_CODE = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)+")
+# Syllables and whole number codes; shared with question analysis (rag/query.py).
+_SYLLABLE = SYLLABLE
+_CODE = CODE
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.errors import LoadCode
 from ingest.models import Chunk, Document, DocumentMetadata
 from rag.models import Answer, Citation
 from ingest.settings import Settings
@@ -123,16 +124,29 @@ def test_store_never_overwrites_and_skips_identical_files(tmp_path):
     assert {p.name for p in folder.iterdir()} == {"Kế hoạch.txt", "Kế hoạch-2.txt"}
 
 
-@pytest.mark.parametrize("reason,vietnamese", [
-    ("corrupt or truncated PDF (no PDF header: this is not a PDF file)", "tệp PDF bị hỏng"),
-    ("PDF has no text layer (scanned image): it needs OCR", "OCR"),
-    ("corrupt or truncated .docx (not a valid zip archive)", "tệp .docx bị hỏng"),
-    ("file is empty", "tệp rỗng"),
-    ("something new", "không nạp được tệp"),
+@pytest.mark.parametrize("reason,code,vietnamese", [
+    ("corrupt or truncated PDF (no PDF header: this is not a PDF file)", LoadCode.PDF_CORRUPT, "tệp PDF bị hỏng"),
+    ("PDF has no text layer (scanned image): it needs OCR", LoadCode.PDF_NEEDS_OCR, "OCR"),
+    ("corrupt or truncated .docx (not a valid zip archive)", LoadCode.DOCX_CORRUPT, "tệp .docx bị hỏng"),
+    ("file is empty", LoadCode.EMPTY, "tệp rỗng"),
+    # Failures of the ingest run after loading carry no code: told apart by their reason.
+    ("could not parse: boom", None, "không phân tích được"),
+    ("no text to index", None, "không có nội dung"),
+    ("too large to index: about 5000 chunks, over the limit of 3000 per file", None, "vượt giới hạn"),
+    ("something new", None, "không nạp được tệp"),
+    ("something new", "a_code_from_a_newer_version", "không nạp được tệp"),
 ])
-def test_loader_reasons_are_explained_in_vietnamese(reason, vietnamese):
-    text = uploads.explain(reason)
-    assert vietnamese in text and reason in text
+def test_loader_reasons_are_explained_in_vietnamese(reason, code, vietnamese):
+    text = uploads.explain(reason, code)
+    assert vietnamese in text and text.endswith(f" (chi tiết: {reason})")
+
+
+@pytest.mark.parametrize("code", list(LoadCode))
+def test_every_load_code_has_a_vietnamese_text(code):
+    text = uploads.VIETNAMESE.get(code)
+    assert text and text == text.strip()
+    assert uploads.explain("detail", code) == f"{text} (chi tiết: detail)"
+    assert uploads.explain("detail", str(code)) == f"{text} (chi tiết: detail)"  # as FileOutcome.code holds it
 
 
 def _answer(**kw) -> Answer:

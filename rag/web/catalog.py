@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ingest.models import Document
 from ingest.text.normalize import fold, match_text
-from rag.web.render import document_label, format_date, number_label, type_label
+from ingest.text.labels import format_date, number_label, type_label
+from rag.web.render import document_label
 
 ALL = "__all__"
 """Drop-down value meaning 'no filter'."""

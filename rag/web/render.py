@@ -11,6 +11,8 @@ import re
 from html import escape
 
 from ingest.models import Chunk, Document
+# type_label, number_label and format_date are re-exported: the pages name them through render.
+from ingest.text.labels import document_line, format_date, number_label, type_label
 from rag.models import Answer, Citation
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
@@ -21,32 +23,9 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", re.DOTALL)
 
 
-def format_date(iso: str | None) -> str:
-    """'2024-10-23' → '23/10/2024', '2024-10' → '10/2024', '2024' → '2024', None → ''."""
-    if not iso:
-        return ""
-    parts = iso.split("-")
-    if not all(p.isdigit() for p in parts):
-        return iso
-    return "/".join(reversed(parts))
-
-
-def type_label(doc_type: str | None) -> str:
-    """'công văn' → 'Công văn'; unknown → 'Văn bản'."""
-    return doc_type[:1].upper() + doc_type[1:] if doc_type else "Văn bản"
-
-
-def number_label(number: str | None) -> str:
-    """The number as shown: a blank number ('/KH-UBND') gets a placeholder for the missing digits."""
-    if not number:
-        return "(không số)"
-    return f"…{number}" if number.startswith("/") else number
-
-
 def citation_label(c: Citation) -> str:
     """'Công văn 3452/UBND-VX · Ủy ban nhân dân tỉnh Sóc Trăng · 23/10/2024'."""
-    parts = [f"{type_label(c.doc_type)} {number_label(c.number)}", c.issuer or "", format_date(c.date)]
-    return " · ".join(p for p in parts if p)
+    return document_line(c.doc_type, c.number, c.issuer, c.date)
 
 
 def citation_where(c: Citation) -> str:
@@ -58,8 +37,7 @@ def citation_where(c: Citation) -> str:
 def document_label(doc: Document) -> str:
     """One line naming a document in lists and drop-downs."""
     m = doc.metadata
-    parts = [f"{type_label(m.doc_type)} {number_label(m.number)}", m.issuer or "", format_date(m.date)]
-    return " · ".join(p for p in parts if p)
+    return document_line(m.doc_type, m.number, m.issuer, m.date)
 
 
 def quote_html(quote: str) -> str:

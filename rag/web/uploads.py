@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.errors import LoadCode
 from ingest.loaders import SUPPORTED_EXTENSIONS
 
 MAX_NAME_CHARS = 120
@@ -86,59 +87,77 @@ def store(source: Path, original_name: str, folder: Path) -> Stored:
     raise UploadRejected("đã có quá nhiều tệp trùng tên; hãy đổi tên tệp rồi tải lên lại.")
 
 
-# Loader reasons (English, for logs and the CLI) → what an official reads in the browser.
-_REASONS = [
-    ("may be a zip bomb",
-     "tệp .docx khi giải nén quá lớn, có thể là tệp nén độc hại (zip bomb); "
-     "giới hạn: CONGVAN_DOCX_MAX_UNCOMPRESSED_MB"),
-    ("paragraphs (limit CONGVAN_DOCX_MAX_PARAGRAPHS)",
-     "tệp .docx có quá nhiều đoạn văn; giới hạn: CONGVAN_DOCX_MAX_PARAGRAPHS"),
-    ("XML elements (",
-     "tệp .docx có cấu trúc quá phức tạp, có thể được tạo ra để làm cạn bộ nhớ; "
-     "giới hạn theo CONGVAN_DOCX_MAX_PARAGRAPHS"),
-    ("(rename it to .pdf)", "tệp thực chất là tệp PDF nhưng mang đuôi khác; hãy đổi đuôi thành .pdf"),
-    ("(rename it to .docx)", "tệp thực chất là tài liệu Word .docx nhưng mang đuôi khác; hãy đổi đuôi thành .docx"),
-    ("(rename it to .png)", "tệp thực chất là ảnh PNG nhưng mang đuôi khác; hãy đổi đuôi thành .png"),
-    ("(rename it to .jpg)", "tệp thực chất là ảnh JPEG nhưng mang đuôi khác; hãy đổi đuôi thành .jpg"),
-    ("(rename it to .tif)", "tệp thực chất là ảnh TIFF nhưng mang đuôi khác; hãy đổi đuôi thành .tif"),
-    ("not a PDF:", "tệp mang đuôi .pdf nhưng không phải tệp PDF"),
-    ("not an image:", "tệp mang đuôi ảnh nhưng không phải tệp ảnh"),
-    ("symbolic link loop",
-     "liên kết tượng trưng (symbolic link) tạo thành vòng lặp, không dẫn tới tệp nào; hãy sửa hoặc xoá liên kết"),
-    ("broken symbolic link", "liên kết tượng trưng (symbolic link) bị hỏng: tệp đích không tồn tại"),
-    ("UTF-16 text without a byte-order mark",
-     "tệp UTF-16 không có dấu thứ tự byte (BOM) và bị lỗi mã hoá; hãy lưu lại dưới dạng UTF-8"),
-    ("cannot read folder", "không đọc được thư mục"),
-    ("file is empty", "tệp rỗng, không có nội dung"),
-    ("looks like a binary file", "tệp không phải văn bản (có vẻ là tệp nhị phân)"),
-    ("cannot decode text", "không đọc được bảng mã của tệp; hãy lưu lại dưới dạng UTF-8"),
-    ("not a .docx", "tệp mang đuôi .docx nhưng không phải tài liệu Word"),
-    ("corrupt or truncated .docx", "tệp .docx bị hỏng hoặc không đầy đủ"),
-    ("PDF is password-protected", "tệp PDF có mật khẩu; hãy gỡ mật khẩu rồi lưu lại"),
-    ("PDF has no text layer", "tệp PDF là ảnh quét, không có lớp chữ; cần nhận dạng chữ (OCR) trước"),
-    ("corrupt or truncated PDF", "tệp PDF bị hỏng hoặc không đầy đủ"),
-    ("OCR found no text", "nhận dạng chữ (OCR) không tìm thấy chữ nào: trang trắng hoặc bản quét quá mờ"),
-    ("scanned image: it needs OCR", "tệp ảnh quét cần nhận dạng chữ (OCR), chức năng này chưa bật trên máy chủ"),
-    ("too large to OCR", "ảnh quá lớn để nhận dạng chữ"),
-    ("corrupt or unreadable image", "tệp ảnh bị hỏng hoặc không đọc được"),
-    ("corrupt or truncated image", "tệp ảnh bị hỏng hoặc không đầy đủ"),
-    ("OCR failed", "nhận dạng chữ (OCR) thất bại"),
-    ("unsupported file type", "định dạng tệp không được hỗ trợ"),
-    ("over the", "tệp vượt giới hạn dung lượng"),
+# What an official reads in the browser for each refusal code; the English reason (for logs
+# and the CLI) follows it as the technical detail.
+VIETNAMESE: dict[LoadCode, str] = {
+    LoadCode.UNSUPPORTED_TYPE: "định dạng tệp không được hỗ trợ",
+    LoadCode.NOT_FOUND: "không tìm thấy tệp hoặc thư mục",
+    LoadCode.BROKEN_LINK: "liên kết tượng trưng (symbolic link) bị hỏng: tệp đích không tồn tại",
+    LoadCode.LINK_LOOP:
+        "liên kết tượng trưng (symbolic link) tạo thành vòng lặp, không dẫn tới tệp nào; hãy sửa hoặc xoá liên kết",
+    LoadCode.NOT_A_FILE: "không phải tệp hay thư mục thông thường",
+    LoadCode.JUNK_FILE: "không phải văn bản (tệp khoá, tệp tạm hoặc tệp của hệ điều hành)",
+    LoadCode.FOLDER_UNREADABLE: "không đọc được thư mục",
+    LoadCode.PERMISSION_DENIED: "không đọc được tệp",
+    LoadCode.UNREADABLE: "không đọc được tệp",
+    LoadCode.TOO_LARGE: "tệp vượt giới hạn dung lượng",
+    LoadCode.EMPTY: "tệp rỗng, không có nội dung",
+    LoadCode.REALLY_PDF: "tệp thực chất là tệp PDF nhưng mang đuôi khác; hãy đổi đuôi thành .pdf",
+    LoadCode.REALLY_DOCX: "tệp thực chất là tài liệu Word .docx nhưng mang đuôi khác; hãy đổi đuôi thành .docx",
+    LoadCode.REALLY_PNG: "tệp thực chất là ảnh PNG nhưng mang đuôi khác; hãy đổi đuôi thành .png",
+    LoadCode.REALLY_JPG: "tệp thực chất là ảnh JPEG nhưng mang đuôi khác; hãy đổi đuôi thành .jpg",
+    LoadCode.REALLY_TIF: "tệp thực chất là ảnh TIFF nhưng mang đuôi khác; hãy đổi đuôi thành .tif",
+    LoadCode.NOT_PDF: "tệp mang đuôi .pdf nhưng không phải tệp PDF",
+    LoadCode.NOT_DOCX: "tệp mang đuôi .docx nhưng không phải tài liệu Word",
+    LoadCode.NOT_IMAGE: "tệp mang đuôi ảnh nhưng không phải tệp ảnh",
+    LoadCode.BINARY: "tệp không phải văn bản (có vẻ là tệp nhị phân)",
+    LoadCode.UNDECODABLE: "không đọc được bảng mã của tệp; hãy lưu lại dưới dạng UTF-8",
+    LoadCode.UTF16_WITHOUT_BOM:
+        "tệp UTF-16 không có dấu thứ tự byte (BOM) và bị lỗi mã hoá; hãy lưu lại dưới dạng UTF-8",
+    LoadCode.DOCX_CORRUPT: "tệp .docx bị hỏng hoặc không đầy đủ",
+    LoadCode.DOCX_BOMB:
+        "tệp .docx khi giải nén quá lớn, có thể là tệp nén độc hại (zip bomb); "
+        "giới hạn: CONGVAN_DOCX_MAX_UNCOMPRESSED_MB",
+    LoadCode.DOCX_TOO_MANY_PARAGRAPHS: "tệp .docx có quá nhiều đoạn văn; giới hạn: CONGVAN_DOCX_MAX_PARAGRAPHS",
+    LoadCode.DOCX_TOO_COMPLEX:
+        "tệp .docx có cấu trúc quá phức tạp, có thể được tạo ra để làm cạn bộ nhớ; "
+        "giới hạn theo CONGVAN_DOCX_MAX_PARAGRAPHS",
+    LoadCode.PDF_CORRUPT: "tệp PDF bị hỏng hoặc không đầy đủ",
+    LoadCode.PDF_PASSWORD: "tệp PDF có mật khẩu; hãy gỡ mật khẩu rồi lưu lại",
+    LoadCode.PDF_NEEDS_OCR: "tệp PDF là ảnh quét, không có lớp chữ; cần nhận dạng chữ (OCR) trước",
+    LoadCode.PDF_LEGACY_FONT: ("lớp chữ của tệp PDF dùng phông chữ cũ (TCVN3/VNI) nên đọc ra chữ lỗi; "
+                               "cần nhận dạng chữ (OCR) trước"),
+    LoadCode.IMAGE_NEEDS_OCR: "tệp ảnh quét cần nhận dạng chữ (OCR), chức năng này chưa bật trên máy chủ",
+    LoadCode.IMAGE_UNREADABLE: "tệp ảnh bị hỏng hoặc không đọc được",
+    LoadCode.IMAGE_CORRUPT: "tệp ảnh bị hỏng hoặc không đầy đủ",
+    LoadCode.IMAGE_TOO_LARGE: "ảnh quá lớn để nhận dạng chữ",
+    LoadCode.OCR_NO_TEXT: "nhận dạng chữ (OCR) không tìm thấy chữ nào: trang trắng hoặc bản quét quá mờ",
+    LoadCode.OCR_FAILED: "nhận dạng chữ (OCR) thất bại",
+}
+
+# Failures after a file loaded (the ingest run's own: parse, size in chunks, index write) carry
+# no code; they are told apart by their reason, first match wins.
+_UNCODED = [
+    ("over the", "tệp vượt giới hạn dung lượng"),  # "too large to index: ... over the limit of N"
     ("no text to index", "tệp không có nội dung để đưa vào kho"),
     ("could not parse", "không phân tích được nội dung tệp"),
     ("could not index", "không ghi được tệp vào kho văn bản"),
-    ("cannot read", "không đọc được tệp"),
 ]
+_UNKNOWN = "không nạp được tệp"
 
 
-def explain(reason: str | None) -> str:
-    """A loader's reason in Vietnamese, with the original kept as the technical detail."""
+def explain(reason: str | None, code: str | None = None) -> str:
+    """Why a file was not loaded, in Vietnamese, with the English reason kept as the detail:
+    'tệp PDF có mật khẩu; ... (chi tiết: PDF is password-protected ...)'.
+
+    ``code`` is the refusal's ``LoadCode`` (``FileOutcome.code``); without one (a failure after
+    loading) the reason itself is recognised, and anything else is "không nạp được tệp".
+    """
     reason = reason or "unknown error"
-    for prefix, vietnamese in _REASONS:
-        if prefix in reason:
-            return f"{vietnamese} (chi tiết: {reason})"
-    return f"không nạp được tệp (chi tiết: {reason})"
+    vietnamese = VIETNAMESE.get(code) if code else None  # a StrEnum key equals its string value
+    if vietnamese is None:
+        vietnamese = next((text for fragment, text in _UNCODED if fragment in reason), _UNKNOWN)
+    return f"{vietnamese} (chi tiết: {reason})"
 
 
 def _sha256(path: Path) -> str:
