@@ -1,4 +1,7 @@
-"""``congvan tasks`` and ``congvan export-ics``: the obligation register on the command line."""
+"""``congvan tasks`` and ``congvan export-ics``: the obligation register on the command line.
+
+Only the assembly of the commands lives here; listing, rows and the calendar are ``ingest.register``'s.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ def _iso_day(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
               help="Only tasks due on or before this day (recurring ones by their next occurrence).")
 def tasks(data_dir: Path | None, as_json: bool, unit: str | None, before: date | None) -> None:
     """List who must do what by when, soonest first, with the source of each task."""
-    from rag.register import list_obligations, next_due, obligation_row
+    from ingest.register import list_obligations, next_due, obligation_row
 
     try:
         with _open(data_dir) as index:
@@ -76,7 +79,7 @@ def tasks(data_dir: Path | None, as_json: bool, unit: str | None, before: date |
 @_unit
 def export_ics(out: Path, data_dir: Path | None, unit: str | None) -> None:
     """Write every deadline to OUT as an iCalendar file (recurring ones with RRULE)."""
-    from rag.register import list_obligations, to_ics
+    from ingest.register import list_obligations, to_ics
 
     try:
         with _open(data_dir) as index:

@@ -14,12 +14,15 @@ from icalendar import Calendar
 from ingest.loaders import load_file
 from ingest.models import Document, DocumentMetadata
 from ingest.text.normalize import fold
-from ingest.obligations import extract_obligations, extract_references, extract_relations, extract_targets
 from ingest.pipeline import parse_file
 from ingest.text.actors import is_unit_name
-from rag.register import (
+from ingest.register import (
     Register,
     build_graph,
+    extract_obligations,
+    extract_references,
+    extract_relations,
+    extract_targets,
     list_obligations,
     list_targets,
     next_due,
@@ -30,6 +33,7 @@ from rag.register import (
     unit_key,
 )
 from ingest.settings import Settings
+from rag.query import analyze
 from tests.conftest import CORPUS, SEED_FILES
 
 STAMP = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -361,7 +365,7 @@ def register(seeds) -> Register:
     ("muc tieu ty le tre em 5 tuoi di hoc mau giao cua soc trang la bao nhieu", "002", 99.3),
 ])
 def test_register_evidence_answers_deadline_and_target_questions(register, seeds, question, seed, expected):
-    evidence = register_evidence(question, register)
+    evidence = register_evidence(analyze(question), register)
     assert evidence, question
     top = evidence[0]
     assert top.source.file.endswith(SEED_FILES[seed])
@@ -380,4 +384,4 @@ def test_register_evidence_answers_deadline_and_target_questions(register, seeds
     "Văn bản nói gì về Tết Trung thu?",
 ])
 def test_register_evidence_stays_silent_when_it_does_not_apply(register, question):
-    assert register_evidence(question, register) == []
+    assert register_evidence(analyze(question), register) == []

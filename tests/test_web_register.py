@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from ingest.obligations import Deadline, Obligation, SourceRef
-from rag.register import Register, build_graph, load_register
+from ingest.register import Deadline, Obligation, Register, SourceRef, build_graph, load_register
+from ingest.register.exports import to_csv
 from rag.web import tasks_page, training
 from tests.test_web import _open_tab, app_url, browser, page, web_services  # noqa: F401 (fixtures)
 
@@ -137,7 +137,7 @@ def test_task_filters_exports_and_graph(corpus_index, register):
     assert november and all(tasks_page.month_of(o, TODAY) == "2024-11" for o in november)
     doc_id = next(o.source.doc_id for o in register.obligations if o.source.number == "3452/UBND-VX")
     assert {o.source.number for o in tasks_page.filter_obligations(register, doc_id=doc_id)} == {"3452/UBND-VX"}
-    csv_text = tasks_page.to_csv(found, TODAY).decode("utf-8-sig")
+    csv_text = to_csv(found, TODAY).decode("utf-8-sig")
     assert csv_text.startswith("due,deadline") and "10/11" in csv_text
     path = tasks_page.write_export(csv_text.encode(), "nhiem-vu.csv")
     assert path.endswith("nhiem-vu.csv")

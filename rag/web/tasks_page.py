@@ -6,9 +6,7 @@ The module-level functions are pure (no Gradio) and tested as such; ``TasksPage`
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import tempfile
 from datetime import date
@@ -18,18 +16,16 @@ from pathlib import Path
 import gradio as gr
 
 from ingest.models import Document
-from ingest.obligations import Obligation
-from rag.register import (
-    OBLIGATION_COLUMNS,
+from ingest.register import (
+    Obligation,
     Register,
     RelationGraph,
     build_graph,
     deadline_label,
     list_obligations,
     next_due,
-    obligation_row,
-    to_ics,
 )
+from ingest.register.exports import to_csv, to_ics
 from rag.web import render
 from rag.web.services import Services
 
@@ -83,29 +79,6 @@ def table_rows(obligations: list[Obligation], today: date | None = None) -> list
                      due.strftime("%d/%m/%Y") if due else "", "; ".join(o.recipients),
                      render.number_label(s.number), s.section])
     return rows
-
-
-# A cell starting with one of these is read as a formula by Excel and LibreOffice
-# (=HYPERLINK(...) leaks data, =cmd|... runs commands); tab and CR can hide such a start.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """A cell safe to open in a spreadsheet: text that would start a formula gets a leading
-    single quote (OWASP's CSV-injection advice), shown as text. Numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def to_csv(obligations: list[Obligation], today: date | None = None) -> bytes:
-    """UTF-8 with a BOM so that Excel shows Vietnamese correctly; document text never becomes a formula."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(OBLIGATION_COLUMNS))
-    writer.writeheader()
-    for o in obligations:
-        writer.writerow({k: csv_cell(v) for k, v in obligation_row(o, today).items()})
-    return out.getvalue().encode("utf-8-sig")
 
 
 def write_export(data: bytes, name: str) -> str:

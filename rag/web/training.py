@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from html import escape
 
 from ingest.models import Document
-from ingest.obligations import Deadline, Obligation, SourceRef, Target
-from rag.register import Register, deadline_label, unit_key
-from rag.web.render import format_date, markdown_text, number_label, plain_quote, quote_html, type_label
+from ingest.text.labels import document_name, format_date, number_label, shorten, type_label
+from ingest.register import Deadline, Obligation, Register, SourceRef, Target, deadline_label, unit_key
+from rag.web.render import markdown_text, plain_quote, quote_html
 
 # --------------------------------------------------------------------------- summary cards
 
@@ -37,15 +37,6 @@ class SummaryCard:
     @property
     def title(self) -> str:
         return f"{self.doc_type} {self.number}"
-
-
-def doc_name(doc_type: str | None, number: str | None) -> str:
-    """'Công văn 3452/UBND-VX'; a document without a number is named by its type only."""
-    if number and number[:1].isdigit():
-        return f"{type_label(doc_type)} {number}"
-    if number:
-        return f"{type_label(doc_type)} {number_label(number)}"
-    return f"{type_label(doc_type)} (không số)"
 
 
 def target_text(t: Target) -> str:
@@ -155,11 +146,8 @@ def _mask_dates(text: str) -> str:
 
 
 def _shorten(text: str, limit: int = 180) -> str:
-    text = re.sub(r"\s+", " ", plain_quote(text)).strip().rstrip(".;,")
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > 0 else limit] + " …"
+    # A quiz prompt quotes a fragment: no Markdown marks, no sentence punctuation at its end.
+    return shorten(plain_quote(text), limit, trim_end=".;,")
 
 
 def _same_sentence(a: SourceRef, b: SourceRef) -> bool:
@@ -212,7 +200,7 @@ def _unit_question(rng: random.Random, o: Obligation, register: Register, k: int
         distractors += _pick_distractors(rng, answer, [u for u in _FALLBACK_UNITS
                                                        if unit_key(u) not in taken], unit_key, k - len(distractors))
         distractors = list(dict.fromkeys(distractors))[:k]
-    doc = doc_name(o.source.doc_type, o.source.number)
+    doc = document_name(o.source.doc_type, o.source.number)
     prompt = (f"Theo {doc}, đơn vị nào phải thực hiện nhiệm vụ: “{_shorten(_mask_dates(o.action))}” "
               f"(thời hạn: {deadline_option(o.deadline)})?")
     return _finish(rng, "unit", prompt, answer, distractors, o.source)
@@ -236,7 +224,7 @@ def _deadline_question(rng: random.Random, o: Obligation, register: Register, k:
             distractors += _pick_distractors(rng, answer, [n for n in near if n not in distractors],
                                              str.lower, k - len(distractors))
     who = "; ".join(o.units) if o.units else "đơn vị được giao"
-    doc = doc_name(o.source.doc_type, o.source.number)
+    doc = document_name(o.source.doc_type, o.source.number)
     prompt = f"Theo {doc}, {who} phải thực hiện “{_shorten(_mask_dates(o.action))}” trong thời hạn nào?"
     if siblings:  # say which of the sentence's deadlines is asked
         prompt = prompt[:-1] + f" (đối với: “{_shorten(_mask_dates(o.deadline.text), 80)}”)?"
@@ -248,7 +236,7 @@ def _target_question(rng: random.Random, t: Target, register: Register, k: int) 
     pool = [value_option(other) for other in register.targets
             if other.unit == t.unit and not _same_sentence(other.source, t.source) and other.value != t.value]
     distractors = _pick_distractors(rng, answer, pool, str.lower, k)
-    doc = doc_name(t.source.doc_type, t.source.number)
+    doc = document_name(t.source.doc_type, t.source.number)
     year = f" (năm {t.year})" if t.year else ""
     if t.kind == "target":
         prompt = f"Theo {doc}, mục tiêu đặt ra{year} cho chỉ tiêu “{_shorten(t.subject, 160)}” là bao nhiêu?"
@@ -296,7 +284,7 @@ def question_markdown(q: QuizQuestion, n: int, total: int) -> str:
 
 def source_html(source: SourceRef) -> str:
     """Where the answer is written: document, section and the quoted sentence."""
-    where = " · ".join(p for p in (doc_name(source.doc_type, source.number), source.issuer or "",
+    where = " · ".join(p for p in (document_name(source.doc_type, source.number), source.issuer or "",
                                    f"Mục: {source.section}" if source.section else "") if p)
     return (f'<div class="cv-quiz-source"><div class="cv-head">Nguồn: {escape(where)}</div>'
             f'<div class="cv-quote">“{quote_html(source.quote)}”</div></div>')

@@ -6,7 +6,7 @@ import logging
 
 import gradio as gr
 
-from rag.register import build_graph
+from ingest.register import build_graph
 from rag.web.services import Services
 from rag.web.training import QuizQuestion, cards_html, check_html, make_quiz, question_markdown, summary_cards
 

@@ -1,0 +1,179 @@
+"""Register items as evidence for answers: which obligations and targets answer a question, and
+the Vietnamese line each is shown as.
+
+The question comes analysed by the answering layer (``rag.query.Question``, built once per
+ask): the register sits below answering and reads only the fields ``AnalyzedQuestion`` names.
+Coverage thresholds and bonuses are the settings' ``Tuning`` values (``evidence_*``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from ingest.index import Index
+from ingest.register.exports import deadline_label
+from ingest.register.models import Obligation, Register, SourceRef, Target
+from ingest.register.storage import as_register
+from ingest.settings import Settings, get_settings
+from ingest.sparse import tokenize
+from ingest.text.normalize import fold_match
+
+
+class AnalyzedQuestion(Protocol):
+    """What evidence matching reads of a question (``rag.query.Question`` has these)."""
+
+    folded: str
+    terms: tuple[str, ...]
+    names: tuple[str, ...]
+    codes: tuple[str, ...]
+
+    def wants(self, intent: str) -> bool: ...
+
+
+class Evidence(BaseModel):
+    """A register item that answers a question, ready to be cited like any answer sentence."""
+
+    kind: Literal["obligation", "target"]
+    score: float
+    line: str = Field(description="What to show, in Vietnamese, without a citation marker.")
+    source: SourceRef
+    obligation: Obligation | None = None
+    target: Target | None = None
+
+
+_ASKS_DEADLINE = re.compile(r"\b(?:han|thoi han|han chot|truoc ngay|ngay nao|khi nao|bao gio|dinh ky|thang nao|luc nao)\b")
+# Our targets are percentages: a question naming a rate or a goal asks for one; a bare "bao
+# nhiêu" may ask for a count or an amount the register does not hold.
+_ASKS_RATE = re.compile(r"\b(?:muc tieu|chi tieu|phan dau|ty le|ti le|phan tram)\b|%")
+_ASKS_TARGET = re.compile(r"\b(?:muc tieu|chi tieu|phan dau)\b")
+# Words that say what kind of answer is wanted; the register item's fields answer them.
+_QUESTION_WORDS = frozenset(
+    "han thoi chot truoc ngay nao khi gio bao nhieu phan tram muc tieu chi dat ty ti le don vi co quan "
+    "nhiem vu trach nhiem phai lam gi ai dau yeu cau theo dinh ky".split()
+)
+
+
+def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, *,
+                      settings: Settings | None = None) -> list[Evidence]:
+    """Obligations and targets that answer the question ``q`` (a ``rag.query.Question``), best
+    first, at most ``evidence_limit`` (empty when it asks for neither, which is most questions:
+    the caller merges this with passage retrieval). Shares below are the defaults of
+    ``settings.tuning`` (default: the process settings).
+
+    * Deadline questions ("trước ngày nào", "khi nào", "hạn") match obligations covering 65 % of
+      the question's content words (an item's own fields count fully, its sentence and document
+      label at 0.7). A "which unit / what task" question without a deadline word needs 80 %, and
+      a document number it names must be the obligation's own document.
+    * Rate and goal questions ("tỷ lệ", "mục tiêu", "phấn đấu") match targets and baselines at
+      75 %; a bare "bao nhiêu" at 85 % (it may ask for a count the register does not hold).
+    * Questions about a document's issue date ("ban hành ngày nào") match nothing here.
+    * Every place or body the question names, and any number or date it gives ("2577",
+      "10/11"), must be found in the item or its document.
+    """
+    if q.wants("date") or q.wants("signer"):
+        return []
+    tuning = (settings or get_settings()).tuning
+    asks_deadline = q.wants("when") or bool(_ASKS_DEADLINE.search(q.folded))
+    asks_duty = q.wants("who") or q.wants("task")
+    asks_rate = bool(_ASKS_RATE.search(q.folded))
+    asks_figure = asks_rate or q.wants("figure")
+    if not (asks_deadline or asks_duty or asks_figure):
+        return []
+    words = [t for t in q.terms if " " not in t and t not in _QUESTION_WORDS and not _is_code(t)]
+    codes = [c for c in q.codes if _is_code(c)]
+    register = as_register(index_or_register)
+    candidates: list[Evidence] = []
+    if asks_deadline or asks_duty:
+        threshold = tuning.evidence_deadline_coverage if asks_deadline else tuning.evidence_duty_coverage
+        for o in register.obligations:
+            own = [*o.units, *o.coordinating, *o.recipients, o.via or "", o.action, o.deadline.text]
+            score = _match(q.names, words, codes, own, _context(o.source, with_references=asks_deadline),
+                           tuning.evidence_context_credit)
+            if score >= threshold:
+                # "báo cáo 6 tháng" vs "báo cáo năm": the words of the deadline itself decide ties.
+                said = _terms(o.deadline.text)
+                score += tuning.evidence_deadline_words_bonus * sum(1 for w in words if w in said) / max(1, len(words))
+                candidates.append(Evidence(kind="obligation", score=round(score, 3), line=obligation_line(o),
+                                           source=o.source, obligation=o))
+    if asks_figure:
+        threshold = tuning.evidence_rate_coverage if asks_rate else tuning.evidence_figure_coverage
+        for t in register.targets:
+            score = _match(q.names, words, codes, [t.subject, t.value_text], _context(t.source),
+                           tuning.evidence_context_credit)
+            if score >= threshold:
+                # A question about a goal prefers targets to the baselines stated beside them.
+                goal = (t.kind == "target") == bool(_ASKS_TARGET.search(q.folded))
+                score += tuning.evidence_target_kind_bonus if goal else 0.0
+                candidates.append(Evidence(kind="target", score=round(score, 3), line=target_line(t),
+                                           source=t.source, target=t))
+    candidates.sort(key=lambda e: (-e.score, e.source.doc_id, e.source.start))
+    if not candidates:
+        return []
+    best = candidates[0].score
+    return [e for e in candidates if e.score >= best - tuning.evidence_near_best_margin][:tuning.evidence_limit]
+
+
+def _is_code(term: str) -> bool:
+    return any(ch.isdigit() for ch in term) and any(ch in "/-" for ch in term)
+
+
+def _context(s: SourceRef, with_references: bool = True) -> list[str]:
+    # The numbers a document cites can count as context: "kế hoạch thực hiện Chương trình
+    # 61-CTr/TU" is asked of the letter that carries the programme out, whose task sentence only
+    # says "Chương trình nêu trên".
+    refs = s.references if with_references else []
+    return [s.quote, s.section, s.doc_type or "", s.number or "", s.issuer or "", s.subject or "", *refs]
+
+
+@lru_cache(maxsize=65536)
+def _terms(text: str) -> frozenset[str]:
+    # Register items are matched against every deadline question: their terms are computed once
+    # per process, not once per question (the register of a 10,000-chunk archive has thousands).
+    return frozenset(tokenize(text))
+
+
+@lru_cache(maxsize=65536)
+def _folded(text: str) -> str:
+    return fold_match(text)
+
+
+def _match(names: tuple[str, ...], words: list[str], codes: list[str], own: list[str], context: list[str],
+           context_credit: float) -> float:
+    """Share of ``words`` found in the item (``own`` fully, ``context`` at ``context_credit``);
+    0 when a name or every code the question gives is missing from both."""
+    own_text, context_text = " ".join(own), " ".join(context)
+    own_terms = _terms(own_text)
+    all_terms = own_terms | _terms(context_text)
+    folded_all = _folded(own_text) + " " + _folded(context_text)
+    if any(n not in folded_all for n in names):
+        return 0.0
+    if codes and not any(c in all_terms for c in codes):
+        return 0.0
+    if not words:
+        return 1.0 if codes or names else 0.0
+    got = sum(1.0 if w in own_terms else context_credit if w in all_terms else 0.0 for w in words)
+    return got / len(words)
+
+
+def obligation_line(o: Obligation) -> str:
+    """"<units>: <action> — thời hạn: <deadline>; gửi <recipients>" in Vietnamese."""
+    who = "; ".join(o.units) if o.units else "Đơn vị thực hiện không ghi rõ"
+    line = f"{who}: {o.action} — thời hạn: {deadline_label(o.deadline)}"
+    if o.coordinating:
+        line += f"; phối hợp: {'; '.join(o.coordinating)}"
+    if o.recipients:
+        line += f"; gửi/trình: {'; '.join(o.recipients)}" + (f" (qua {o.via})" if o.via else "")
+    return line
+
+
+def target_line(t: Target) -> str:
+    """"Mục tiêu: <subject> <value>" or "Hiện trạng: ..." in Vietnamese."""
+    label = "Mục tiêu" if t.kind == "target" else "Hiện trạng"
+    line = f"{label}: {t.subject} {t.value_text}"
+    if t.year:
+        line += f" (năm {t.year})"
+    return line
