@@ -1,11 +1,13 @@
 """Retrieval benchmark on a BEIR folder with congvan's own retrieval stack.
 
-The passages (title + text) go into a throw-away Qdrant Edge shard in a temporary folder, never
-into the main index: dense vectors from the configured embedder (``embed_passages`` in batches),
-sparse vectors from ``encode_document`` (BM25 over folded syllables and bigrams, with the
-corpus's own average length). Each mode then runs every query through ``Store.search`` as the
-retriever does (same normalisation, prefetch, RRF constant and weights) and is scored with
-R@1/5/10, MRR@10 and nDCG@10.
+The passages (title + text) go into a throw-away index (a Qdrant Edge shard in a temporary
+folder, never the main index), one document and one chunk point per passage, written through
+``ingest.schema`` like ingested files: dense vectors from the configured embedder
+(``embed_passages`` in batches), sparse vectors from ``encode_document`` (BM25 over folded
+syllables and bigrams, with the corpus's own average length). Each mode then runs every query
+through ``Retriever.search``, so the fusion policy measured is the retriever's own (query
+normalisation, prefetch, fusion, weights; a reranker too when ``CONGVAN_RERANK_MODEL`` is set),
+and is scored with R@1/5/10, MRR@10 and nDCG@10.
 
 Memory is the process's peak resident set size from ``resource.getrusage`` (``ru_maxrss``):
 it covers native memory (the embedding engine, Qdrant Edge), which ``tracemalloc`` cannot see,
@@ -26,9 +28,13 @@ from typing import TYPE_CHECKING, Any
 from evals.format import BeirSet, read_beir
 from evals.metrics import beir_scores, percentile
 from evals.runner import git_state, settings_snapshot
+from ingest.index import Index, point_record
+from ingest.models import Chunk, Document
+from ingest.schema import ChunkPoint, DocumentPoint
+from ingest.sparse import encode_document, tokenize
+from ingest.store import EdgeStore
 from ingest.text.normalize import canonical_tones, clean_spacing, display_text
-from ingest.sparse import encode_document, encode_query, tokenize
-from ingest.store import EdgeStore, PointRecord, point_id
+from rag.retrieve import Retriever
 
 if TYPE_CHECKING:
     from ingest.embeddings import Embedder
@@ -82,16 +88,18 @@ def bench_beir(
 
     with tempfile.TemporaryDirectory(prefix="congvan-beir-") as tmp:
         dim = embedder.dim if embedder is not None else 1
-        store = EdgeStore(Path(tmp) / "shard", dim)
+        index = Index(settings, EdgeStore(Path(tmp) / "shard", dim), embedder or _NoEmbedder(dim),
+                      files_root=Path(tmp))
         try:
-            index_stats = _index(store, data, settings, embedder if needs_dense else None, progress)
+            index_stats = _index(index, data, settings, embedder if needs_dense else None, progress)
             rss_indexed = peak_rss_mib()
+            retriever = Retriever(index)
             results = {}
             for mode in modes:
-                results[mode] = _run_mode(store, data, query_ids, mode, settings, embedder, progress)
+                results[mode] = _run_mode(retriever, data, query_ids, mode, progress)
                 results[mode]["peak_rss_mib"] = round(peak_rss_mib(), 1)
         finally:
-            store.close()
+            index.close()
 
     commit, dirty = git_state()
     return {
@@ -116,7 +124,32 @@ def bench_beir(
     }
 
 
-def _index(store: EdgeStore, data: BeirSet, settings: Settings, embedder: Embedder | None,
+class _NoEmbedder:
+    """Stands in for the model in a sparse-only run, which never embeds: the index's manifest
+    needs a name and a size, and loading a model only for them would cost seconds and memory."""
+
+    name = "none"
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def embed_passages(self, texts: list[str]) -> Any:
+        raise RuntimeError("a sparse-only benchmark run has no embedding model")
+
+    def embed_query(self, text: str) -> Any:
+        raise RuntimeError("a sparse-only benchmark run has no embedding model")
+
+    def token_count(self, text: str) -> int:
+        raise RuntimeError("a sparse-only benchmark run has no embedding model")
+
+
+def _passage(doc_id: str, text: str) -> tuple[Document, Chunk]:
+    """A BEIR passage as a one-chunk document, so it is stored and retrieved like ingested text."""
+    doc = Document(doc_id=doc_id, file=doc_id, file_sha256="", kind="beir", text=text)
+    return doc, Chunk(chunk_id=f"{doc_id}:0", doc_id=doc_id, ordinal=0, text=text, start=0, end=len(text))
+
+
+def _index(index: Index, data: BeirSet, settings: Settings, embedder: Embedder | None,
            progress: Progress | None) -> dict[str, Any]:
     """Write every passage with its sparse (and dense) vector; return timings."""
     began = time.perf_counter()
@@ -140,11 +173,16 @@ def _index(store: EdgeStore, data: BeirSet, settings: Settings, embedder: Embedd
         embed_seconds = time.perf_counter() - embed_began
 
     write_began = time.perf_counter()
-    points = [PointRecord(point_id(f"beir:{doc_id}"), {"beir_id": doc_id}, dense=d, sparse=s)
-              for doc_id, d, s in zip(ids, dense, sparse)]
+    passages = [_passage(doc_id, text) for doc_id, text in zip(ids, texts)]
+    points = [point_record(ChunkPoint.of(chunk, doc), dense=d, sparse=s)
+              for (doc, chunk), d, s in zip(passages, dense, sparse)]
     for start in range(0, len(points), _UPSERT_BATCH):
-        store.upsert(points[start:start + _UPSERT_BATCH])
-    store.optimize()
+        index.store.upsert(points[start:start + _UPSERT_BATCH])
+    # Document points after all chunks: the retriever reads documents (its cache), searches
+    # see only chunks.
+    for start in range(0, len(passages), _UPSERT_BATCH):
+        index.write([DocumentPoint.of(doc, chunks=1) for doc, _chunk in passages[start:start + _UPSERT_BATCH]])
+    index.store.optimize()
     write_seconds = time.perf_counter() - write_began
     return {
         "seconds": round(time.perf_counter() - began, 2),
@@ -156,26 +194,18 @@ def _index(store: EdgeStore, data: BeirSet, settings: Settings, embedder: Embedd
     }
 
 
-def _run_mode(store: EdgeStore, data: BeirSet, query_ids: list[str], mode: str, settings: Settings,
-              embedder: Embedder | None, progress: Progress | None) -> dict[str, Any]:
-    """Every query through one search mode; mean metrics and latency percentiles."""
-    from rag.retrieve import is_unaccented
-
+def _run_mode(retriever: Retriever, data: BeirSet, query_ids: list[str], mode: str,
+              progress: Progress | None) -> dict[str, Any]:
+    """Every query through one search mode of the retriever; mean metrics and latency percentiles."""
+    retriever.documents()  # read the document cache before timing, as a running app has it
     totals: dict[str, float] = {}
     latencies: list[float] = []
     misses: list[str] = []
     for n, qid in enumerate(query_ids, start=1):
-        query = data.queries[qid]
         began = time.perf_counter()
-        text = _dense_form(query)
-        dense = embedder.embed_query(text).tolist() if mode != "sparse" and embedder is not None else None
-        sparse = encode_query(text) if mode != "dense" else None
-        dense_weight = settings.unaccented_dense_weight if is_unaccented(query) else settings.dense_weight
-        hits = store.search(dense=dense, sparse=sparse, mode=mode, limit=10, prefetch_limit=settings.prefetch_limit,
-                            rrf_k=settings.rrf_k, weights=(dense_weight, settings.sparse_weight),
-                            fusion=settings.fusion)
+        retrieval = retriever.search(data.queries[qid], top_k=10, mode=mode)
         latencies.append((time.perf_counter() - began) * 1000)
-        ranked = [str(h.payload.get("beir_id")) for h in hits]
+        ranked = [c.doc_id for c in retrieval.chunks]
         scores = beir_scores(ranked, data.qrels[qid])
         for key, value in scores.items():
             totals[key] = totals.get(key, 0.0) + value

@@ -7,6 +7,9 @@ relative to, so a file has one name whichever directory a command runs from.
 
 A rebuild writes a *staging* index beside the live one and swaps it in only on success
 (``swap_in_staging``): until then the live index is untouched.
+
+Every point is read and written through ``ingest.schema`` (typed models ↔ payloads); this
+module adds the store operations around them.
 """
 
 from __future__ import annotations
@@ -15,17 +18,34 @@ import fcntl
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from ingest.embeddings import Embedder, load_embedder
 from ingest.errors import CongvanError, IndexLockedError, IndexMismatchError
 from ingest.models import Chunk, Document
-from ingest.store import Condition, PointRecord, Store, open_store, point_id, store_location
+from ingest.schema import (
+    MANIFEST_KEY,
+    SCHEMA_VERSION,
+    ChunkPoint,
+    DocumentPoint,
+    FileRecord,
+    FilterFields,
+    Manifest,
+    RetrievedChunk,
+    SchemaPoint,
+    StatePoint,
+    document_key,
+    point_id,
+    retrieved_from_payload,
+    state_key,
+)
 from ingest.settings import Settings
+from ingest.sparse import SparseVector
+from ingest.store import Condition, Fusion, PointRecord, SearchMode, Store, open_store, store_location
 
-SCHEMA_VERSION = 1
-_MANIFEST_ID = point_id("congvan:manifest")
+_MANIFEST_ID = point_id(MANIFEST_KEY)
 _KNOWN_FILES = "known-files.json"
 
 Location = Literal["live", "staging"]
@@ -123,64 +143,120 @@ class Index:
         path = Path(key)
         return path if path.is_absolute() else self.files_root / path
 
+    def _adopt_legacy_root(self, manifest: Manifest) -> None:
+        """Record the files root of an index made before roots were recorded.
+
+        Such indexes named files relative to the working directory of the command that added
+        them (usually the project folder, which is also the default root). The root under which
+        the recorded relative names exist on disk is adopted once and written to the manifest;
+        from then on names no longer depend on the working directory.
+        """
+        relative = [key for key in list(self.file_records())[:50] if not Path(key).is_absolute()]
+        if relative:
+            candidates = [self.files_root, Path.cwd().resolve()]
+            score = {root: sum((root / key).exists() for key in relative) for root in candidates}
+            self.files_root = max(candidates, key=lambda root: score[root])  # ties keep the default
+        self.write([manifest.model_copy(update={"files_root": str(self.files_root)})])
+
     def _read_manifest(self, *, check: bool) -> None:
         found = self.store.retrieve([_MANIFEST_ID])
-        wanted = {"kind": "manifest", "embed_model": self.embedder.name, "dim": self.embedder.dim,
-                  "schema_version": SCHEMA_VERSION, "files_root": str(self.files_root)}
         if not found:
-            self.store.upsert([PointRecord(_MANIFEST_ID, wanted)])
+            self.write([Manifest(embed_model=self.embedder.name, dim=self.embedder.dim,
+                                 schema_version=SCHEMA_VERSION, files_root=str(self.files_root))])
             return
-        manifest = found[0]
-        if manifest.get("files_root"):
-            # Indexes made before the root was recorded keep the default, which named files
-            # the same way when commands ran from the project folder.
-            self.files_root = Path(manifest["files_root"])
+        manifest = Manifest.from_payload(found[0])
+        if manifest.files_root:
+            self.files_root = Path(manifest.files_root)
+        elif check:
+            self._adopt_legacy_root(manifest)
         if not check:
             return
-        if (manifest.get("embed_model"), manifest.get("dim")) != (self.embedder.name, self.embedder.dim):
+        if (manifest.embed_model, manifest.dim) != (self.embedder.name, self.embedder.dim):
             raise IndexMismatchError(
-                f"the index was built with embedding model {manifest.get('embed_model')!r} "
-                f"({manifest.get('dim')} dimensions) but the settings name {self.embedder.name!r} "
+                f"the index was built with embedding model {manifest.embed_model!r} "
+                f"({manifest.dim} dimensions) but the settings name {self.embedder.name!r} "
                 f"({self.embedder.dim}). Run `congvan ingest --rebuild` to rebuild it, or point "
                 "CONGVAN_DATA_DIR / CONGVAN_COLLECTION at another index."
             )
-        if manifest.get("schema_version") != SCHEMA_VERSION:
+        if manifest.schema_version != SCHEMA_VERSION:
             raise IndexMismatchError(
-                f"the index uses storage schema {manifest.get('schema_version')} and this version of "
+                f"the index uses storage schema {manifest.schema_version} and this version of "
                 f"congvan uses {SCHEMA_VERSION}. Run `congvan ingest --rebuild`."
             )
+
+    # Writing -----------------------------------------------------------------------------
+
+    def write(self, points: Sequence[SchemaPoint]) -> None:
+        """Write payload-only points (documents, file records, manifest, state)."""
+        self.store.upsert([point_record(p) for p in points])
 
     # Reading -----------------------------------------------------------------------------
 
     def documents(self, conditions: list[Condition] | None = None) -> list[Document]:
         """Every indexed document (full text included), ordered by file and position."""
-        payloads = self.store.scroll([Condition("kind", "document"), *(conditions or [])])
-        docs = [Document.model_validate(p["document"]) for p in payloads]
+        payloads = self.store.scroll([Condition("kind", DocumentPoint.KIND), *(conditions or [])])
+        docs = [DocumentPoint.from_payload(p).document for p in payloads]
         return sorted(docs, key=lambda d: (d.file, d.part))
+
+    def document_ids(self, conditions: list[Condition] | None = None) -> set[str]:
+        """Ids of the documents matching ``conditions`` (the retriever's filter conditions).
+
+        The store evaluates the conditions, so a filter means the same for documents as for
+        the chunks a search returns; only the filter fields are read, not the full texts.
+        """
+        payloads = self.store.scroll([Condition("kind", DocumentPoint.KIND), *(conditions or [])],
+                                     fields=list(FilterFields.model_fields))
+        return {FilterFields.from_payload(p).doc_id for p in payloads}
 
     def document(self, doc_id: str) -> Document | None:
         """One document by id, or None."""
-        found = self.store.retrieve([point_id(f"doc:{doc_id}")])
-        return Document.model_validate(found[0]["document"]) if found else None
+        found = self.store.retrieve([point_id(document_key(doc_id))])
+        return DocumentPoint.from_payload(found[0]).document if found else None
 
-    def chunks(self, doc_id: str) -> list[Chunk]:
-        """The chunks of one document, in order."""
-        payloads = self.store.scroll([Condition("kind", "chunk"), Condition("doc_id", doc_id)])
-        return sorted((Chunk.model_validate(p["chunk"]) for p in payloads), key=lambda c: c.ordinal)
+    def chunks(self, doc_id: str | None = None) -> list[Chunk]:
+        """The chunks of one document in order, or with no ``doc_id`` every chunk of the index
+        (by document id, then in order)."""
+        conditions = [Condition("kind", ChunkPoint.KIND)]
+        if doc_id is not None:
+            conditions.append(Condition("doc_id", doc_id))
+        chunks = (ChunkPoint.from_payload(p).chunk for p in self.store.scroll(conditions))
+        return sorted(chunks, key=lambda c: (c.doc_id, c.ordinal))
 
-    def file_records(self) -> dict[str, dict[str, Any]]:
+    def search(
+        self,
+        *,
+        dense: list[float] | None,
+        sparse: SparseVector | None,
+        mode: SearchMode = "hybrid",
+        limit: int = 10,
+        conditions: list[Condition] | None = None,
+        prefetch_limit: int = 50,
+        rrf_k: int = 60,
+        weights: tuple[float, float] = (1.0, 1.0),
+        fusion: Fusion = "rrf",
+    ) -> list[RetrievedChunk]:
+        """The top chunks for query vectors within ``conditions``, best first, with their scores
+        (see ``Store.search`` for the modes and fusions). Only chunk points are searched."""
+        hits = self.store.search(
+            dense=dense, sparse=sparse, mode=mode, limit=limit,
+            conditions=[Condition("kind", ChunkPoint.KIND), *(conditions or [])],
+            prefetch_limit=prefetch_limit, rrf_k=rrf_k, weights=weights, fusion=fusion,
+        )
+        return [retrieved_from_payload(h.payload, h.score) for h in hits]
+
+    def file_records(self) -> dict[str, FileRecord]:
         """File key → its record (sha256, fingerprint, doc ids) for every completely indexed file."""
-        return {p["file"]: p for p in self.store.scroll([Condition("kind", "file")])}
+        records = (FileRecord.from_payload(p) for p in self.store.scroll([Condition("kind", FileRecord.KIND)]))
+        return {r.file: r for r in records}
 
     def state(self, name: str) -> Any:
         """A value the application recorded in the index (``set_state``), or None."""
-        found = self.store.retrieve([point_id(f"congvan:state:{name}")])
-        return found[0].get("value") if found else None
+        found = self.store.retrieve([point_id(state_key(name))])
+        return StatePoint.from_payload(found[0]).value if found else None
 
     def set_state(self, name: str, value: Any) -> None:
         """Record a small value in the index itself, so it travels and is rebuilt with it."""
-        self.store.upsert([PointRecord(point_id(f"congvan:state:{name}"), {"kind": "state", "name": name,
-                                                                           "value": value})])
+        self.write([StatePoint(name=name, value=value)])
 
     def remember_files(self) -> None:
         """Write the list of indexed files beside the index, so a damaged index can be rebuilt."""
@@ -206,6 +282,11 @@ class Index:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+
+def point_record(point: SchemaPoint, dense: list[float] | None = None, sparse: SparseVector | None = None) -> PointRecord:
+    """The store record of a schema point: its id and payload, plus vectors for chunk points."""
+    return PointRecord(point.point_id, point.to_payload(), dense, sparse)
 
 
 def default_files_root(settings: Settings) -> Path:

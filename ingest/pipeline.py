@@ -19,16 +19,17 @@ from pathlib import Path
 
 from ingest.chunking import chunk_document, document_header
 from ingest.errors import LoadError
-from ingest.index import Index, file_key  # noqa: F401  (file_key re-exported)
+from ingest.index import Index, file_key, point_record  # noqa: F401  (file_key re-exported)
 from ingest.loaders import discover, load_file
 from ingest.metadata import extract_metadata
 from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile, OcrPageInfo
 from ingest.text.normalize import canonical_tones, clean_spacing
-from ingest.obligations import REGISTER_VERSION, register_points
 from ingest.ocr import Ocr, OcrProgress
+from ingest.register import REGISTER_VERSION, Register, extract_register, register_points
 from ingest.sparse import encode_document
 from ingest.split import split_documents
-from ingest.store import Condition, PointRecord, point_id
+from ingest.schema import ChunkPoint, DocumentPoint, FileRecord
+from ingest.store import Condition, PointRecord
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class _Parsed:
     loaded: LoadedFile
     documents: list[Document]
     chunks: list[Chunk]
+    register: Register  # obligations, targets, references: read at parse time, written with the file
 
 
 def parse_file(loaded: LoadedFile, *, max_chars: int, min_chars: int) -> tuple[list[Document], list[Chunk]]:
@@ -108,16 +110,17 @@ def ingest_paths(
     summary = IngestSummary()
     fingerprint = _fingerprint(index)
     known = index.file_records()
-    by_sha = {r.get("sha256"): k for k, r in known.items()}
+    by_sha = {r.sha256: k for k, r in known.items()}
     max_chunks = settings.max_chunks_per_file if max_chunks is None else max_chunks
 
     files, rejected = discover(paths)
-    summary.outcomes.extend(FileOutcome(file=index.file_key(p), status="failed", reason=r) for p, r in rejected)
+    summary.outcomes.extend(FileOutcome(file=index.file_key(p), status="failed", reason=r, code=c) for p, r, c in rejected)
 
     pending: list[_Parsed] = []
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     ocr = Ocr.from_settings(settings, progress=ocr_progress) if settings.ocr_enabled else None
     queued: set[str] = set()
+    moves: dict[str, str] = {}
     for path in files:
         key = index.file_key(path)
         try:
@@ -125,14 +128,14 @@ def ingest_paths(
                                max_docx_xml_bytes=int(settings.docx_max_uncompressed_mb * 1024 * 1024),
                                max_docx_paragraphs=settings.docx_max_paragraphs)
         except LoadError as exc:
-            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=exc.reason))
+            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=exc.reason, code=exc.code))
             continue
         record = known.get(key)
-        if record and record.get("sha256") == loaded.sha256 and record.get("fingerprint") == fingerprint:
+        if record and record.sha256 == loaded.sha256 and record.fingerprint == fingerprint:
             missing = _missing_points(index, key, record)
             if not missing:
                 summary.outcomes.append(FileOutcome(
-                    file=key, status="unchanged", documents=len(record["doc_ids"]), chunks=record["chunks"],
+                    file=key, status="unchanged", documents=len(record.doc_ids), chunks=record.chunks,
                     warnings=loaded.warnings))
                 continue
             # The file record says done but the points are not all there (a damaged or
@@ -144,12 +147,17 @@ def ingest_paths(
             # answers would cite both. An older version of this name must not linger either.
             if record:
                 index.store.delete([Condition("file", key)])
-            twin_record = known.get(twin, {})
+            twin_record = known.get(twin)
             summary.outcomes.append(FileOutcome(
-                file=key, status="unchanged", documents=len(twin_record.get("doc_ids", [])),
-                chunks=twin_record.get("chunks", 0),
+                file=key, status="unchanged", documents=len(twin_record.doc_ids) if twin_record else 0,
+                chunks=twin_record.chunks if twin_record else 0,
                 warnings=[*loaded.warnings, f"same content as {twin}, which is already indexed; not indexed twice"]))
             continue
+        if twin and twin != key and twin in known:
+            # The same bytes under a name that is gone from disk: the file was moved or renamed.
+            # Its old name is removed once the new one is indexed, so answers do not cite a
+            # file that no longer exists.
+            moves[key] = twin
         by_sha[loaded.sha256] = key
         queued.add(key)
         estimate = len(loaded.text) // max(1, settings.chunk_max_chars)
@@ -171,7 +179,7 @@ def ingest_paths(
         if len(chunks) > max_chunks:
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=_too_many_chunks(len(chunks), max_chunks)))
             continue
-        pending.append(_Parsed(loaded, documents, chunks))
+        pending.append(_Parsed(loaded, documents, chunks, extract_register(documents, chunks)))
 
     if ocr is not None:
         ocr.close()
@@ -192,9 +200,13 @@ def ingest_paths(
             log.exception("indexing %s failed", key)
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=f"could not index: {exc}"))
         else:
+            warnings = parsed.loaded.warnings
+            if key in moves:
+                index.store.delete([Condition("file", moves[key])])
+                warnings = [*warnings, f"moved from {moves[key]}, which is gone from disk; its old name was removed"]
             summary.outcomes.append(FileOutcome(
                 file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks),
-                warnings=parsed.loaded.warnings))
+                warnings=warnings))
         done += len(parsed.chunks)
         if progress:
             progress(done, total, key)
@@ -220,8 +232,7 @@ def _chunk_points(index: Index, chunks: list[Chunk], documents: list[Document],
         for chunk, vector in zip(group, vectors):
             sparse = encode_document(sparse_text(chunk), k1=settings.bm25_k1, b=settings.bm25_b,
                                      avg_len=settings.bm25_avg_len)
-            points.append(PointRecord(point_id(f"chunk:{chunk.chunk_id}"),
-                                      _chunk_payload(chunk, by_id[chunk.doc_id]), vector.tolist(), sparse))
+            points.append(point_record(ChunkPoint.of(chunk, by_id[chunk.doc_id]), vector.tolist(), sparse))
         advance(i + len(group))
     return points
 
@@ -229,24 +240,21 @@ def _chunk_points(index: Index, chunks: list[Chunk], documents: list[Document],
 def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord], fingerprint: str) -> None:
     key = parsed.loaded.path
     store = index.store
-    register = register_points(parsed.documents, parsed.chunks)  # obligations, targets, references
+    register = register_points(parsed.register)
     store.delete([Condition("file", key)])
     store.upsert(chunk_points)
-    store.upsert([
-        PointRecord(point_id(f"doc:{d.doc_id}"),
-                    {**_filter_fields(d), "kind": "document", "document": d.model_dump(),
-                     "chunks": sum(1 for c in parsed.chunks if c.doc_id == d.doc_id)})
-        for d in parsed.documents
-    ])
+    index.write([DocumentPoint.of(d, chunks=sum(1 for c in parsed.chunks if c.doc_id == d.doc_id))
+                 for d in parsed.documents])
     store.upsert(register)
-    store.upsert([PointRecord(point_id(f"file:{key}"), {
-        "kind": "file", "file": key, "sha256": parsed.loaded.sha256, "fingerprint": fingerprint,
-        "doc_ids": [d.doc_id for d in parsed.documents], "chunks": len(parsed.chunks),
-        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    })])
+    # Last: the record is what marks the file as completely indexed.
+    index.write([FileRecord(
+        file=key, sha256=parsed.loaded.sha256, fingerprint=fingerprint,
+        doc_ids=[d.doc_id for d in parsed.documents], chunks=len(parsed.chunks),
+        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )])
 
 
-def _prune(index: Index, roots: list[Path], *, seen: set[str], known: dict[str, dict]) -> list[FileOutcome]:
+def _prune(index: Index, roots: list[Path], *, seen: set[str], known: dict[str, FileRecord]) -> list[FileOutcome]:
     """Remove indexed files that lie under ``roots`` but are gone from disk."""
     prefixes = [index.file_key(r) for r in roots]
     outcomes = []
@@ -258,41 +266,19 @@ def _prune(index: Index, roots: list[Path], *, seen: set[str], known: dict[str, 
     return outcomes
 
 
-def _missing_points(index: Index, key: str, record: dict) -> str | None:
+def _missing_points(index: Index, key: str, record: FileRecord) -> str | None:
     """What the index lacks of a file its record calls complete, in words, or None."""
-    chunks = index.store.count([Condition("kind", "chunk"), Condition("file", key)])
-    documents = index.store.count([Condition("kind", "document"), Condition("file", key)])
-    if chunks == record.get("chunks") and documents == len(record.get("doc_ids", [])):
+    chunks = index.store.count([Condition("kind", ChunkPoint.KIND), Condition("file", key)])
+    documents = index.store.count([Condition("kind", DocumentPoint.KIND), Condition("file", key)])
+    if chunks == record.chunks and documents == len(record.doc_ids):
         return None
-    return (f"part of this file ({record.get('chunks')} chunk(s) and {len(record.get('doc_ids', []))} "
+    return (f"part of this file ({record.chunks} chunk(s) and {len(record.doc_ids)} "
             f"document(s) recorded, {chunks} and {documents} found)")
 
 
 def _too_many_chunks(count: int, limit: int) -> str:
     return (f"too large to index: about {count} chunks, over the limit of {limit} per file "
             "(split the file, or raise CONGVAN_MAX_CHUNKS_PER_FILE / use `congvan ingest --max-chunks N`)")
-
-
-def _chunk_payload(chunk: Chunk, doc: Document) -> dict:
-    return {**_filter_fields(doc), "kind": "chunk", "chunk": chunk.model_dump(),
-            "section_path": chunk.section_path}
-
-
-def _filter_fields(doc: Document) -> dict:
-    """Flat payload fields that filters match on (indexed in the store)."""
-    meta = doc.metadata
-    return {
-        "file": doc.file, "doc_id": doc.doc_id, "doc_type": meta.doc_type, "number": meta.number,
-        "issuer": meta.issuer, "date": meta.date, "date_key": date_key(meta.date),
-    }
-
-
-def date_key(iso: str | None) -> int | None:
-    """Sortable integer of an ISO partial date: '2024-10-23' → 20241023, '2024-10' → 20241000."""
-    if not iso:
-        return None
-    parts = [int(p) for p in iso.split("-")] + [0, 0]
-    return parts[0] * 10000 + parts[1] * 100 + parts[2]
 
 
 def _doc_id(file: str, part: int) -> str:

@@ -4,18 +4,22 @@ Both backends hold one collection with a named dense vector (``dense``) and a na
 vector with the IDF modifier (``sparse``). Documents, file records and the index manifest are
 stored as payload-only points in the same collection (``kind`` tells them apart), so a server
 deployment needs nothing beside Qdrant, and a file record written last marks a file as done.
+
+The store moves payload dicts to and from the engine without reading them; what a payload
+holds, and each point's id, is ``ingest.schema``'s business.
 """
 
 from __future__ import annotations
 
-import uuid
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ingest.errors import CongvanError, IndexDamagedError, IndexLockedError
+from ingest.schema import INTEGER_FIELDS, KEYWORD_FIELDS, point_id  # noqa: F401  (point_id re-exported)
 from ingest.sparse import SparseVector
 from ingest.settings import Settings
 
@@ -23,18 +27,6 @@ DENSE = "dense"
 SPARSE = "sparse"
 SearchMode = Literal["hybrid", "dense", "sparse"]
 Fusion = Literal["rrf", "dbsf"]
-
-# Payload fields filtered on; both backends index them.
-KEYWORD_FIELDS = ("kind", "file", "doc_id", "doc_type", "number", "issuer")
-INTEGER_FIELDS = ("date_key",)
-
-_ID_NAMESPACE = uuid.UUID("5b0c3f9e-6a43-4d3e-9d7c-2f1c0e8a7b11")
-
-
-def point_id(key: str) -> str:
-    """Qdrant ids must be UUIDs or integers: a uuid5 of a stable key (chunk id, doc id, ...)."""
-    return str(uuid.uuid5(_ID_NAMESPACE, key))
-
 
 @dataclass(frozen=True)
 class Condition:
@@ -95,8 +87,9 @@ class Store(ABC):
         normalising each by its own spread (weights do not apply)."""
 
     @abstractmethod
-    def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
-        """Payloads of every point matching ``conditions``."""
+    def scroll(self, conditions: list[Condition], fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Payloads of every point matching ``conditions``; only the top-level keys ``fields``
+        when given (reading ids need not carry every document's full text out of the engine)."""
 
     @abstractmethod
     def retrieve(self, ids: list[str]) -> list[dict[str, Any]]:
@@ -224,13 +217,14 @@ class EdgeStore(Store):
             )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._engine().query(request)]
 
-    def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
+    def scroll(self, conditions: list[Condition], fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
         qe = self._qe
         out: list[dict[str, Any]] = []
         offset = None
+        with_payload = list(fields) if fields is not None else True
         while True:
             records, offset = self._engine().scroll(
-                qe.ScrollRequest(offset=offset, limit=256, filter=self._filter(conditions), with_payload=True)
+                qe.ScrollRequest(offset=offset, limit=256, filter=self._filter(conditions), with_payload=with_payload)
             )
             out.extend(dict(r.payload or {}) for r in records)
             if offset is None:
@@ -376,13 +370,14 @@ class ServerStore(Store):
             )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
 
-    def scroll(self, conditions: list[Condition]) -> list[dict[str, Any]]:
+    def scroll(self, conditions: list[Condition], fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         offset = None
+        with_payload = list(fields) if fields is not None else True
         while True:
             records, offset = self._client.scroll(
                 self._collection, scroll_filter=self._filter(conditions), limit=256, offset=offset,
-                with_payload=True, with_vectors=False,
+                with_payload=with_payload, with_vectors=False,
             )
             out.extend(dict(r.payload or {}) for r in records)
             if offset is None:

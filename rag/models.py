@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+# Built from chunk points by the index's schema; re-exported here for the answering code.
+from ingest.schema import RetrievedChunk
 
-class RetrievedChunk(BaseModel):
-    """A chunk returned by retrieval, with enough document context to show and cite it."""
-
-    doc_id: str
-    chunk_id: str
-    file: str
-    number: str | None = None
-    doc_type: str | None = None
-    issuer: str | None = None
-    date: str | None = None
-    section: str = ""
-    text: str
-    start: int
-    end: int
-    score: float
+__all__ = ["Answer", "Citation", "RetrievedChunk"]
 
 
 class Citation(BaseModel):

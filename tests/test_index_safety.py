@@ -98,7 +98,7 @@ def test_missing_points_are_not_reported_unchanged(settings, two_folders, embedd
     with Index.open(settings, embedder=embedder) as index:
         ingest_paths(index, [corpus])
         key = index.file_key(corpus / "a.txt")
-        recorded = index.file_records()[key]["chunks"]
+        recorded = index.file_records()[key].chunks
         index.store.delete([Condition("kind", "chunk"), Condition("file", key)])  # a damaged segment
         summary = ingest_paths(index, [corpus])
         outcome = summary.outcomes[0]
@@ -206,3 +206,38 @@ def test_a_symlink_loop_argument_is_reported_and_the_rest_indexed(settings, two_
         summary = ingest_paths(index, [loop, corpus])
     statuses = {o.file.rsplit("/", 1)[-1]: o.status for o in summary.outcomes}
     assert statuses == {"loop": "failed", "a.txt": "ingested"}
+
+
+def test_a_moved_file_replaces_its_old_name(settings, two_folders, embedder):
+    corpus, uploads = two_folders
+    with Index.open(settings, embedder=embedder) as index:
+        ingest_paths(index, [corpus])
+        (corpus / "a.txt").rename(uploads / "a-renamed.txt")
+        summary = ingest_paths(index, [uploads])
+        by_name = {o.file.rsplit("/", 1)[-1]: o for o in summary.outcomes}
+        assert by_name["a-renamed.txt"].status == "ingested"
+        assert "moved from" in by_name["a-renamed.txt"].warnings[-1]
+        assert _files(index) == {"a-renamed.txt", "b.txt"}
+
+
+def test_an_index_made_before_roots_were_recorded_keeps_its_names(tmp_path, two_folders, embedder, monkeypatch):
+    """Old indexes named files relative to the working directory: that root is adopted once."""
+    from ingest.index import _MANIFEST_ID
+    from ingest.schema import Manifest
+
+    corpus, _ = two_folders
+    elsewhere = tmp_path / "project"
+    elsewhere.mkdir()
+    settings = Settings(data_dir=elsewhere / "data")
+    monkeypatch.chdir(corpus.parent)  # the old index was built from here: keys "corpus/a.txt"
+    with Index.open(settings.model_copy(update={"files_root": corpus.parent}), embedder=embedder) as index:
+        ingest_paths(index, [corpus])
+        index.write([Manifest(embed_model=embedder.name, dim=embedder.dim, schema_version=1)])  # no root
+        assert not index.store.retrieve([_MANIFEST_ID])[0].get("files_root")
+    with Index.open(settings, embedder=embedder) as index:  # default root would be `elsewhere`
+        assert index.files_root == corpus.parent.resolve()
+        summary = ingest_paths(index, [corpus])
+        assert [o.status for o in summary.outcomes] == ["unchanged"]
+    monkeypatch.chdir(elsewhere)
+    with Index.open(settings, embedder=embedder) as index:  # recorded now: no longer cwd-dependent
+        assert index.files_root == corpus.parent.resolve()

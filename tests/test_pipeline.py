@@ -95,7 +95,7 @@ def test_interrupted_run_leaves_a_usable_index_and_a_rerun_finishes(settings, sm
         assert len(index.documents()) == 2
         records = index.file_records()
         for doc in index.documents():
-            assert len(index.chunks(doc.doc_id)) == records[doc.file]["chunks"]
+            assert len(index.chunks(doc.doc_id)) == records[doc.file].chunks
 
 
 def _bad_inputs(folder):

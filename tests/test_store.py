@@ -88,6 +88,11 @@ def test_scroll_returns_payloads(store):
     assert sorted(p["key"] for p in store.scroll([Condition("kind", "chunk")])) == ["a", "b", "c"]
 
 
+def test_scroll_can_read_only_some_fields(store):
+    found = store.scroll([Condition("file", "f2.txt")], fields=["key", "doc_id"])
+    assert sorted(found, key=lambda p: p["key"]) == [{"key": "b", "doc_id": "d2"}, {"key": "c", "doc_id": "d2"}]
+
+
 def test_edge_index_persists_and_refuses_a_second_process_handle(tmp_path):
     first = EdgeStore(tmp_path / "shard", DIM)
     first.upsert(POINTS)

@@ -1,0 +1,240 @@
+"""The point schema of the congvan collection: what every point holds, and its id.
+
+This module owns the payload format of every point except the register's items (obligations,
+targets, relations; see ``ingest.register``):
+
+- chunk points (``ChunkPoint``): a ``Chunk``, its section path and the document's filter fields,
+  with the dense and sparse vectors;
+- document points (``DocumentPoint``): a ``Document`` (full text), filter fields, chunk count;
+- file records (``FileRecord``), written last for a file, which mark it as completely indexed;
+- the manifest (``Manifest``): embedding model, vector size, schema version, files root;
+- state points (``StatePoint``): small values the application records in the index.
+
+It is the one place that turns a model into a payload dict and a point id (``point_id``,
+``to_payload``) and a payload dict back into a model (``from_payload``), so no other module
+reads or writes payload keys; the store (``ingest.store``) only moves dicts to and from the
+engine. It also declares the payload fields filters match on (``KEYWORD_FIELDS``,
+``INTEGER_FIELDS``), which the store indexes.
+
+The payloads are those every index so far was written with (same keys, nesting and key
+order; ``tests/test_schema.py`` pins them), so existing indexes are read as they are. Change a
+payload here only together with ``SCHEMA_VERSION``, which makes older indexes ask for a rebuild.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar, Literal, Self, Union
+
+from pydantic import BaseModel, Field
+
+from ingest.models import Chunk, Document
+
+SCHEMA_VERSION = 1
+"""Version of the payload format; an index written with another version must be rebuilt."""
+
+# Payload fields filtered on; both store backends index them when a collection is created.
+KEYWORD_FIELDS = ("kind", "file", "doc_id", "doc_type", "number", "issuer")
+INTEGER_FIELDS = ("date_key",)
+
+_ID_NAMESPACE = uuid.UUID("5b0c3f9e-6a43-4d3e-9d7c-2f1c0e8a7b11")
+
+
+def point_id(key: str) -> str:
+    """Qdrant ids must be UUIDs or integers: a uuid5 of a stable key (``chunk:<chunk_id>``, ...)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, key))
+
+
+def date_key(iso: str | None) -> int | None:
+    """Sortable integer of an ISO partial date: '2024-10-23' → 20241023, '2024-10' → 20241000.
+
+    Stored on chunk and document points so a date range is one indexed integer condition.
+    """
+    if not iso:
+        return None
+    parts = [int(p) for p in iso.split("-")] + [0, 0]
+    return parts[0] * 10000 + parts[1] * 100 + parts[2]
+
+
+class _Point(BaseModel):
+    """A point the schema writes; subclasses declare ``kind`` and how their id is keyed."""
+
+    KIND: ClassVar[str]
+
+    @property
+    def point_id(self) -> str:
+        """The point's id in the collection (a uuid5 of its stable key)."""
+        return point_id(self.key)
+
+    @property
+    def key(self) -> str:
+        """The stable key the id is made from ('chunk:<chunk_id>', 'doc:<doc_id>', ...)."""
+        raise NotImplementedError
+
+    def to_payload(self) -> dict[str, Any]:
+        """The payload written to the store (field order is the on-disk key order)."""
+        return self.model_dump()
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Self:
+        """The model of a payload read from the store; ``ValueError`` when it is not one."""
+        return cls.model_validate(payload)
+
+
+class FilterFields(_Point):
+    """Flat copies of a document's identity and metadata that store filters match on.
+
+    Chunk and document points both carry them, so a filter (issuer, type, number, file, dates)
+    is one indexed condition on either kind of point. Read alone (``from_payload``) from
+    either, when only a point's document matters.
+    """
+
+    file: str
+    doc_id: str
+    doc_type: str | None = None
+    number: str | None = None
+    issuer: str | None = None
+    date: str | None = None
+    date_key: int | None = None
+
+
+def filter_fields(doc: Document) -> dict[str, Any]:
+    """The ``FilterFields`` of ``doc``, as keyword arguments for the points that carry them."""
+    meta = doc.metadata
+    return {"file": doc.file, "doc_id": doc.doc_id, "doc_type": meta.doc_type, "number": meta.number,
+            "issuer": meta.issuer, "date": meta.date, "date_key": date_key(meta.date)}
+
+
+class RetrievedChunk(BaseModel):
+    """A chunk returned by retrieval, with enough document context to show and cite it."""
+
+    doc_id: str
+    chunk_id: str
+    file: str
+    number: str | None = None
+    doc_type: str | None = None
+    issuer: str | None = None
+    date: str | None = None
+    section: str = ""
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class ChunkPoint(FilterFields):
+    """A passage with its document's filter fields; the only kind of point with vectors."""
+
+    KIND: ClassVar[str] = "chunk"
+    kind: Literal["chunk"] = "chunk"
+    chunk: Chunk
+    section_path: str = Field(description="``chunk.section_path``, stored for display without rebuilding it.")
+
+    @classmethod
+    def of(cls, chunk: Chunk, doc: Document) -> "ChunkPoint":
+        """The point of ``chunk``, a passage of ``doc``."""
+        return cls(**filter_fields(doc), chunk=chunk, section_path=chunk.section_path)
+
+    @property
+    def key(self) -> str:
+        return f"chunk:{self.chunk.chunk_id}"
+
+    def retrieved(self, score: float) -> RetrievedChunk:
+        """The chunk as retrieval returns it, with ``score``."""
+        c = self.chunk
+        return RetrievedChunk(
+            doc_id=c.doc_id, chunk_id=c.chunk_id, file=self.file, number=self.number, doc_type=self.doc_type,
+            issuer=self.issuer, date=self.date, section=self.section_path, text=c.text, start=c.start,
+            end=c.end, score=score,
+        )
+
+
+def retrieved_chunk(chunk: Chunk, doc: Document, score: float) -> RetrievedChunk:
+    """``chunk`` of ``doc`` as retrieval returns it: the same record a search hit becomes."""
+    return ChunkPoint.of(chunk, doc).retrieved(score)
+
+
+def retrieved_from_payload(payload: dict[str, Any], score: float) -> RetrievedChunk:
+    """A chunk point's payload (a search hit) as a ``RetrievedChunk`` with ``score``."""
+    return ChunkPoint.from_payload(payload).retrieved(score)
+
+
+class DocumentPoint(FilterFields):
+    """A document (metadata and full text), payload only."""
+
+    KIND: ClassVar[str] = "document"
+    kind: Literal["document"] = "document"
+    document: Document
+    chunks: int = Field(description="How many chunk points the document has.")
+
+    @classmethod
+    def of(cls, doc: Document, chunks: int) -> "DocumentPoint":
+        """The point of ``doc``, which was cut into ``chunks`` chunks."""
+        return cls(**filter_fields(doc), document=doc, chunks=chunks)
+
+    @property
+    def key(self) -> str:
+        return document_key(self.doc_id)
+
+
+def document_key(doc_id: str) -> str:
+    """The stable key of a document point (its id is ``point_id`` of it)."""
+    return f"doc:{doc_id}"
+
+
+class FileRecord(_Point):
+    """What was indexed for one file; written last, so its presence marks the file as complete."""
+
+    KIND: ClassVar[str] = "file"
+    kind: Literal["file"] = "file"
+    file: str = Field(description="The file's key in the index (relative to the files root).")
+    sha256: str
+    fingerprint: str = Field(description="Pipeline settings the file was indexed with; a change redoes it.")
+    doc_ids: list[str]
+    chunks: int
+    ingested_at: str = Field(description="UTC ISO time, to the second.")
+
+    @property
+    def key(self) -> str:
+        return f"file:{self.file}"
+
+
+MANIFEST_KEY = "congvan:manifest"
+"""The stable key of the one manifest point."""
+
+
+class Manifest(_Point):
+    """How the index was built. Fields are optional when read: older indexes lack some."""
+
+    KIND: ClassVar[str] = "manifest"
+    kind: Literal["manifest"] = "manifest"
+    embed_model: str | None = None
+    dim: int | None = None
+    schema_version: int | None = None
+    files_root: str | None = Field(None, description="The folder file keys are relative to.")
+
+    @property
+    def key(self) -> str:
+        return MANIFEST_KEY
+
+
+class StatePoint(_Point):
+    """A small value the application records in the index (e.g. 'corpus_ingested')."""
+
+    KIND: ClassVar[str] = "state"
+    kind: Literal["state"] = "state"
+    name: str
+    value: Any = None
+
+    @property
+    def key(self) -> str:
+        return state_key(self.name)
+
+
+def state_key(name: str) -> str:
+    """The stable key of a state point."""
+    return f"congvan:state:{name}"
+
+
+SchemaPoint = Union[ChunkPoint, DocumentPoint, FileRecord, Manifest, StatePoint]
+"""Every point type this module owns."""
