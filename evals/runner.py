@@ -268,6 +268,8 @@ def _jsonable(value: Any) -> Any:
         return value.as_posix()
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, BaseModel):  # nested settings (the tuning constants): field by field, so runs compare
+        return _jsonable(value.model_dump())
     return str(value)
 
 

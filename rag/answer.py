@@ -5,25 +5,30 @@ A sentence is scored by how much of the question's weighted content (IDF over th
 covers, with its section path and document header as context. When no sentence covers enough,
 or the question names a place or body that no retrieved document mentions, the answer says so
 instead of returning loosely related text.
+
+Every scoring value (thresholds, bonuses, penalties, OCR tolerance) is read from the settings'
+``Tuning`` (``CONGVAN_TUNING__<NAME>``), so an evaluation can sweep it; none is a constant here.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.models import Document
-from ingest.text.normalize import fold, fold_match
+from ingest.settings import Settings, Tuning, get_settings
 from ingest.sparse import tokenize
 from ingest.text.actors import Actors, resolve_actors
-from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import Question, analyze
-from rag.retrieve import Retrieval
+from ingest.text.labels import document_title, format_date, page_at, shorten
+from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
+from rag.models import Answer, Citation, RetrievedChunk
+from rag.query import Question
+from rag.retrieve import Retrieval
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 
@@ -68,24 +73,24 @@ class _Scored:
     coverage: float
 
 
-def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
-                      documents: dict[str, Document] | None = None,
-                      min_coverage: float = 0.6, max_sentences: int = 4) -> Answer:
-    """Compose a cited Vietnamese answer from retrieved chunks, or abstain.
+def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
+                      documents: dict[str, Document] | None = None, settings: Settings | None = None) -> Answer:
+    """Compose a cited Vietnamese answer to ``q`` from retrieved chunks, or abstain.
 
     ``documents`` (every indexed document) lets a question that names a document by its number
     ("Ai ký Công văn 3452/UBND-VX?") be answered from that document even when other documents
-    that merely cite the number rank higher.
+    that merely cite the number rank higher. Scoring values come from ``settings.tuning``
+    (default: the process settings). The answer's ``question`` is ``q.standalone``.
     """
-    q = analyze(question)
-    answer = Answer(question=question, answer=NOT_FOUND, abstained=True, retrieved=retrieval.chunks)
+    tuning = (settings or get_settings()).tuning
+    answer = Answer(question=q.standalone, answer=NOT_FOUND, abstained=True, retrieved=retrieval.chunks)
     everything = documents or retrieval.documents
     named = named_documents(q, everything)
     if q.wants("signer") or q.wants("date"):
         # Questions about a document itself are answered from its metadata, pointing at where
         # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
         # a document by its description rather than its number.
-        targets = named or _described_documents(q, retrieval, stats)
+        targets = named or _described_documents(q, retrieval, stats, tuning)
         if targets and q.wants("signer"):
             return _compose_signers(targets, answer)
         if targets:
@@ -102,11 +107,11 @@ def extractive_answer(question: str, retrieval: Retrieval, stats: TermStats, *,
         return answer
     about = {doc_id for doc_id, t in texts.items() if not q.names or any(n in t for n in q.names)}
 
-    scored = [s for s in _score_sentences(q, retrieval, stats, prefer={d.doc_id for d in named})
+    scored = [s for s in _score_sentences(q, retrieval, stats, {d.doc_id for d in named}, tuning)
               if s.doc.doc_id in about]
-    if not scored or scored[0].coverage < min_coverage:
+    if not scored or scored[0].coverage < tuning.min_coverage:
         return answer
-    chosen = _one_per_passage(_select(scored, min_coverage, max_sentences))
+    chosen = _one_per_passage(_select(scored, tuning))
     if q.wants("figure") and not any(_has_figure(s.doc.text[s.start:s.end]) for s in chosen):
         return answer  # "bao nhiêu" answered by a sentence without a number is not an answer
     if q.wants("signer"):
@@ -132,16 +137,18 @@ def _folded_match(text: str) -> str:
     return fold_match(text)
 
 
-def named_documents(question: str | Question, documents: dict[str, Document]) -> list[Document]:
+def named_documents(q: Question, documents: dict[str, Document]) -> list[Document]:
     """Indexed documents whose own number the question names ("Công văn 3452/UBND-VX")."""
-    q = analyze(question) if isinstance(question, str) else question
-    codes = set(q.terms)
+    # A document number always has a "/" or "-" and, to be named, a digit: among the question's
+    # terms only its codes can equal one.
+    codes = set(q.codes)
     return [d for d in documents.values() if d.metadata.number and _folded_match(d.metadata.number) in codes]
 
 
-def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats) -> list[Document]:
+def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats, tuning: Tuning) -> list[Document]:
     """The retrieved document whose description (type, number, issuer, subject) covers the
-    question best, if it covers at least half of it and clearly beats the runner-up."""
+    question best, if it covers enough of it (``described_min_coverage``) and clearly beats the
+    runner-up (``described_runner_up_ratio``)."""
     weights = {t: stats.idf(t) for t in q.terms}
     total = sum(weights.values()) or 1.0
     ranked = []
@@ -149,9 +156,9 @@ def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats) ->
         described = set(tokenize(_doc_label(doc, with_issuer=True) + " " + (doc.metadata.subject or "")))
         ranked.append((sum(w for t, w in weights.items() if t in described) / total, doc))
     ranked.sort(key=lambda pair: -pair[0])
-    if not ranked or ranked[0][0] < 0.5:
+    if not ranked or ranked[0][0] < tuning.described_min_coverage:
         return []
-    if len(ranked) > 1 and ranked[1][0] > 0.85 * ranked[0][0]:
+    if len(ranked) > 1 and ranked[1][0] > tuning.described_runner_up_ratio * ranked[0][0]:
         return []
     return [ranked[0][1]]
 
@@ -219,14 +226,17 @@ def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
 
 
-def _term_weights(q: Question, stats: TermStats) -> dict[str, float]:
+def _term_weights(q: Question, stats: TermStats, tuning: Tuning) -> dict[str, float]:
     """IDF weights of the question's terms. A two-syllable term the corpus never uses is mostly
-    a junction of two words ("năm 2023 huyện" → "2023 huyen"), not a word, so it weighs half."""
-    return {t: stats.idf(t) * (0.5 if " " in t and stats.df.get(t, 0) == 0 else 1.0) for t in q.terms}
+    a junction of two words ("năm 2023 huyện" → "2023 huyen"), not a word, so it weighs less
+    (``unseen_bigram_weight``)."""
+    unseen = tuning.unseen_bigram_weight
+    return {t: stats.idf(t) * (unseen if " " in t and stats.df.get(t, 0) == 0 else 1.0) for t in q.terms}
 
 
-def _score_sentences(q: Question, retrieval: Retrieval, stats: TermStats, prefer: set[str]) -> list[_Scored]:
-    weights = _term_weights(q, stats)
+def _score_sentences(q: Question, retrieval: Retrieval, stats: TermStats, prefer: set[str],
+                     tuning: Tuning) -> list[_Scored]:
+    weights = _term_weights(q, stats, tuning)
     total = sum(weights.values()) or 1.0
     out: list[_Scored] = []
     for rank, chunk in enumerate(retrieval.chunks):
@@ -234,20 +244,22 @@ def _score_sentences(q: Question, retrieval: Retrieval, stats: TermStats, prefer
         if doc is None:
             continue
         context = set(tokenize(" ".join(filter(None, [_doc_label(doc), chunk.section]))))
-        ocr_damaged = _lost_diacritics(doc)
+        ocr_damaged = _lost_diacritics(doc, tuning)
         for start, end in sentence_spans(doc.text, chunk.start, chunk.end):
             sentence = doc.text[start:end]
-            matcher = _TermMatcher(tokenize(sentence), fuzzy_all=ocr_damaged)
+            matcher = _TermMatcher(tokenize(sentence), fuzzy_all=ocr_damaged, credit=tuning.ocr_fuzzy_credit,
+                                   min_letters=tuning.ocr_fuzzy_min_letters)
             own = sum(w * matcher.match(t) for t, w in weights.items())
             near = sum(w for t, w in weights.items() if t in context and not matcher.match(t))
             # Coverage decides whether the question is answered at all: terms found in the section
             # path or document header count nearly fully. The score prefers terms in the sentence.
-            coverage = (own + 0.9 * near) / total
-            score = (own + 0.6 * near) / total + _intent_bonus(q, fold(sentence)) + 0.05 / (rank + 1) + _shape_penalty(sentence, chunk, q)
-            if q.wants("task") and chunk.section and _names_section_unit(q, chunk.section):
-                score += 0.2
+            coverage = (own + tuning.context_coverage_credit * near) / total
+            score = ((own + tuning.context_score_credit * near) / total + _intent_bonus(q, fold(sentence), tuning)
+                     + tuning.rank_bonus / (rank + 1) + _shape_penalty(sentence, chunk, q, tuning))
+            if q.wants("task") and chunk.section and _names_section_unit(q, chunk.section, tuning):
+                score += tuning.section_unit_task_bonus
             if doc.doc_id in prefer:
-                score += 0.3
+                score += tuning.named_document_bonus
             if own > 0:
                 out.append(_Scored(chunk, doc, start, end, score, coverage))
     return sorted(out, key=lambda s: -s.score)
@@ -264,15 +276,16 @@ class _TermMatcher:
     one edit of a query syllable counts, at reduced weight, when the sentence's syllable is not
     a well-formed Vietnamese syllable ("trudc") or the whole document lost its diacritics, so
     that real words one letter apart ("thuộc"/"trước") are not confused in clean text.
+    A fuzzy match counts ``credit``; syllables shorter than ``min_letters`` match exactly only.
     """
 
-    FUZZY_CREDIT = 0.8
-
-    def __init__(self, tokens: list[str], *, fuzzy_all: bool) -> None:
+    def __init__(self, tokens: list[str], *, fuzzy_all: bool, credit: float, min_letters: int) -> None:
         self.exact = set(tokens)
+        self.credit = credit
+        self.min_letters = min_letters
         self._deletes: dict[str, set[str]] = {}
         for token in self.exact:
-            if " " in token or len(token) < 4 or token.isdigit():
+            if " " in token or len(token) < min_letters or token.isdigit():
                 continue
             if fuzzy_all or not _SYLLABLE_SHAPE.match(token):
                 for variant in _deletions(token):
@@ -285,13 +298,13 @@ class _TermMatcher:
             return 0.0
         parts = term.split(" ")
         if len(parts) == 1:
-            return self.FUZZY_CREDIT if self._near(term) else 0.0
+            return self.credit if self._near(term) else 0.0
         if all(p in self.exact or self._near(p) for p in parts) and " ".join(parts) not in self.exact:
-            return self.FUZZY_CREDIT
+            return self.credit
         return 0.0
 
     def _near(self, syllable: str) -> bool:
-        if len(syllable) < 4 or syllable.isdigit():
+        if len(syllable) < self.min_letters or syllable.isdigit():
             return False
         return any(v in self._deletes for v in _deletions(syllable))
 
@@ -301,13 +314,13 @@ def _deletions(word: str) -> set[str]:
     return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
 
 
-def _lost_diacritics(doc: Document) -> bool:
+def _lost_diacritics(doc: Document, tuning: Tuning) -> bool:
     """True for text that lost its accents (careless OCR): few letters carry a diacritic."""
-    return _few_diacritics(doc.text[:4000])
+    return _few_diacritics(doc.text[:tuning.ocr_sample_chars], tuning.ocr_diacritics_ratio)
 
 
 @lru_cache(maxsize=4096)
-def _few_diacritics(sample: str) -> bool:
+def _few_diacritics(sample: str, ratio: float) -> bool:
     # Folding maps each composed letter to one letter, so the two strings align character by
     # character; one fold of the sample, not one per character, and once per document text.
     folded = fold(sample)
@@ -315,34 +328,35 @@ def _few_diacritics(sample: str) -> bool:
         folded = "".join(fold(ch)[:1] or ch for ch in sample)
     pairs = [(a, b) for a, b in zip(sample.lower(), folded) if a.isalpha()]
     marked = sum(1 for a, b in pairs if a != b)
-    return bool(pairs) and marked / len(pairs) < 0.08
+    return bool(pairs) and marked / len(pairs) < ratio
 
 
-def _select(scored: list[_Scored], min_coverage: float, max_sentences: int) -> list[_Scored]:
+def _select(scored: list[_Scored], tuning: Tuning) -> list[_Scored]:
     """The best sentence of each document that answers nearly as well as the best overall
     (a question often has one answer per document), then close runners-up."""
     best = scored[0].score
-    candidates = [s for s in scored if s.coverage >= min_coverage]
+    candidates = [s for s in scored if s.coverage >= tuning.min_coverage]
     chosen: list[_Scored] = []
     for s in candidates:
-        if s.score >= 0.65 * best and all(c.doc.doc_id != s.doc.doc_id for c in chosen):
+        if s.score >= tuning.near_best_per_document * best and all(c.doc.doc_id != s.doc.doc_id for c in chosen):
             chosen.append(s)
     for s in candidates:
-        if s.score >= 0.85 * best and s not in chosen:
+        if s.score >= tuning.near_best_runner_up * best and s not in chosen:
             chosen.append(s)
-    return sorted(chosen, key=lambda s: -s.score)[:max_sentences]
+    return sorted(chosen, key=lambda s: -s.score)[:tuning.max_sentences]
 
 
-def _intent_bonus(q: Question, folded: str) -> float:
+def _intent_bonus(q: Question, folded: str, tuning: Tuning) -> float:
+    """What the sentence offers of what the question asks: a date, a figure, an assignment."""
     bonus = 0.0
     if q.wants("when") and _DATE.search(folded):
-        bonus += 0.15
+        bonus += tuning.date_bonus
     if q.wants("figure") and _FIGURE.search(folded):
-        bonus += 0.15
+        bonus += tuning.figure_bonus
     if (q.wants("who") or q.wants("task")) and _ASSIGNING.search(folded):
-        bonus += 0.1 if q.wants("who") else 0.25
+        bonus += tuning.who_assignment_bonus if q.wants("who") else tuning.task_assignment_bonus
     if (q.wants("who") or q.wants("task")) and _PREAMBLE.match(folded):
-        bonus -= 0.2
+        bonus -= tuning.preamble_penalty
     return bonus
 
 
@@ -354,28 +368,29 @@ def _has_figure(sentence: str) -> bool:
     return bool(re.search(r"\d", _YEAR_OR_DATE.sub(" ", sentence)))
 
 
-def _shape_penalty(sentence: str, chunk: RetrievedChunk, q: Question) -> float:
+def _shape_penalty(sentence: str, chunk: RetrievedChunk, q: Question, tuning: Tuning) -> float:
     """Headings, agency lines, lead-ins ("... như sau:") and the header block introduce or name
     things; they rarely answer a question themselves."""
     stripped = sentence.strip(" *#\n")
     words = len(stripped.split())
     penalty = 0.0
     last_heading = chunk.section.split(" > ")[-1] if chunk.section else ""
-    if words < 6 or stripped.isupper() or (last_heading and fold(stripped).startswith(fold(last_heading)[:40])
-                                            and words < 16):
-        penalty -= 0.5
+    echoes_heading = bool(last_heading) and fold(stripped).startswith(fold(last_heading)[:tuning.heading_match_chars])
+    if (words < tuning.fragment_max_words or stripped.isupper()
+            or (echoes_heading and words < tuning.heading_echo_max_words)):
+        penalty -= tuning.fragment_penalty
     if stripped.endswith(":"):
-        penalty -= 0.3
+        penalty -= tuning.lead_in_penalty
     if chunk.chunk_id.endswith(":0") and not (q.wants("number") or q.wants("date") or q.wants("recipients")):
-        penalty -= 0.2
+        penalty -= tuning.header_chunk_penalty
     return penalty
 
 
-def _names_section_unit(q: Question, section: str) -> bool:
+def _names_section_unit(q: Question, section: str, tuning: Tuning) -> bool:
     """The question names the unit whose section the passage sits in ("Phòng Lao động ..." tasks)."""
     label_terms = set(tokenize(section.split(" > ")[-1]))
     bigrams = [t for t in q.terms if " " in t]
-    return sum(1 for t in bigrams if t in label_terms) >= 2
+    return sum(1 for t in bigrams if t in label_terms) >= tuning.section_unit_min_bigrams
 
 
 def _one_per_passage(chosen: list[_Scored]) -> list[_Scored]:
@@ -444,15 +459,9 @@ def _cite(citations: list[Citation], doc: Document, section: str, start: int, en
     n = len(citations) + 1
     citations.append(Citation(
         n=n, doc_id=doc.doc_id, number=m.number, doc_type=m.doc_type, issuer=m.issuer, date=m.date,
-        file=doc.file, section=section, quote=doc.text[start:end], start=start, end=end, page=_page(doc, start),
+        file=doc.file, section=section, quote=doc.text[start:end], start=start, end=end, page=page_at(doc.page_starts, start),
     ))
     return n
-
-
-def _page(doc: Document, offset: int) -> int | None:
-    if not doc.page_starts:
-        return None
-    return sum(1 for p in doc.page_starts if p <= offset) or 1
 
 
 def _heading(doc: Document) -> str:
@@ -461,35 +470,16 @@ def _heading(doc: Document) -> str:
 
 
 def _doc_label(doc: Document, with_issuer: bool = False) -> str:
-    m = doc.metadata
-    kind = (m.doc_type or "văn bản").capitalize()
-    number = f" số {m.number}" if m.number and not m.number.startswith("/") else ""
-    label = f"{kind}{number}"
-    if with_issuer:
-        extra = ", ".join(p for p in (m.issuer, format_date(m.date)) if p)
-        label += f" ({extra})" if extra else ""
-    elif m.subject:
-        label += f" {m.subject}"
-    return label
-
-
-def format_date(iso: str | None) -> str | None:
-    """'2024-10-23' → '23/10/2024', '2024-10' → '10/2024', '2024' → '2024'."""
-    if not iso:
-        return None
-    return "/".join(reversed(iso.split("-")))
+    return document_title(doc.metadata, with_issuer=with_issuer)
 
 
 def _shorten(text: str, limit: int = 400) -> str:
-    text = re.sub(r"\s+", " ", text.replace("*", "")).strip()
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > 0 else limit] + " …"
+    # A quoted sentence drops the source's Markdown emphasis marks: the answer is plain text.
+    return shorten(text.replace("*", ""), limit)
 
 
 def merge_register_evidence(answer: Answer, evidence: list, documents: dict[str, Document]) -> Answer:
-    """Add obligations and targets from the register (``rag.register.register_evidence``) to an
+    """Add obligations and targets from the register (``ingest.register.register_evidence``) to an
     answer: each as one line with its own citation, after the passages already quoted. An item
     whose sentence the answer already quotes adds nothing."""
     citations = list(answer.citations)

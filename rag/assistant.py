@@ -8,18 +8,15 @@ from functools import cached_property
 
 from ingest.errors import CongvanError
 from ingest.index import Index
-from ingest.models import Chunk, Document
-from ingest.store import Condition, SearchMode
-from ingest.pipeline import date_key
+from ingest.register import Register, load_register, register_evidence
+from ingest.schema import retrieved_chunk
+from ingest.settings import Settings
+from ingest.store import SearchMode
 from rag.answer import TermStats, extractive_answer, merge_register_evidence, named_documents
-from rag.conversation import standalone_question
 from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
-from rag.query import expand_abbreviations
-from rag.register import Register, load_register, register_evidence
+from rag.query import Question
 from rag.retrieve import Retrieval, Retriever
-from ingest.settings import Settings
-
 
 # Citations answered from document metadata rather than from ranked passages.
 _METADATA_SECTIONS = ("Người ký", "Ngày ban hành")
@@ -60,8 +57,7 @@ class Assistant:
     @cached_property
     def term_stats(self) -> TermStats:
         """IDF statistics over every indexed chunk (built once, refreshed after ingest)."""
-        payloads = self.index.store.scroll([Condition("kind", "chunk")])
-        return TermStats(p["chunk"]["text"] for p in payloads)
+        return TermStats(c.text for c in self.index.chunks())
 
     @cached_property
     def register(self) -> Register:
@@ -93,26 +89,34 @@ class Assistant:
 
     def _answer(self, question: str, *, history: list[str] | None = None, filters: dict[str, str] | None = None,
                 top_k: int | None = None, mode: SearchMode = "hybrid") -> Iterator[str | Answer]:
-        """LLM text deltas (when an LLM is configured), then the final ``Answer``."""
+        """LLM text deltas (when an LLM is configured), then the final ``Answer``.
+
+        The question is read once (``Question.parse``) and that one value goes to retrieval,
+        the named-document lookup, the extractive answer, register evidence and the LLM; each
+        step returns a new ``Retrieval`` or ``Answer`` instead of changing the one it got."""
         check_question(question, history, self.settings.max_question_chars)
         began = time.perf_counter()
-        standalone = standalone_question(question, history or [])
-        retrieval = self.retriever.search(expand_abbreviations(standalone), top_k=top_k, filters=filters, mode=mode)
+        q = Question.parse(question, history or [])
+        retrieval = self.retriever.search(q, top_k=top_k, filters=filters, mode=mode)
         documents = {d.doc_id: d for d in self.retriever.documents()}
-        self._add_named_documents(standalone, retrieval, documents)
+        # A question that names a document by number searches all of that document's passages,
+        # even those that ranked below documents merely citing the number.
+        retrieval = self.retriever.with_documents(retrieval, named_documents(q, documents))
         compose_began = time.perf_counter()
-        answer = extractive_answer(standalone, retrieval, self.term_stats, documents=documents)
-        self._put_evidence_first(answer, retrieval)
-        evidence = register_evidence(standalone, self.register)
+        answer = extractive_answer(q, retrieval, self.term_stats, documents=documents, settings=self.settings)
+        answer = self._evidence_first(answer, retrieval)
+        evidence = register_evidence(q, self.register, settings=self.settings)
         if filters:
-            allowed = self._allowed_documents(filters, documents)
+            # The store applies the same conditions the retriever searched with, so register
+            # items obey exactly the scope the passages did.
+            allowed = self.index.document_ids(self.retriever.conditions(filters))
             evidence = [e for e in evidence if e.source.doc_id in allowed]
         answer = merge_register_evidence(answer, evidence, documents)
         timings = dict(retrieval.timings_ms)
         timings["answer"] = round((time.perf_counter() - compose_began) * 1000, 2)
         if self.llm is not None:
             # The extractive answer is computed first: it is the LLM's fallback.
-            for item in self.llm.stream(standalone, retrieval, answer):
+            for item in self.llm.stream(q, retrieval, answer):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -121,28 +125,15 @@ class Assistant:
         timings["total"] = round((time.perf_counter() - began) * 1000, 2)
         yield answer.model_copy(update={
             "question": question,
-            "standalone_question": standalone if standalone != question else None,
+            "standalone_question": q.standalone if q.rewritten else None,
             "timings_ms": timings,
         })
 
-    def _allowed_documents(self, filters: dict[str, str], documents: dict[str, Document]) -> set[str]:
-        """Document ids the user's filters keep (register items obey the same scope as passages)."""
-        allowed = set(documents)
-        for condition in self.retriever.conditions(filters):
-            if condition.key == "doc_id" and condition.any_of is not None:
-                allowed &= set(condition.any_of)
-            elif condition.key == "date_key":
-                allowed = {d for d in allowed
-                           if (key := date_key(documents[d].metadata.date)) is not None
-                           and (condition.gte is None or key >= condition.gte)
-                           and (condition.lte is None or key <= condition.lte)}
-        return allowed
-
-    def _put_evidence_first(self, answer: Answer, retrieval: Retrieval) -> None:
-        """Cited passages found by metadata (a signature, a date line) rather than by search go
-        first in ``retrieved``, so the sources shown are the ones the answer used."""
+    def _evidence_first(self, answer: Answer, retrieval: Retrieval) -> Answer:
+        """``answer`` with the cited passages found by metadata (a signature, a date line) rather
+        than by search first in ``retrieved``, so the sources shown are the ones the answer used."""
         if answer.backend != "extractive" or not any(c.section in _METADATA_SECTIONS for c in answer.citations):
-            return
+            return answer
         first: list[RetrievedChunk] = []
         for c in answer.citations:
             if any(r.doc_id == c.doc_id and r.start <= c.start < r.end for r in first):
@@ -151,20 +142,10 @@ class Assistant:
             if found is None:
                 chunk = next((ch for ch in self.index.chunks(c.doc_id) if ch.start <= c.start < ch.end), None)
                 doc = retrieval.documents.get(c.doc_id) or self.index.document(c.doc_id)
-                found = _retrieved(doc, chunk, score=0.0) if chunk and doc else None
+                found = retrieved_chunk(chunk, doc, score=0.0) if chunk and doc else None
             if found is not None:
                 first.append(found)
-        answer.retrieved[:] = first + [r for r in answer.retrieved if r not in first]
-
-    def _add_named_documents(self, question: str, retrieval: Retrieval, documents: dict[str, Document]) -> None:
-        """A question that names a document by number searches all of that document's passages,
-        even those that ranked below documents merely citing the number."""
-        present = {c.chunk_id for c in retrieval.chunks}
-        for doc in named_documents(question, documents):
-            retrieval.documents[doc.doc_id] = doc
-            for chunk in self.index.chunks(doc.doc_id):
-                if chunk.chunk_id not in present:
-                    retrieval.chunks.append(_retrieved(doc, chunk, score=0.0))
+        return answer.model_copy(update={"retrieved": first + [r for r in answer.retrieved if r not in first]})
 
     def stream(self, question: str, **kwargs) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the finished ``Answer``, which is
@@ -180,12 +161,3 @@ class Assistant:
             else:
                 streamed = True
                 yield item
-
-
-def _retrieved(doc: Document, chunk: Chunk, score: float) -> RetrievedChunk:
-    m = doc.metadata
-    return RetrievedChunk(
-        doc_id=doc.doc_id, chunk_id=chunk.chunk_id, file=doc.file, number=m.number, doc_type=m.doc_type,
-        issuer=m.issuer, date=m.date, section=chunk.section_path, text=chunk.text, start=chunk.start,
-        end=chunk.end, score=score,
-    )

@@ -35,9 +35,11 @@ from llama_index.core.llms import LLM, ChatMessage, MessageRole
 
 from ingest.models import Document
 from ingest.sparse import tokenize
-from rag.answer import NOT_FOUND, escape_markers, format_date
+from ingest.text.labels import format_date, page_at
+from rag.answer import NOT_FOUND, escape_markers
 from rag.errors import LLMError
 from rag.models import Answer, Citation, RetrievedChunk
+from rag.query import Question
 from rag.retrieve import Retrieval
 from ingest.text.sentences import sentence_spans
 from ingest.settings import Settings
@@ -403,8 +405,11 @@ class LLMAnswerer:
         margin = max(64, window // 32)
         return window, window - self.settings.llm_max_tokens - prompt - margin
 
-    def stream(self, question: str, retrieval: Retrieval, fallback: Answer) -> Iterator[str | Answer]:
+    def stream(self, question: str | Question, retrieval: Retrieval, fallback: Answer) -> Iterator[str | Answer]:
         """Yield answer text as the model writes it, then the final ``Answer``.
+
+        The model is asked ``question`` as text; a ``Question`` as its standalone text (the
+        follow-up rewritten), with its abbreviations as the user wrote them.
 
         The final ``Answer`` is authoritative: markers that point to no source are kept out of
         the streamed text as far as can be seen while streaming, but when the model fails
@@ -413,6 +418,8 @@ class LLMAnswerer:
         when the context window cannot hold a source beside the rules, question and answer.
         """
         began = time.perf_counter()
+        if isinstance(question, Question):
+            question = question.standalone
         if not retrieval.chunks:
             yield fallback
             return
@@ -453,7 +460,7 @@ class LLMAnswerer:
             timings["llm_first_token"] = first_token_ms
         yield answer.model_copy(update={"timings_ms": timings})
 
-    def answer(self, question: str, retrieval: Retrieval, fallback: Answer) -> Answer:
+    def answer(self, question: str | Question, retrieval: Retrieval, fallback: Answer) -> Answer:
         """The final ``Answer`` of ``stream``, without the deltas."""
         final: Answer = fallback
         for item in self.stream(question, retrieval, fallback):
@@ -528,7 +535,7 @@ def _source_block(source: Source) -> str:
         "so": chunk.number or "",
         "loai": chunk.doc_type or "",
         "co_quan": chunk.issuer or "",
-        "ngay": format_date(chunk.date) or "",
+        "ngay": format_date(chunk.date),
         "trich_yeu": (meta.subject if meta and meta.subject else ""),
         "muc": chunk.section,
     }
@@ -574,7 +581,7 @@ def _citation(source: Source, claim: str, fallback: Answer) -> Citation:
     return Citation(
         n=source.n, doc_id=chunk.doc_id, number=chunk.number, doc_type=chunk.doc_type, issuer=chunk.issuer,
         date=chunk.date, file=chunk.file, section=chunk.section, quote=quote,
-        start=start + base, end=start + base + len(quote), page=_page(doc, start + base),
+        start=start + base, end=start + base + len(quote), page=page_at(doc.page_starts if doc is not None else None, start + base),
     )
 
 
@@ -588,12 +595,6 @@ def _best_sentence(text: str, lo: int, hi: int, claim: str) -> tuple[int, int] |
         if shared and (best is None or shared > best[0]):
             best = (shared, start, end)
     return (best[1], best[2]) if best else None
-
-
-def _page(doc: Document | None, offset: int) -> int | None:
-    if doc is None or not doc.page_starts:
-        return None
-    return sum(1 for p in doc.page_starts if p <= offset) or 1
 
 
 def _ms(began: float) -> float:

@@ -1,14 +1,22 @@
 """What a question asks: its content terms (for matching evidence) and its intent.
 
 Everything is compared accent-folded so that "đơn vị nào" and "don vi nao" are one question.
+A question is read once per ask (``Question.parse``): the follow-up made standalone, the
+abbreviations spelled out, the terms, intents, names and document codes found; every later
+step (retrieval, named documents, the extractive answer, register evidence, the LLM) reads the
+same frozen ``Question``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from ingest.text.abbreviations import SPELLED_OUT
 from ingest.text.normalize import canonical_tones, fold_match
+from ingest.text.tokens import CODE, SYLLABLE
+from rag.conversation import standalone_question
 
 # Question and function words: they say what kind of answer is wanted, not what it is about.
 # "bao" is not here: it is half of "báo cáo".
@@ -18,8 +26,9 @@ STOPWORDS = frozenset(
     "muon cu the ra sao duoi tren hien nay hien vao luc khi gio noi".split()
 )
 
-_SYLLABLE = re.compile(r"[a-z0-9]+")
-_CODE = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)+")
+# The sparse index's token patterns: question terms must be cut like indexed terms.
+_SYLLABLE = SYLLABLE
+_CODE = CODE
 
 _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     "who": re.compile(r"\b(?:don vi|co quan|to chuc|ben|cap|so|phong|ai)\s+nao\b|\bai\b(?! ky)|\bnhung (?:ai|don vi|co quan)\b|\bchu tri\b|\bphu trach\b"),
@@ -35,33 +44,58 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
 
 @dataclass(frozen=True)
 class Question:
-    """A question reduced to what matching needs."""
+    """One question as every step of answering reads it, built once per ask by ``parse``.
 
-    text: str
+    ``asked`` is the text as the user typed it; ``standalone`` the same after follow-up
+    rewriting against the conversation ("còn huyện Bắc Sơn thì sao?" → the previous question
+    about Bắc Sơn), which everything below is computed from; ``expanded`` the standalone text
+    followed by the spelled-out form of each abbreviation it uses (what retrieval searches);
+    ``folded`` that, accent-folded (what intents and terms are read from).
+    """
+
+    asked: str
+    standalone: str
+    expanded: str
     folded: str
-    terms: tuple[str, ...]
-    intents: frozenset[str] = field(default_factory=frozenset)
+    terms: tuple[str, ...] = ()
+    """Content syllables, syllable bigrams and number codes, cut like indexed text, stopwords dropped."""
+    intents: frozenset[str] = frozenset()
+    """What kind of answer is wanted: who, when, figure, task, signer, date, number, recipients."""
     names: tuple[str, ...] = ()
+    """Folded places and bodies named in capitals ("kien giang", "bac son")."""
+    codes: tuple[str, ...] = ()
+    """Folded number codes with a digit ("3452/ubnd-vx", "61-ctr/tu", "10/11"): the document
+    numbers (and dates) the question names. Also among ``terms``."""
+
+    @classmethod
+    def parse(cls, asked: str, history: Sequence[str] = ()) -> Question:
+        """``asked`` (a follow-up of ``history``, the user's earlier questions, oldest first)
+        made standalone, its abbreviations spelled out, and analysed."""
+        standalone = standalone_question(asked, list(history))
+        expanded = expand_abbreviations(standalone)
+        folded = fold_match(expanded)
+        syllables = _SYLLABLE.findall(folded)
+        content = [s for s in syllables if s not in STOPWORDS]
+        bigrams = [f"{a} {b}" for a, b in zip(syllables, syllables[1:]) if a not in STOPWORDS and b not in STOPWORDS]
+        codes = tuple(dict.fromkeys(c for c in _CODE.findall(folded) if any(ch.isdigit() for ch in c)))
+        terms = tuple(dict.fromkeys(content + bigrams + list(codes)))
+        intents = frozenset(name for name, pattern in _INTENT_PATTERNS.items() if pattern.search(folded))
+        # Names are read from the text as typed (rewritten), where capitals mark them; the
+        # spelled-out abbreviations appended to ``expanded`` are lower case and name nothing.
+        return cls(asked, standalone, expanded, folded, terms, intents, _proper_names(standalone), codes)
+
+    @property
+    def rewritten(self) -> bool:
+        """True when follow-up rewriting changed the question."""
+        return self.standalone != self.asked
 
     def wants(self, intent: str) -> bool:
+        """True when the question asks for ``intent`` (one of the keys of ``intents``)."""
         return intent in self.intents
 
 
 # Abbreviations officials type; documents mostly spell the names out (and sometimes not).
-_ABBREVIATIONS: dict[str, str] = {
-    "ubnd": "ủy ban nhân dân",
-    "hdnd": "hội đồng nhân dân",
-    "ldtbxh": "lao động thương binh và xã hội",
-    "ld-tb&xh": "lao động thương binh và xã hội",
-    "sldtbxh": "sở lao động thương binh và xã hội",
-    "ubmttq": "ủy ban mặt trận tổ quốc",
-    "mttq": "mặt trận tổ quốc",
-    "gd&dt": "giáo dục và đào tạo",
-    "gddt": "giáo dục và đào tạo",
-    "ttg": "thủ tướng",
-    "bcd": "ban chỉ đạo",
-    "tw": "trung ương",
-}
+_ABBREVIATIONS: dict[str, str] = SPELLED_OUT
 _ABBREVIATION = re.compile(r"(?<![\w&-])(" + "|".join(re.escape(k) for k in sorted(_ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w&])")
 
 
@@ -72,15 +106,8 @@ def expand_abbreviations(text: str) -> str:
 
 
 def analyze(question: str) -> Question:
-    """Content terms (syllables, bigrams, codes, stopwords dropped) and intents of ``question``."""
-    folded = fold_match(expand_abbreviations(question))
-    syllables = _SYLLABLE.findall(folded)
-    content = [s for s in syllables if s not in STOPWORDS]
-    bigrams = [f"{a} {b}" for a, b in zip(syllables, syllables[1:]) if a not in STOPWORDS and b not in STOPWORDS]
-    codes = [c for c in _CODE.findall(folded) if any(ch.isdigit() for ch in c)]
-    terms = tuple(dict.fromkeys(content + bigrams + codes))
-    intents = frozenset(name for name, pattern in _INTENT_PATTERNS.items() if pattern.search(folded))
-    return Question(question, folded, terms, intents, _proper_names(question))
+    """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
+    return Question.parse(question)
 
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

@@ -7,24 +7,28 @@ Dense models read Vietnamese well but fail on text typed without diacritics (R@5
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from ingest.index import Index
 from ingest.models import Document
 from ingest.text.normalize import canonical_tones, clean_spacing, display_text, fold
-from ingest.pipeline import date_key
+from ingest.schema import RetrievedChunk, date_key, retrieved_chunk
 from ingest.sparse import encode_query
 from ingest.store import Condition, SearchMode
 from rag.errors import FilterError
-from rag.models import RetrievedChunk
+from rag.query import Question
 
 FILTER_KEYS = ("issuer", "doc_type", "number", "file", "doc_id", "date_from", "date_to")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Retrieval:
-    """Chunks in rank order, the documents they belong to, and where the time went."""
+    """Chunks in rank order, the documents they belong to, and where the time went.
+
+    A value: a step that adds passages returns a new ``Retrieval`` (``dataclasses.replace``)
+    rather than changing this one, which others may hold.
+    """
 
     chunks: list[RetrievedChunk]
     documents: dict[str, Document]
@@ -56,20 +60,40 @@ class Retriever:
         """Every indexed document, in file order."""
         return list(self._documents.values())
 
+    def with_documents(self, retrieval: Retrieval, docs: list[Document]) -> Retrieval:
+        """``retrieval`` plus every passage of ``docs`` it lacks (after its own, unscored), as a
+        new ``Retrieval``: a question that names a document by number is answered from all of
+        that document, even passages that ranked below documents merely citing the number."""
+        if not docs:
+            return retrieval
+        present = {c.chunk_id for c in retrieval.chunks}
+        chunks = list(retrieval.chunks)
+        documents = dict(retrieval.documents)
+        for doc in docs:
+            documents[doc.doc_id] = doc
+            chunks += [retrieved_chunk(chunk, doc, score=0.0) for chunk in self.index.chunks(doc.doc_id)
+                       if chunk.chunk_id not in present]
+        return replace(retrieval, chunks=chunks, documents=documents)
+
     def search(
         self,
-        query: str,
+        query: str | Question,
         *,
         top_k: int | None = None,
         filters: dict[str, str] | None = None,
         mode: SearchMode = "hybrid",
     ) -> Retrieval:
-        """The ``top_k`` chunks for ``query`` within ``filters`` (see ``FILTER_KEYS``)."""
+        """The ``top_k`` chunks for ``query`` within ``filters`` (see ``FILTER_KEYS``).
+
+        A ``Question`` is searched by its ``expanded`` text (standalone, abbreviations spelled
+        out); a string is searched as it is."""
+        if isinstance(query, Question):
+            query = query.expanded
         s = self.settings
         top_k = top_k or s.top_k
         timings: dict[str, float] = {}
         began = time.perf_counter()
-        conditions = [Condition("kind", "chunk"), *self.conditions(filters or {})]
+        conditions = self.conditions(filters or {})
         text = clean_spacing(canonical_tones(display_text(query)))
         dense = None
         if mode != "sparse":
@@ -79,13 +103,12 @@ class Retriever:
         dense_weight = s.unaccented_dense_weight if is_unaccented(query) else s.dense_weight
         began = time.perf_counter()
         limit = max(top_k, s.rerank_candidates) if s.rerank_model else top_k
-        hits = self.index.store.search(
+        chunks = self.index.search(
             dense=dense, sparse=sparse, mode=mode, limit=limit, conditions=conditions,
             prefetch_limit=s.prefetch_limit, rrf_k=s.rrf_k, weights=(dense_weight, s.sparse_weight),
             fusion=s.fusion,
         )
         timings["search"] = _ms(began)
-        chunks = [_retrieved(h.payload, h.score) for h in hits]
         if s.rerank_model and chunks:
             began = time.perf_counter()
             chunks = _rerank(s.rerank_model, query, chunks)
@@ -141,16 +164,6 @@ def _end_of(iso: str) -> int:
     if len(parts) == 2:
         return key + 99
     return key
-
-
-def _retrieved(payload: dict, score: float) -> RetrievedChunk:
-    chunk = payload["chunk"]
-    return RetrievedChunk(
-        doc_id=chunk["doc_id"], chunk_id=chunk["chunk_id"], file=payload["file"], number=payload.get("number"),
-        doc_type=payload.get("doc_type"), issuer=payload.get("issuer"), date=payload.get("date"),
-        section=payload.get("section_path", ""), text=chunk["text"], start=chunk["start"], end=chunk["end"],
-        score=score,
-    )
 
 
 def _rerank(model: str, query: str, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:

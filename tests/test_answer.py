@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
+import rag.query
+from ingest.schema import date_key
 from ingest.text.normalize import fold
-from rag.answer import NOT_FOUND
+from rag.answer import NOT_FOUND, named_documents
 from rag.assistant import Assistant
 from rag.errors import FilterError
+from rag.query import Question
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +106,38 @@ def test_follow_up_is_resolved_against_the_conversation(assistant):
     assert _files(answer) == {"003"}
 
 
+def test_a_question_is_read_once_per_ask(assistant, monkeypatch):
+    # Follow-up rewriting and abbreviation spelling run once, in Question.parse; retrieval, the
+    # named-document lookup, the answerer, register evidence and the LLM all read that value.
+    calls: Counter[str] = Counter()
+
+    def counted(name):
+        original = getattr(rag.query, name)
+
+        def counting(*args):
+            calls[name] += 1
+            return original(*args)
+        return counting
+
+    for name in ("standalone_question", "expand_abbreviations"):
+        monkeypatch.setattr(rag.query, name, counted(name))
+    answer = assistant.ask("còn Sở LĐTBXH thì sao?", history=["Ai ký Công văn 3452/UBND-VX?"])
+    assert calls == {"standalone_question": 1, "expand_abbreviations": 1}
+    assert answer.question == "còn Sở LĐTBXH thì sao?" and answer.standalone_question
+
+
+def test_named_documents_widen_a_new_retrieval_and_leave_the_old_one(assistant):
+    q = Question.parse("Ai ký Công văn 3452/UBND-VX?")
+    retrieval = assistant.retriever.search(q, top_k=2)
+    before = (list(retrieval.chunks), dict(retrieval.documents))
+    named = named_documents(q, {d.doc_id: d for d in assistant.retriever.documents()})
+    assert [d.metadata.number for d in named] == ["3452/UBND-VX"]
+    wider = assistant.retriever.with_documents(retrieval, named)
+    assert (retrieval.chunks, retrieval.documents) == before
+    assert wider.chunks[:2] == retrieval.chunks and named[0].doc_id in wider.documents
+    assert {c.chunk_id for c in assistant.index.chunks(named[0].doc_id)} <= {c.chunk_id for c in wider.chunks}
+
+
 @pytest.mark.parametrize(
     "filters, expected_files",
     [
@@ -116,6 +152,37 @@ def test_filters_restrict_retrieval(assistant, filters, expected_files):
     retrieval = assistant.retriever.search("báo cáo kết quả thực hiện", filters=filters)
     assert retrieval.chunks
     assert {c.file.rsplit("/", 1)[-1][:3] for c in retrieval.chunks} == expected_files
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"issuer": "Bắc Sơn"},
+        {"doc_type": "kế hoạch"},
+        {"date_from": "2024-11", "date_to": "2024-12"},
+        {"date_from": "2024-10-23"},
+        {"date_to": "2023"},
+        {"issuer": "kien giang", "date_from": "2024"},
+        {"number": "no-such-number"},
+    ],
+)
+def test_register_scope_is_the_documents_the_store_keeps_for_the_filters(assistant, corpus_index, filters):
+    # Register items are kept by the same store conditions as passages; spelled out here in
+    # Python over the documents as the reference.
+    conditions = assistant.retriever.conditions(filters)
+    expected = set()
+    for doc in corpus_index.documents():
+        ok = True
+        for c in conditions:
+            if c.any_of is not None:
+                ok &= doc.doc_id in c.any_of
+            else:
+                key = date_key(doc.metadata.date)
+                ok &= key is not None and (c.gte is None or key >= c.gte) and (c.lte is None or key <= c.lte)
+        if ok:
+            expected.add(doc.doc_id)
+    assert corpus_index.document_ids(conditions) == expected
+    assert corpus_index.document_ids() == {d.doc_id for d in corpus_index.documents()}
 
 
 def test_unknown_filter_is_refused_with_the_valid_keys(assistant):
