@@ -1,7 +1,8 @@
 """Find input files and turn each into text: .txt, .md, .docx, .pdf and scanned images.
 
-Every failure reaches the caller as a ``LoadError`` carrying the file's index key and a
-reason a user can act on; no library exception escapes un-wrapped.
+Every failure reaches the caller as a ``LoadError`` carrying the file's index key, a
+reason a user can act on and a ``LoadCode`` saying which refusal it is (what the web app
+translates); no library exception escapes un-wrapped.
 
 Decisions worth knowing:
 
@@ -36,6 +37,13 @@ Decisions worth knowing:
   text layer. Without OCR a PDF with no text on any page is refused (it needs OCR), and when
   only some pages lack text the rest is loaded and a warning naming those pages is logged.
   When OCR is wanted but Tesseract is missing, the refusal or warning says how to install it.
+* **Garbled text layers.** A PDF typed in a legacy Vietnamese font (TCVN3, VNI, or a font
+  without a correct Unicode map) prints fine but extracts as mojibake ("Th«ng b¸o", "KӃW TXҧ").
+  ``check_text_layer`` counts the words mixing Latin letters with characters no Vietnamese word
+  has; a page where they are many (5 or more, and 30 % of the words with non-ASCII letters) is
+  OCR'd like a scan, with a warning naming it. Without OCR such a page is loaded empty with a
+  warning (mojibake would be indexed and quoted as gibberish), and a file of nothing else is
+  refused as needing OCR.
 * **Images** (.png, .jpg, .jpeg, .tif, .tiff) are read by OCR only, one page per frame of a
   multi-page TIFF, turned upright by their EXIF orientation.
 """
@@ -58,9 +66,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from ingest.errors import LoadError
+from ingest.errors import LoadCode, LoadError
 from ingest.models import LoadedFile, OcrPageInfo
 from ingest.text.normalize import display_text
 
@@ -119,7 +127,15 @@ DEFAULT_DOCX_MAX_PARAGRAPHS = 100_000
 # --------------------------------------------------------------------------- discovery
 
 
-def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+class Rejected(NamedTuple):
+    """A path ``discover`` refused: the English ``reason`` and its :class:`LoadCode`."""
+
+    path: Path
+    reason: str
+    code: LoadCode
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[Rejected]]:
     """Expand files and folders into the files to load and the paths refused, with reasons.
 
     Folders are walked recursively in sorted order; hidden files and folders and editor/OS
@@ -131,13 +147,13 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     first position. Never raises for a bad path: every problem becomes a refused entry.
     """
     files: list[Path] = []
-    rejected: list[tuple[Path, str]] = []
+    rejected: list[Rejected] = []
     seen: set[str] = set()
 
     def accept(path: Path) -> None:
         reason = _unsupported_reason(path)
         if reason is not None:
-            rejected.append((path, reason))
+            rejected.append(Rejected(path, reason, LoadCode.UNSUPPORTED_TYPE))
             return
         # realpath, not Path.resolve(): resolve() raises RuntimeError on a link loop anywhere
         # in the path (Python < 3.13), and discovery must never abort the run.
@@ -150,47 +166,47 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
         try:
             mode = path.stat().st_mode  # follows links: a loop or dangling link fails here
         except OSError as exc:
-            rejected.append((path, _stat_failure(path, exc)))
+            rejected.append(Rejected(path, *_stat_failure(path, exc)))
             continue
         if stat.S_ISDIR(mode):
             for found, problem in _walk(path):
                 if problem is not None:
-                    rejected.append((found, problem))
+                    rejected.append(Rejected(found, *problem))
                 else:
                     accept(found)
         elif stat.S_ISREG(mode):
             junk = _junk_reason(path.name)
             if junk is not None:
-                rejected.append((path, junk))
+                rejected.append(Rejected(path, junk, LoadCode.JUNK_FILE))
             else:
                 accept(path)
         else:
             # A socket, pipe or device: there is nothing a user could mean here.
-            rejected.append((path, "not a regular file or folder"))
+            rejected.append(Rejected(path, "not a regular file or folder", LoadCode.NOT_A_FILE))
     return files, rejected
 
 
-def _stat_failure(path: Path, exc: OSError) -> str:
+def _stat_failure(path: Path, exc: OSError) -> tuple[str, LoadCode]:
     """Why ``path`` cannot be followed to a file or folder, from the error ``stat`` raised."""
     if exc.errno == errno.ELOOP:
-        return "symbolic link loop (the link leads back to itself; fix or remove it)"
+        return "symbolic link loop (the link leads back to itself; fix or remove it)", LoadCode.LINK_LOOP
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
         if os.path.islink(path):
-            return "broken symbolic link (its target does not exist)"
-        return "no such file or folder"
+            return "broken symbolic link (its target does not exist)", LoadCode.BROKEN_LINK
+        return "no such file or folder", LoadCode.NOT_FOUND
     if exc.errno == errno.EACCES:
-        return "cannot read: permission denied"
-    return f"cannot read ({exc.strerror or exc})"
+        return "cannot read: permission denied", LoadCode.PERMISSION_DENIED
+    return f"cannot read ({exc.strerror or exc})", LoadCode.UNREADABLE
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
-    """Entries under ``root``, sorted, each with None or the reason it is refused.
+def _walk(root: Path) -> Iterator[tuple[Path, tuple[str, LoadCode] | None]]:
+    """Entries under ``root``, sorted, each with None or the (reason, code) it is refused for.
 
     Hidden and junk entries below ``root`` are left out. Linked folders are followed, but a
     real folder is entered once only (by device and inode), so link cycles end the walk
     instead of looping; a link that points back to a folder above it is refused by name.
     """
-    found: list[tuple[Path, str | None]] = []
+    found: list[tuple[Path, tuple[str, LoadCode] | None]] = []
     visited: set[tuple[int, int]] = set()
     try:
         st = root.stat()
@@ -201,7 +217,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
     def unreadable(exc: OSError) -> None:
         # os.walk skips a folder it cannot list in silence; the user should hear about it.
         where = Path(exc.filename) if exc.filename else root
-        found.append((where, f"cannot read folder ({exc.strerror or exc})"))
+        found.append((where, (f"cannot read folder ({exc.strerror or exc})", LoadCode.FOLDER_UNREADABLE)))
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=unreadable):
         kept: list[str] = []
@@ -220,7 +236,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, str | None]]:
                 # Already walked (or about to be) under another path. A link to a folder
                 # above it is a cycle worth reporting; a second link to a sibling is not.
                 if sub.is_symlink() and _is_within(Path(dirpath), sub):
-                    found.append((sub, _FOLDER_LOOP))
+                    found.append((sub, (_FOLDER_LOOP, LoadCode.LINK_LOOP)))
                 continue
             visited.add(identity)
             kept.append(name)
@@ -293,37 +309,37 @@ def load_file(
     (``int(settings.docx_max_uncompressed_mb * 1024 * 1024)``) and ``max_docx_paragraphs``
     (``settings.docx_max_paragraphs``) bound what a .docx may expand to; both are checked by
     streaming through the zip before python-docx builds anything in memory. Raises
-    ``LoadError(key, reason)`` for unsupported, missing, empty, oversized, binary,
+    ``LoadError(key, reason, code)`` for unsupported, missing, empty, oversized, binary,
     undecodable, corrupt, password-protected, misnamed (a PDF called .docx), zip-bomb and
     image-only files (the last only without OCR or without Tesseract).
     """
     reason = _unsupported_reason(path)
     if reason is not None:
-        raise LoadError(key, reason)
+        raise LoadError(key, reason, LoadCode.UNSUPPORTED_TYPE)
     suffix = path.suffix.lower()
     kind = suffix.lstrip(".")
 
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise LoadError(key, "not a regular file")
+            raise LoadError(key, "not a regular file", LoadCode.NOT_A_FILE)
         # Checked before reading so a huge file is never pulled into memory.
         if size > max_bytes:
-            raise LoadError(key, _size_reason(size, max_bytes))
+            raise LoadError(key, _size_reason(size, max_bytes), LoadCode.TOO_LARGE)
         raw = path.read_bytes()
     except LoadError:
         raise
     except PermissionError:
-        raise LoadError(key, "cannot read file: permission denied") from None
+        raise LoadError(key, "cannot read file: permission denied", LoadCode.PERMISSION_DENIED) from None
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
-            raise LoadError(key, _stat_failure(path, exc)) from None
-        raise LoadError(key, f"cannot read file ({exc.strerror or exc})") from None
+            raise LoadError(key, *_stat_failure(path, exc)) from None
+        raise LoadError(key, f"cannot read file ({exc.strerror or exc})", LoadCode.UNREADABLE) from None
 
     if not raw:
-        raise LoadError(key, "file is empty")
+        raise LoadError(key, "file is empty", LoadCode.EMPTY)
     if len(raw) > max_bytes:  # grew between stat and read
-        raise LoadError(key, _size_reason(len(raw), max_bytes))
+        raise LoadError(key, _size_reason(len(raw), max_bytes), LoadCode.TOO_LARGE)
 
     sha256 = hashlib.sha256(raw).hexdigest()
     page_starts: list[int] | None = None
@@ -341,17 +357,18 @@ def load_file(
             # Pillow reads any image by its content (a JPEG named .png is fine); anything else
             # is misnamed, and is said so before "needs OCR" sends the user the wrong way.
             if found is not None and found.family != "image":
-                raise _misnamed(key, "an image", suffix, found)
+                raise _misnamed(key, "an image", suffix, found, LoadCode.NOT_IMAGE)
             text, page_starts = _image_text(raw, key, ocr=ocr, sha256=sha256, scan=scan)
     except LoadError:
         raise
     except Exception as exc:  # the last net: a parser failing in a way not foreseen below
-        raise LoadError(key, f"cannot read {kind} file ({_short_cause(exc)})") from exc
+        raise LoadError(key, f"cannot read {kind} file ({_short_cause(exc)})", LoadCode.UNREADABLE) from exc
 
     if not text.strip():
         if scan.pages:
-            raise LoadError(key, "OCR found no text (blank pages or an unreadable scan)")
-        raise LoadError(key, "file is empty" if kind in ("txt", "md") else "file is empty: the document contains no text")
+            raise LoadError(key, "OCR found no text (blank pages or an unreadable scan)", LoadCode.OCR_NO_TEXT)
+        raise LoadError(key, "file is empty" if kind in ("txt", "md") else "file is empty: the document contains no text",
+                        LoadCode.EMPTY)
     return LoadedFile(
         path=key,
         kind=kind,
@@ -401,18 +418,19 @@ class _Format:
     what: str  # "a PDF file", for "it is a PDF file with a .docx name"
     fix: str  # "rename it to .pdf", or how to convert it when it is not supported
     family: str  # "pdf", "docx", "image", "zip" or "other"
+    renamed: LoadCode | None = None  # the refusal's code when renaming is the fix
 
 
-_PDF = _Format("a PDF file", "rename it to .pdf", "pdf")
-_DOCX = _Format("a Word .docx document", "rename it to .docx", "docx")
+_PDF = _Format("a PDF file", "rename it to .pdf", "pdf", LoadCode.REALLY_PDF)
+_DOCX = _Format("a Word .docx document", "rename it to .docx", "docx", LoadCode.REALLY_DOCX)
 _OLE = _Format(
     "an old Office 97-2003 file (.doc, .xls, .ppt) or a password-protected Office document",
     "open it in Word and save it as .docx without a password", "other")
 _IMAGE_SIGNATURES: tuple[tuple[bytes, _Format], ...] = (
-    (b"\x89PNG\r\n\x1a\n", _Format("a PNG image", "rename it to .png", "image")),
-    (b"\xff\xd8\xff", _Format("a JPEG image", "rename it to .jpg", "image")),
-    (b"II*\x00", _Format("a TIFF image", "rename it to .tif", "image")),
-    (b"MM\x00*", _Format("a TIFF image", "rename it to .tif", "image")),
+    (b"\x89PNG\r\n\x1a\n", _Format("a PNG image", "rename it to .png", "image", LoadCode.REALLY_PNG)),
+    (b"\xff\xd8\xff", _Format("a JPEG image", "rename it to .jpg", "image", LoadCode.REALLY_JPG)),
+    (b"II*\x00", _Format("a TIFF image", "rename it to .tif", "image", LoadCode.REALLY_TIF)),
+    (b"MM\x00*", _Format("a TIFF image", "rename it to .tif", "image", LoadCode.REALLY_TIF)),
     (b"GIF87a", _Format("a GIF image", "save it as .png", "other")),
     (b"GIF89a", _Format("a GIF image", "save it as .png", "other")),
 )
@@ -473,9 +491,14 @@ def _zip_format(raw: bytes) -> _Format:
     return _Format("a zip archive", "extract it and add the documents inside", "zip")
 
 
-def _misnamed(key: str, label: str, suffix: str, found: _Format) -> LoadError:
-    """'not a .docx: it is a PDF file with a .docx name (rename it to .pdf)'."""
-    return LoadError(key, f"not {label}: it is {found.what} with a {suffix} name ({found.fix})")
+def _misnamed(key: str, label: str, suffix: str, found: _Format, code: LoadCode) -> LoadError:
+    """'not a .docx: it is a PDF file with a .docx name (rename it to .pdf)'.
+
+    ``code`` says the file is not what its name claims; when a rename fixes it, the code of
+    the format it really is (``REALLY_PDF``) replaces it, since that is what the user must do.
+    """
+    return LoadError(key, f"not {label}: it is {found.what} with a {suffix} name ({found.fix})",
+                     found.renamed or code)
 
 
 # --------------------------------------------------------------------------- plain text
@@ -493,10 +516,11 @@ def _decode_text(raw: bytes, key: str) -> str:
         # exports from some databases and mail systems).
         encoding = _utf16_byte_order(raw)
         if encoding is None:
-            raise LoadError(key, "looks like a binary file, not text")
-        text = _strict(raw, encoding, key, f"{_UTF16_NAMES[encoding]} (UTF-16 text without a byte-order mark)")
+            raise LoadError(key, "looks like a binary file, not text", LoadCode.BINARY)
+        text = _strict(raw, encoding, key, f"{_UTF16_NAMES[encoding]} (UTF-16 text without a byte-order mark)",
+                       LoadCode.UTF16_WITHOUT_BOM)
         if not _plausible_utf16_text(text):
-            raise LoadError(key, "looks like a binary file, not text")
+            raise LoadError(key, "looks like a binary file, not text", LoadCode.BINARY)
         logger.info("%s: read as %s without a byte-order mark", key, _UTF16_NAMES[encoding])
     else:
         try:
@@ -504,7 +528,7 @@ def _decode_text(raw: bytes, key: str) -> str:
         except UnicodeDecodeError as exc:
             text = _legacy_vietnamese(raw, key, exc)
     if text and len(_CONTROL_CHARS.findall(text)) > _CONTROL_SHARE_LIMIT * len(text):
-        raise LoadError(key, "looks like a binary file, not text")
+        raise LoadError(key, "looks like a binary file, not text", LoadCode.BINARY)
     return text
 
 
@@ -537,13 +561,14 @@ def _plausible_utf16_text(text: str) -> bool:
     return odd <= _UTF16_MAX_ODD_SHARE * len(text)
 
 
-def _strict(raw: bytes, encoding: str, key: str, described: str) -> str:
+def _strict(raw: bytes, encoding: str, key: str, described: str,
+            code: LoadCode = LoadCode.UNDECODABLE) -> str:
     """``raw`` decoded strictly, or a refusal naming the first bad byte."""
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise LoadError(
-            key, f"cannot decode text: invalid {described} at byte {exc.start} (save it as UTF-8)"
+            key, f"cannot decode text: invalid {described} at byte {exc.start} (save it as UTF-8)", code
         ) from None
 
 
@@ -551,7 +576,7 @@ def _legacy_vietnamese(raw: bytes, key: str, utf8_error: UnicodeDecodeError) -> 
     """Windows-1258 text when it is plausibly Vietnamese; otherwise the right refusal."""
     control = len(raw) - len(raw.translate(None, delete=_CONTROL_BYTES))
     if control > _CONTROL_SHARE_LIMIT * len(raw):
-        raise LoadError(key, "looks like a binary file, not text")
+        raise LoadError(key, "looks like a binary file, not text", LoadCode.BINARY)
 
     non_ascii = len(raw) - len(raw.translate(None, delete=_HIGH_BYTES))
     in_utf8_sequences = sum(len(m) for m in _UTF8_MULTIBYTE.findall(raw))
@@ -562,13 +587,14 @@ def _legacy_vietnamese(raw: bytes, key: str, utf8_error: UnicodeDecodeError) -> 
             key,
             f"cannot decode text: invalid UTF-8 at byte {utf8_error.start} "
             "(the file is damaged or mixes encodings; save it as UTF-8)",
+            LoadCode.UNDECODABLE,
         )
     try:
         text = raw.decode("cp1258")
     except UnicodeDecodeError:
         text = None
     if text is None or not _plausibly_vietnamese(text):
-        raise LoadError(key, "cannot decode text: not UTF-8 or UTF-16 (save it as UTF-8)")
+        raise LoadError(key, "cannot decode text: not UTF-8 or UTF-16 (save it as UTF-8)", LoadCode.UNDECODABLE)
     logger.info("%s: read as Windows-1258 (legacy Vietnamese code page)", key)
     return text
 
@@ -611,15 +637,16 @@ def _docx_text(raw: bytes, key: str, *, max_xml_bytes: int = DEFAULT_DOCX_MAX_XM
             key,
             "not a .docx: it is an old Word 97-2003 file or a password-protected document "
             "(open it in Word and save it as .docx without a password)",
+            LoadCode.NOT_DOCX,
         )
     if not raw.startswith(_ZIP_MAGICS):
         found = _sniff(raw)
         if found is not None:
-            raise _misnamed(key, "a .docx", ".docx", found)
+            raise _misnamed(key, "a .docx", ".docx", found, LoadCode.NOT_DOCX)
     problem = _docx_package_problem(raw) or _docx_expansion_problem(
         raw, max_xml_bytes=max_xml_bytes, max_paragraphs=max_paragraphs)
     if problem is not None:
-        raise LoadError(key, problem)
+        raise LoadError(key, *problem)
 
     import docx  # deferred: python-docx pulls in lxml, not needed for other formats
     from docx.opc.exceptions import PackageNotFoundError
@@ -628,29 +655,30 @@ def _docx_text(raw: bytes, key: str, *, max_xml_bytes: int = DEFAULT_DOCX_MAX_XM
         document = docx.Document(io.BytesIO(raw))
         body = document.element.body
     except PackageNotFoundError:
-        raise LoadError(key, "corrupt or truncated .docx (a zip archive, but not a Word document)") from None
+        raise LoadError(key, "corrupt or truncated .docx (a zip archive, but not a Word document)",
+                        LoadCode.DOCX_CORRUPT) from None
     except Exception as exc:
-        raise LoadError(key, f"corrupt or truncated .docx ({_short_cause(exc)})") from None
+        raise LoadError(key, f"corrupt or truncated .docx ({_short_cause(exc)})", LoadCode.DOCX_CORRUPT) from None
     try:
         return "\n".join(_block_lines(body))
     except Exception as exc:
-        raise LoadError(key, f"corrupt or truncated .docx ({_short_cause(exc)})") from None
+        raise LoadError(key, f"corrupt or truncated .docx ({_short_cause(exc)})", LoadCode.DOCX_CORRUPT) from None
 
 
-def _docx_package_problem(raw: bytes) -> str | None:
-    """Why ``raw`` is not a Word package, judged from the zip listing, or None."""
+def _docx_package_problem(raw: bytes) -> tuple[str, LoadCode] | None:
+    """Why ``raw`` is not a Word package (reason, code), judged from the zip listing, or None."""
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
         # A truncated .docx loses the zip's central directory, which sits at the end.
-        return "corrupt or truncated .docx (not a valid zip archive)"
+        return "corrupt or truncated .docx (not a valid zip archive)", LoadCode.DOCX_CORRUPT
     if any(name.startswith("word/") for name in names) and "[Content_Types].xml" in names:
         return None
     for prefix, program in (("xl/", "an Excel workbook"), ("ppt/", "a PowerPoint presentation")):
         if any(name.startswith(prefix) for name in names):
-            return f"not a .docx: it is {program} with a .docx name"
-    return "corrupt or truncated .docx (a zip archive, but not a Word document)"
+            return f"not a .docx: it is {program} with a .docx name", LoadCode.NOT_DOCX
+    return "corrupt or truncated .docx (a zip archive, but not a Word document)", LoadCode.DOCX_CORRUPT
 
 
 # Word writes parts stored or deflated, nothing else. zipfile inflates bzip2 and LZMA members
@@ -671,8 +699,8 @@ _TAG_OVERLAP = 64
 _ELEMENTS_PER_PARAGRAPH = 20
 
 
-def _docx_expansion_problem(raw: bytes, *, max_xml_bytes: int, max_paragraphs: int) -> str | None:
-    """Why a .docx package must not be handed to python-docx (a zip bomb), or None.
+def _docx_expansion_problem(raw: bytes, *, max_xml_bytes: int, max_paragraphs: int) -> tuple[str, LoadCode] | None:
+    """Why a .docx package must not be handed to python-docx (a zip bomb), as (reason, code), or None.
 
     python-docx reads each part with ``ZipFile.read``, which inflates the whole part in one
     call, and then parses the XML into an lxml tree that costs about a hundred bytes per
@@ -687,12 +715,14 @@ def _docx_expansion_problem(raw: bytes, *, max_xml_bytes: int, max_paragraphs: i
       and XML elements of any kind, at most ``_ELEMENTS_PER_PARAGRAPH * max_paragraphs``.
     """
     too_big = (f"the .docx expands to more than {_human_size(max_xml_bytes, 1)} when unzipped "
-               "(limit CONGVAN_DOCX_MAX_UNCOMPRESSED_MB); it may be a zip bomb")
+               "(limit CONGVAN_DOCX_MAX_UNCOMPRESSED_MB); it may be a zip bomb", LoadCode.DOCX_BOMB)
     too_many = (f"the .docx holds more than {max_paragraphs} paragraphs "
-                "(limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory")
+                "(limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory",
+                LoadCode.DOCX_TOO_MANY_PARAGRAPHS)
     max_elements = _ELEMENTS_PER_PARAGRAPH * max_paragraphs
     too_dense = (f"the .docx holds more than {max_elements} XML elements ({_ELEMENTS_PER_PARAGRAPH} per paragraph "
-                 "of the limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory")
+                 "of the limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory",
+                 LoadCode.DOCX_TOO_COMPLEX)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             parts = [info for info in archive.infolist() if not info.is_dir()]
@@ -702,7 +732,7 @@ def _docx_expansion_problem(raw: bytes, *, max_xml_bytes: int, max_paragraphs: i
             for info in parts:
                 if info.compress_type not in _INSPECTABLE_METHODS:
                     return (f"corrupt or truncated .docx (part '{info.filename}' uses compression method "
-                            f"{info.compress_type}, which Word never writes)")
+                            f"{info.compress_type}, which Word never writes)", LoadCode.DOCX_CORRUPT)
                 # Let zipfile read past the declared size, up to one byte over what the limit
                 # leaves, so a lying header is measured by what the stream really holds. The
                 # CRC check is off here because zipfile runs it when it reaches that made-up
@@ -733,7 +763,7 @@ def _docx_expansion_problem(raw: bytes, *, max_xml_bytes: int, max_paragraphs: i
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, RuntimeError,
             NotImplementedError, zlib.error) as exc:
         # RuntimeError: an encrypted part; BadZipFile: a bad CRC or local header.
-        return f"corrupt or truncated .docx ({_short_cause(exc)})"
+        return f"corrupt or truncated .docx ({_short_cause(exc)})", LoadCode.DOCX_CORRUPT
     return None
 
 
@@ -843,6 +873,89 @@ def _trimmed(lines: list[str]) -> list[str]:
     return lines[start:end]
 
 
+# --------------------------------------------------------------------------- pdf: broken text layers
+
+
+# A text layer is judged garbled when at least this many words are broken and they are at least
+# this share of the words that carry anything but ASCII. Real Vietnamese pages have no broken
+# words but a foreign name or a formula; a legacy-font page has dozens.
+_GARBLED_MIN_WORDS = 5
+_GARBLED_MIN_SHARE = 0.3
+# Joiners that may stand between two letters of a real word: apostrophes, hyphens and dashes.
+_WORD_JOINERS = set("'\u2019\u2018\u02bc-\u2010\u2011\u2013\u2014")
+
+
+class TextLayerCheck(NamedTuple):
+    """What ``check_text_layer`` counted on one page."""
+
+    broken: int
+    """Words mixing Latin letters with characters no Vietnamese or English word has."""
+    vietnamese: int
+    """Words with Vietnamese letters and nothing foreign."""
+
+    @property
+    def garbled(self) -> bool:
+        """True when the page reads as mojibake rather than text (see ``check_text_layer``)."""
+        judged = self.broken + self.vietnamese
+        return self.broken >= _GARBLED_MIN_WORDS and self.broken >= _GARBLED_MIN_SHARE * judged
+
+
+def check_text_layer(text: str) -> TextLayerCheck:
+    """Count the broken and the Vietnamese words of a page's extracted text.
+
+    A PDF typed in a legacy Vietnamese font (TCVN3/ABC, VNI, or a Unicode font subset without
+    a correct ToUnicode map) prints fine but extracts as mojibake: TCVN3 puts letters in Latin-1
+    positions ("Th«ng b¸o", "hoµ"), VNI spells tones as Latin-1 letters ("Coäng hoøa"), and
+    broken glyph maps yield Cyrillic and stray combining marks inside Latin words ("KӃW TXҧ").
+    A word (split on white space, punctuation at its ends ignored) is *broken* when it holds a
+    Latin letter and also a letter or combining mark that is neither ASCII nor Vietnamese, or a
+    symbol squeezed between two letters (other than an apostrophe or a hyphen), or a non-ASCII
+    capital right after a small letter (TCVN3 "vÒ" for "về"). So "Müller" or
+    "α-amylase" is broken too, but a page of them is rare; pure Cyrillic or Greek words,
+    numbers, tables of figures and English text count for nothing either way. Pure: no I/O.
+    """
+    broken = vietnamese = 0
+    for word in text.split():
+        kinds = _char_kinds(word)
+        if not kinds:
+            continue
+        latin = any(k in "av" for k in kinds)
+        if latin and ("x" in kinds or _squeezed_symbol(word, kinds) or _capital_inside(word)):
+            broken += 1
+        elif "v" in kinds and "x" not in kinds:
+            vietnamese += 1
+    return TextLayerCheck(broken, vietnamese)
+
+
+def _char_kinds(word: str) -> str:
+    """One code per character: a ASCII letter, v Vietnamese letter or mark, x foreign letter or
+    mark, s any other non-ASCII character, space for ASCII digits and punctuation."""
+    kinds = []
+    for ch in word:
+        if ch.isascii():
+            kinds.append("a" if ch.isalpha() else " ")
+        elif _is_vietnamese_letter(ch) or ch in _VOWEL_MARKS:
+            kinds.append("v")
+        elif unicodedata.category(ch)[0] in "LM":
+            kinds.append("x")
+        else:
+            kinds.append("s")
+    return "".join(kinds) if any(k != " " for k in kinds) else ""
+
+
+def _capital_inside(word: str) -> bool:
+    """True when a non-ASCII capital follows a small letter: TCVN3 "vÒ" (về), "ViÖt" (Việt)."""
+    return any(b.isupper() and not b.isascii() and a.islower() for a, b in zip(word, word[1:]))
+
+
+def _squeezed_symbol(word: str, kinds: str) -> bool:
+    """True when a non-ASCII symbol sits between two letters: "Th«ng", "b¸o", "Tr\ufffdng"."""
+    for i in range(1, len(word) - 1):
+        if kinds[i] == "s" and word[i] not in _WORD_JOINERS and kinds[i - 1] in "av" and kinds[i + 1] in "av":
+            return True
+    return False
+
+
 # --------------------------------------------------------------------------- pdf
 
 
@@ -872,34 +985,38 @@ def _pdf_text(raw: bytes, key: str, *, ocr: Ocr | None = None, sha256: str = "",
     if b"%PDF-" not in raw[:1024]:
         found = _sniff(raw)
         if found is not None:
-            raise _misnamed(key, "a PDF", ".pdf", found)
-        raise LoadError(key, "corrupt or truncated PDF (no PDF header: this is not a PDF file)")
+            raise _misnamed(key, "a PDF", ".pdf", found, LoadCode.NOT_PDF)
+        raise LoadError(key, "corrupt or truncated PDF (no PDF header: this is not a PDF file)", LoadCode.PDF_CORRUPT)
 
     import pymupdf  # deferred: only PDFs need MuPDF
 
     try:
         document = pymupdf.open(stream=raw, filetype="pdf")
     except Exception as exc:
-        raise LoadError(key, f"corrupt or truncated PDF ({_short_cause(exc)})") from None
+        raise LoadError(key, f"corrupt or truncated PDF ({_short_cause(exc)})", LoadCode.PDF_CORRUPT) from None
     unavailable: str | None = None  # the install hint, when OCR was wanted and is missing
     recognised: dict[int, OcrPage] = {}
     try:
         if document.needs_pass and not document.authenticate(""):
-            raise LoadError(key, "PDF is password-protected (remove the password and save it again)")
+            raise LoadError(key, "PDF is password-protected (remove the password and save it again)",
+                            LoadCode.PDF_PASSWORD)
         if document.page_count == 0:
-            raise LoadError(key, "corrupt or truncated PDF (no pages could be read)")
+            raise LoadError(key, "corrupt or truncated PDF (no pages could be read)", LoadCode.PDF_CORRUPT)
         pages: list[str] = []
         for number in range(document.page_count):
             try:
                 page_text = document[number].get_text("text", sort=True)
             except Exception as exc:
                 raise LoadError(
-                    key, f"corrupt or truncated PDF (page {number + 1} cannot be read: {_short_cause(exc)})"
+                    key, f"corrupt or truncated PDF (page {number + 1} cannot be read: {_short_cause(exc)})",
+                    LoadCode.PDF_CORRUPT,
                 ) from None
             pages.append(display_text(page_text).rstrip())
         repaired = bool(getattr(document, "is_repaired", False))
+        # Pages whose text layer is legacy-font mojibake are read like scans: their print is fine.
+        garbled = [i for i, page in enumerate(pages) if check_text_layer(page).garbled]
         if ocr is not None:
-            scanned = [i for i, page in enumerate(pages) if _is_scanned_page(document[i], page)]
+            scanned = [i for i, page in enumerate(pages) if i in garbled or _is_scanned_page(document[i], page)]
             if scanned:
                 from ingest.ocr import OcrUnavailable
 
@@ -913,15 +1030,18 @@ def _pdf_text(raw: bytes, key: str, *, ocr: Ocr | None = None, sha256: str = "",
     finally:
         document.close()
 
-    # A page of only U+FFFD is text the PDF's fonts cannot map to Unicode: as unusable as none.
-    empty = [i + 1 for i, page in enumerate(pages) if not page.replace("\ufffd", "").strip()]
     hint = f": {unavailable}" if unavailable else ""
+    blanked = _handle_garbled(key, pages, garbled, recognised, hint, scan) if garbled else set()
+
+    # A page of only U+FFFD is text the PDF's fonts cannot map to Unicode: as unusable as none.
+    empty = [i + 1 for i, page in enumerate(pages) if i not in blanked and not page.replace("\ufffd", "").strip()]
     if len(empty) == len(pages):
         if recognised:
-            raise LoadError(key, "OCR found no text (blank pages or an unreadable scan)")
+            raise LoadError(key, "OCR found no text (blank pages or an unreadable scan)", LoadCode.OCR_NO_TEXT)
         if repaired:
-            raise LoadError(key, "corrupt or truncated PDF (it had to be repaired and no page has readable text)")
-        raise LoadError(key, f"PDF has no text layer (scanned image): it needs OCR{hint}")
+            raise LoadError(key, "corrupt or truncated PDF (it had to be repaired and no page has readable text)",
+                            LoadCode.PDF_CORRUPT)
+        raise LoadError(key, f"PDF has no text layer (scanned image): it needs OCR{hint}", LoadCode.PDF_NEEDS_OCR)
     if empty and recognised:
         log_pages = ", ".join(map(str, empty))
         logger.info("%s: page(s) %s are blank (OCR found no text)", key, log_pages)
@@ -947,6 +1067,32 @@ def _pdf_text(raw: bytes, key: str, *, ocr: Ocr | None = None, sha256: str = "",
     if recognised and ocr is not None:
         _record(scan, ocr, recognised, starts)
     return "\n\n".join(pages), starts
+
+
+def _handle_garbled(key: str, pages: list[str], garbled: list[int], recognised: dict[int, OcrPage],
+                    hint: str, scan: _Scan) -> set[int]:
+    """Say which pages had a garbled text layer; blank those OCR did not read, or refuse the file.
+
+    Mojibake indexed as text would be matched by nothing and quoted as gibberish, so a garbled
+    page OCR could not read is loaded empty, with a warning naming it; a file with nothing else
+    is refused as needing OCR. Returns the indexes of the pages blanked.
+    """
+    listed = ", ".join(str(i + 1) for i in garbled)
+    legacy = "a text layer in a legacy Vietnamese font encoding (TCVN3/VNI) that extracts as garbage"
+    unread = [i for i in garbled if i not in recognised]
+    if not unread:
+        logger.warning("%s: page(s) %s have %s; read by OCR instead", key, listed, legacy)
+        scan.warnings.append(f"page(s) {listed} have {legacy}; they were read by OCR instead")
+        return set()
+    for i in unread:
+        pages[i] = ""
+    if not any(page.replace("\ufffd", "").strip() for page in pages):
+        raise LoadError(key, f"PDF has {legacy}: it needs OCR{hint}", LoadCode.PDF_LEGACY_FONT)
+    listed = ", ".join(str(i + 1) for i in unread)
+    logger.warning("%s: page(s) %s have %s and were loaded empty; OCR the file to index them%s",
+                   key, listed, legacy, hint)
+    scan.warnings.append(f"page(s) {listed} have {legacy} and were not read: needs OCR{hint}")
+    return set(unread)
 
 
 def _page_starts(pages: list[str]) -> list[int]:
@@ -992,7 +1138,7 @@ def _render_page(document, index: int, dpi: int) -> Image.Image:  # document: py
 def _image_text(raw: bytes, key: str, *, ocr: Ocr | None, sha256: str, scan: _Scan) -> tuple[str, list[int]]:
     """The OCR'd text of an image file, one page per frame (multi-page TIFF)."""
     if ocr is None:
-        raise LoadError(key, "scanned image: it needs OCR")
+        raise LoadError(key, "scanned image: it needs OCR", LoadCode.IMAGE_NEEDS_OCR)
     from PIL import Image, UnidentifiedImageError
 
     from ingest.ocr import OcrUnavailable
@@ -1001,14 +1147,15 @@ def _image_text(raw: bytes, key: str, *, ocr: Ocr | None, sha256: str, scan: _Sc
         image = Image.open(io.BytesIO(raw))
         frames = int(getattr(image, "n_frames", 1) or 1)
     except UnidentifiedImageError:
-        raise LoadError(key, "corrupt or unreadable image (not an image Pillow can read)") from None
+        raise LoadError(key, "corrupt or unreadable image (not an image Pillow can read)",
+                        LoadCode.IMAGE_UNREADABLE) from None
     except Image.DecompressionBombError:
-        raise LoadError(key, "image is too large to OCR (over 178 million pixels)") from None
+        raise LoadError(key, "image is too large to OCR (over 178 million pixels)", LoadCode.IMAGE_TOO_LARGE) from None
     jobs = [(i, partial(_image_frame, image, i, key)) for i in range(frames)]
     try:
         recognised = _recognise(ocr, key, sha256, jobs)
     except OcrUnavailable as exc:
-        raise LoadError(key, f"scanned image: it needs OCR: {exc.hint}") from None
+        raise LoadError(key, f"scanned image: it needs OCR: {exc.hint}", LoadCode.IMAGE_NEEDS_OCR) from None
     finally:
         image.close()
     pages = [recognised[i].text for i in range(frames)]
@@ -1026,9 +1173,9 @@ def _image_frame(image: Image.Image, index: int, key: str) -> Image.Image:
         frame = ImageOps.exif_transpose(image) or image.copy()
         frame.load()
     except Image.DecompressionBombError:
-        raise LoadError(key, "image is too large to OCR (over 178 million pixels)") from None
+        raise LoadError(key, "image is too large to OCR (over 178 million pixels)", LoadCode.IMAGE_TOO_LARGE) from None
     except (OSError, ValueError, EOFError) as exc:
-        raise LoadError(key, f"corrupt or truncated image ({_short_cause(exc)})") from None
+        raise LoadError(key, f"corrupt or truncated image ({_short_cause(exc)})", LoadCode.IMAGE_CORRUPT) from None
     dpi = image.info.get("dpi")
     frame.info.pop("dpi", None)
     try:
@@ -1051,7 +1198,7 @@ def _recognise(ocr: Ocr, key: str, sha256: str, jobs: list[PageJob]) -> dict[int
     try:
         return ocr.recognise(key, sha256, jobs)
     except OcrFailed as exc:
-        raise LoadError(key, f"OCR failed on {exc}") from None
+        raise LoadError(key, f"OCR failed on {exc}", LoadCode.OCR_FAILED) from None
 
 
 def _record(scan: _Scan, ocr: Ocr, recognised: dict[int, OcrPage], starts: list[int]) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.models import DocumentMetadata
-from ingest.text.normalize import fold, match_text, repair_ocr_codes
+from ingest.text.abbreviations import SPELLED_OUT
+from ingest.text.normalize import fold, fold_match, match_text, repair_ocr_codes
 from ingest.split import (
     DOCUMENT_TYPES,
     is_recipients_label,
@@ -38,13 +39,10 @@ _FIELD_ORDER = list(DocumentMetadata.model_fields)
 _RIGHT_COLUMN = re.compile(r"\bcong hoa xa hoi\b|\bdang cong san viet nam\b|\bdoc \S+ - \S+ do\b")
 _PARTY_HEADER = re.compile(r"\bdang cong san viet nam\b")
 
-# Standard agency abbreviations in headers, expanded before looking for their written form.
-_ABBREVIATIONS: dict[str, str] = {
-    "UBND": "ỦY BAN NHÂN DÂN",
-    "HĐND": "HỘI ĐỒNG NHÂN DÂN",
-    "HDND": "HỘI ĐỒNG NHÂN DÂN",
-    "UBMTTQ": "ỦY BAN MẶT TRẬN TỔ QUỐC",
-}
+# Standard agency abbreviations in headers, expanded before looking for their written form: a
+# selection of the shared list (the header has always expanded only these). HDND is HĐND whose
+# stroke the scan lost.
+_ABBREVIATIONS: dict[str, str] = {a: SPELLED_OUT[fold_match(a)].upper() for a in ("UBND", "HĐND", "HDND", "UBMTTQ")}
 _ABBREVIATION = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b")
 
 # Readable spelling of standard agency names, keyed by their folded form: used when the body
@@ -97,9 +95,11 @@ _LOCALITY_TAIL = re.compile(
 _PARTY_BODY = re.compile(
     r"\b(?:tinh uy|huyen uy|thanh uy|thi uy|quan uy|dang uy|dang bo|dang doan|ban thuong vu|ban can su dang)\b"
 )
-# Header lines that continue the previous one: a locality line under "ỦY BAN NHÂN DÂN", or the
-# wrapped end of a long name ("SỞ LAO ĐỘNG - THƯƠNG BINH" / "VÀ XÃ HỘI").
-_CONTINUATION_START = re.compile(r"^(?:va\b|-|,|(?:" + "|".join(_LOCALITY_WORDS) + r")\b(?! uy\b))")
+# Header lines that continue the previous one: a locality line under "ỦY BAN NHÂN DÂN", the
+# wrapped end of a long name ("SỞ LAO ĐỘNG - THƯƠNG BINH" / "VÀ XÃ HỘI"), or the decision a team
+# works under ("ĐOÀN KIỂM TRA" / "THEO QUYẾT ĐỊNH" / "SỐ 1050/QĐ-SCT").
+_CONTINUATION_START = re.compile(
+    r"^(?:va\b|-|,|theo\b|so \d|(?:" + "|".join(_LOCALITY_WORDS) + r")\b(?! uy\b))")
 _CONTINUATION_END = re.compile(r"(?:\bva|-|,)$")
 
 _SECRECY = {"mat": "MẬT", "toi mat": "TỐI MẬT", "tuyet mat": "TUYỆT MẬT"}
@@ -115,6 +115,26 @@ _PLACE_DATE = re.compile(
     r"th[áa]ng\s*(?P<month>\d{1,2})\s*n[ăa]m\s*(?P<year>\d{4})\b",
     re.IGNORECASE,
 )
+
+# OCR of a two-column header puts the left column (issuer, "Số: ...") and the right one (quốc
+# hiệu, place and date) on the same lines in either order, and misreads "Số" ("Sô", "SỐ", "Sé",
+# "S ố"). Such lines are searched anywhere, on the accent-folded copy (one character per
+# character, so offsets map back), only in the header region above the title, "Kính gửi" and the
+# body, and only where a number or date cannot be a citation (see ``_loose_number``).
+_NUMBER_MARK = re.compile(r"(?<![^\W\d_])s ?[o6eb](?![^\W\d_])[ \t]*(?P<colon>[:;])?[ \t]*")
+# Digits as OCR reads them in a number or date: O for 0 and l, I or | for 1 (digit context only).
+_OCR_DIGITS = str.maketrans("OoIl|", "00111")
+_LOOSE_CODE = re.compile(r"(?P<digits>[0-9OoIl|]*)[ \t]*(?P<sep>[-/])[ \t]*(?P<code>[A-ZĐ][\w&/.-]*)")
+_LOOSE_DATE = re.compile(
+    r",[ \t]*ng[a-z]{0,2}y(?P<day>[^\n]{0,6}?)th[a-z]{1,3}g(?P<month>[^\n]{0,6}?)n[a-z]{1,2}m[ \t]*"
+    r"(?P<year>[0-9oil|]{4})(?![0-9])"
+)
+# Lower-case words a place name may hold ("Thành phố Hồ Chí Minh"), and words that, right before
+# a place, make it part of a citation ("của UBND tỉnh Lạng Sơn, ngày ...").
+_PLACE_UNIT_WORDS = {"phố", "xã", "trấn"}
+_CITATION_BEFORE_PLACE = {"của", "tại", "ở", "tỉnh", "huyện", "thành", "phố", "xã", "phường", "quận", "số"}
+# A digital signature's stamp: "Thời gian ký: 02.04.2026 14:24:26 +07:00".
+_SIGNED_AT = re.compile(r"thoi gian ky\s*:?\s*(?P<day>\d{1,2})[./-](?P<month>\d{1,2})[./-](?P<year>\d{4})")
 
 # --- type and subject ---------------------------------------------------------------------------
 
@@ -136,6 +156,19 @@ _TRAILING_NAME = re.compile(r"^(?P<entry>.*\.)\s+(?P<name>\S+(?:\s+\S+){1,4})$")
 # --- signer -------------------------------------------------------------------------------------
 
 _TITLE_WORDS = re.compile(r"\b(?:chu tich|giam doc|truong|bi thu|chanh|pho|uy vien|thu ky)\b")
+# An authority at the end of a line shared with the "Nơi nhận" column: "- Lưu: VT. | KT. GIÁM ĐỐC".
+_INLINE_AUTHORITY = re.compile(r"(?:^|(?<=[\s|]))(?:K/?T|T/?M|T/?L|TUQ|Q)\s*\.\s*\w")
+# Lines the signature block never reaches past: an annex or a new title.
+_ANNEX = re.compile(r"^phu luc\b")
+# First words of lines that look like names but are agencies or list labels ("Sở Tư Pháp"). Words
+# that are also surnames (Đoàn, Lưu, Hồ) are left out: a real name must never be refused.
+_NOT_A_NAME = {
+    "sở", "bộ", "ủy", "ban", "phòng", "công", "cục", "văn", "trung", "hội", "tổng", "trường", "viện", "chi",
+    "tòa", "kho", "báo", "đài", "nhà", "xã", "phường", "tỉnh", "huyện", "thành", "thị", "quận",
+    "lãnh", "giám", "chủ", "phó", "thủ", "như", "nơi", "kính", "đã", "các", "cổng",
+}
+# How far below its authority line the signer's name may be (name lines, "Đã ký", a seal note).
+_NAME_LINES = 6
 
 # --- references ---------------------------------------------------------------------------------
 
@@ -189,6 +222,11 @@ class _Opening:
     subject: int | None
     addressees: int | None
     end: int
+    number_value: str | None = None
+    place: str | None = None
+    date: str | None = None
+    # Where a value read from inside a line starts, by line: the text before it is the other column.
+    cuts: dict[int, int] = field(default_factory=dict)
 
 
 def _fold_aligned(text: str) -> str:
@@ -201,9 +239,13 @@ def _is_caps(text: str) -> bool:
 
 
 def _is_person_name(line: str) -> bool:
-    """2 to 5 capitalised words and nothing else: "Trần Thị Hoàng Mỹ", OCR "Lam Minh Thanh"."""
+    """2 to 5 capitalised words and nothing else: "Trần Thị Hoàng Mỹ", OCR "Lam Minh Thanh".
+
+    Lines starting with an agency word ("Sở Tư Pháp", "Ban Chỉ Đạo") are not names.
+    """
     words = line.split()
-    return 2 <= len(words) <= 5 and all(w.isalpha() and w[0].isupper() and w[1:].islower() for w in words)
+    return (2 <= len(words) <= 5 and all(w.isalpha() and w[0].isupper() and w[1:].islower() for w in words)
+            and words[0].lower() not in _NOT_A_NAME)
 
 
 def _flatten(text: str) -> str:
@@ -251,7 +293,140 @@ def _find_opening(lines: list[str]) -> _Opening:
             found["title"] = i
         elif found["subject"] is None and _SUBJECT_LINE.match(line):
             found["subject"] = i
-    return _Opening(**found, end=found["addressees"] if found["addressees"] is not None else end)
+    opening = _Opening(**found, end=found["addressees"] if found["addressees"] is not None else end)
+    if opening.number is not None:
+        opening.number_value = _strict_number(lines[opening.number])
+    if opening.place_date is not None:
+        strict = _strict_place_date(lines[opening.place_date], opening)
+        if strict is None:
+            opening.place_date = None  # a citation's place and date at the start of a line
+        else:
+            opening.place, opening.date, col = strict
+            if col:
+                opening.cuts[opening.place_date] = col
+    region = _header_region(lines, opening)
+    if opening.number is None:
+        loose = _loose_number(lines, region)
+        if loose:
+            opening.number, opening.number_value, col = loose
+            opening.cuts[opening.number] = col
+    if opening.place_date is None:
+        loose_date = _loose_place_date(lines, region)
+        if loose_date:
+            opening.place_date, opening.place, opening.date, col, wrapped = loose_date
+            opening.cuts.setdefault(opening.place_date, col)
+            if wrapped:
+                opening.cuts[opening.place_date + 1] = 0  # the next line starts with the rest of the date
+    return opening
+
+
+def _header_region(lines: list[str], opening: _Opening) -> int:
+    """The end of the header region: the title, "Kính gửi" or the first body line, whichever is first."""
+    ends = [i for i in (opening.title, opening.addressees) if i is not None]
+    body = next((i for i in range(opening.end) if _BODY_OPENER.match(lines[i]) and not lines[i].startswith("Kính")),
+                None)
+    return min([*ends, opening.end] + ([body] if body is not None else []))
+
+
+def _ocr_digits(raw: str) -> str | None:
+    """Digits of a number or date slot with OCR's O→0 and l/I/|→1; None without a real digit."""
+    if not raw or not any(ch.isdigit() for ch in raw):
+        return None
+    return raw.translate(_OCR_DIGITS)
+
+
+def _loose_number(lines: list[str], region: int) -> tuple[int, str, int] | None:
+    """(line, number, column) of a "Số:" that OCR misread, moved off the line start, or split.
+
+    Accepted only where a citation cannot be: a mark with a colon that is capitalised or starts
+    its line (an OCR header line "BỘ CÔNG THƯƠNG Số: 2265/BCT-HC", "số: 12/UBND"), or a
+    capitalised mark without a colon at the start of a line that is not in capitals ("Sô
+    12/UBND"; "SỐ 1050/QĐ-SCT" under "THEO QUYẾT ĐỊNH" names the document that set up the issuer).
+    The code after it must start with a capital; a mark ending its line takes the code from the
+    start of the next line.
+    """
+    for i in range(region):
+        line = lines[i]
+        for mark in _NUMBER_MARK.finditer(_fold_aligned(line)):
+            at_start = not any(ch.isalnum() for ch in line[:mark.start()])
+            capital = line[mark.start()] == "S"
+            colon = mark.group("colon") is not None
+            word = line[mark.start():mark.end()].split(":")[0].split(";")[0].strip()
+            if not (colon and (capital or at_start) or at_start and capital and not _is_caps(word)):
+                continue
+            rest = line[mark.end():]
+            if not rest.strip() and colon and i + 1 < region:
+                rest = lines[i + 1]
+            code = _LOOSE_CODE.match(rest)
+            if not code:
+                continue
+            digits = _ocr_digits(code.group("digits")) if code.group("digits") else ""
+            if digits is None:
+                continue
+            number = f"{digits}{code.group('sep')}{code.group('code')}".rstrip(".,;")
+            return i, _unify_code(number), mark.start()
+    return None
+
+
+def _loose_place_date(lines: list[str], region: int) -> tuple[int, str, str | None, int, bool] | None:
+    """(line, place, ISO date, column, wrapped) of "<Place>, ngày … tháng … năm …" in a header line.
+
+    The place is the run of capitalised words before the comma ("Hà Nội" in "V/v ... cấp Hà Nội,
+    ngày ..."); a place after "của", "tỉnh", "số" … belongs to a citation and is refused. Day and
+    month slots OCR could not read count as blank ("ngày} thángh năm 2026" gives the year);
+    digits out of range reject the date, as on a clean line. A date wrapped onto the next line is
+    read across the break.
+    """
+    for i in range(region):
+        line = lines[i]
+        joined = f"{line} {lines[i + 1]}" if i + 1 < len(lines) else line
+        for match in _LOOSE_DATE.finditer(_fold_aligned(joined)):
+            if match.start() >= len(line):
+                break
+            place, col = _place_before(line, match.start())
+            if place is None:
+                continue
+            day, month = _date_slot(match.group("day")), _date_slot(match.group("month"))
+            year = _ocr_digits(match.group("year"))
+            if year is None or not year.startswith(("19", "20")) or day is False or month is False:
+                continue
+            if month is None:
+                day = None  # a day without its month says nothing
+            return i, place, _iso_date(year, month, day), col, match.end() > len(line)
+    return None
+
+
+def _place_before(line: str, comma: int) -> tuple[str | None, int]:
+    """The place name ending at ``comma`` in ``line`` and the column it starts at, or (None, 0)."""
+    words = line[:comma].split()
+    taken: list[str] = []
+    first = ""  # the first word as written, markup included
+    while words and len(taken) < 5:
+        word = words[-1]
+        bare = word.lstrip("*_|([")
+        title_case = bare[:1].isupper() and bare.isalpha() and (len(bare) == 1 or bare[1:].islower())
+        if not (title_case or taken and bare in _PLACE_UNIT_WORDS):
+            break
+        taken.insert(0, bare)
+        first = words.pop()
+        if bare != word:
+            break  # markup before the word ("*Cần Thơ") opens the place
+    if not taken or taken[0] in _PLACE_UNIT_WORDS:
+        return None, 0
+    if words and words[-1].lower() in _CITATION_BEFORE_PLACE:
+        return None, 0
+    return " ".join(taken), line.rfind(first, 0, comma)
+
+
+def _date_slot(raw: str) -> str | None | bool:
+    """A day or month slot: its digits, None when blank or unreadable, False when not a number
+    although it holds digits with letters between them (a reference, not a blank)."""
+    cleaned = re.sub(r"[^0-9a-z|]", "", raw)
+    if not cleaned:
+        return None
+    if re.fullmatch(r"[0-9oil|]{1,2}", cleaned):
+        return _ocr_digits(cleaned)
+    return None if not any(ch.isdigit() for ch in cleaned) else False
 
 
 def _header_lines(lines: list[str], opening: _Opening) -> list[str]:
@@ -259,7 +434,10 @@ def _header_lines(lines: list[str], opening: _Opening) -> list[str]:
     anchors = [i for i in (opening.number, opening.place_date, opening.title, opening.subject) if i is not None]
     stop = min(anchors, default=opening.end if opening.addressees is not None else 0)
     kept = []
-    for line in lines[:stop]:
+    candidates = lines[:stop]
+    if opening.cuts.get(stop):
+        candidates = [*candidates, lines[stop][: opening.cuts[stop]].strip()]  # the left column beside it
+    for line in candidates:
         folded = _fold_aligned(line)
         cut = _RIGHT_COLUMN.search(folded)
         left = line[: cut.start()].strip() if cut else line
@@ -353,22 +531,51 @@ def _readable_head(caps: str, text: str) -> str:
 # --- number, place, date ------------------------------------------------------------------------
 
 
-def _number(lines: list[str], opening: _Opening) -> str | None:
+def _strict_number(line: str) -> str:
     """The "Số:" value without spaces: "Số: 3452 /UBND-VX" → "3452/UBND-VX"; blank numbers keep the code."""
-    if opening.number is None:
-        return None
-    raw = _NUMBER_LINE.match(lines[opening.number]).group("number")
+    raw = _NUMBER_LINE.match(line).group("number")
     return _unify_code("".join(raw.split()).rstrip(".,;"))
 
 
-def _place_date(lines: list[str], opening: _Opening) -> tuple[str | None, str | None]:
-    if opening.place_date is None:
-        return None, None
-    line = lines[opening.place_date]
+def _strict_place_date(line: str, opening: _Opening) -> tuple[str, str | None, int] | None:
+    """(place, ISO date, column of the place) of a line that starts with them, or of a number
+    line that ends with them.
+
+    When the words before the comma are not all a place name ("dịch sốt xuất huyết Bắc Kạn, ngày
+    ...": OCR put the V/v beside the date), the place is the capitalised run before the comma and
+    the rest belongs to the other column; None when that run is part of a citation ("... của
+    UBND tỉnh Bắc Kạn, ngày ...").
+    """
+    offset = 0
     if opening.place_date == opening.number:
-        line = _NUMBER_LINE.match(line).group("rest").strip()
+        rest = _NUMBER_LINE.match(line).group("rest")
+        offset = len(line) - len(rest) + (len(rest) - len(rest.lstrip()))
+        line = rest.strip()
     match = _PLACE_DATE.match(line)
-    return " ".join(match.group("place").split()), _iso_date(match["year"], match["month"], match["day"])
+    date = _iso_date(match["year"], match["month"], match["day"])
+    place = " ".join(match.group("place").split())
+    if all(_is_place_word(word) for word in place.split()):
+        return place, date, 0
+    refined, col = _place_before(line, match.end("place"))
+    return (refined, date, offset + col) if refined else None
+
+
+def _is_place_word(word: str) -> bool:
+    """A word of a place name: capitalised ("Trăng", "Hồ"), an abbreviation ("TP."), "phố", "xã"…"""
+    bare = word.rstrip(".")
+    return bool(bare) and (bare[0].isupper() or word in _PLACE_UNIT_WORDS or word in ("-", "–"))
+
+
+def _signed_date(lines: list[str], date: str | None) -> str | None:
+    """The date of a digital signature's stamp, when the header gives none or only part of it."""
+    for line in lines:
+        match = _SIGNED_AT.search(fold(line))
+        if match:
+            signed = _iso_date(match["year"], match["month"], match["day"])
+            if signed and (date is None or signed.startswith(date)) and signed != date:
+                return signed
+            return None
+    return None
 
 
 # --- type and subject ---------------------------------------------------------------------------
@@ -406,11 +613,18 @@ def _join_wrapped(parts: list[str]) -> str | None:
 def _subject(lines: list[str], opening: _Opening) -> str | None:
     """The V/v block, or the trích yếu lines under the type title, up to the next blank line."""
     if opening.subject is not None:
-        parts = [_SUBJECT_LINE.match(lines[opening.subject]).group("rest")]
-        for line in lines[opening.subject + 1:]:
-            if not line or _PLACE_DATE.match(line) or _ADDRESSEES_LABEL.match(fold(line)):
+        first = lines[opening.subject][: opening.cuts.get(opening.subject)]
+        parts = [_SUBJECT_LINE.match(first).group("rest")]
+        for i in range(opening.subject + 1, len(lines)):
+            line = lines[i]
+            if not line or _ADDRESSEES_LABEL.match(fold(line)):
                 break
-            parts.append(line)
+            if i in opening.cuts:
+                parts.append(line[: opening.cuts[i]])  # a date OCR put beside the V/v is not part of it
+            elif _PLACE_DATE.match(line):
+                break
+            else:
+                parts.append(line)
         return _join_wrapped(parts)
     if opening.title is None:
         return None
@@ -495,12 +709,22 @@ def _recipients(lines: list[str]) -> tuple[list[str], str | None]:
 
 
 def _signer(lines: list[str]) -> tuple[str | None, str | None, str | None]:
-    """(signing authority, signer title, signer name) from the signature block at the end.
+    """(signing authority, signer title, signer name) from the signature block.
 
-    The name is the last name-like line of the block; the title is the all-caps line above it
-    and the authority prefix ("KT. CHỦ TỊCH") the line above that, when present.
+    The block is looked for beside the last "Nơi nhận" list first (it is often followed by an
+    annex whose tables hold other names), then at the end of the document. Within it the
+    authority ("KT. GIÁM ĐỐC") may share its line with a recipient (two columns read as one
+    line); the title is the all-caps line under it and the name the first name-like line below,
+    stopping at an annex, a title or a long line.
     """
-    tail = [line for line in lines if line][-_CLOSING_LINES:]
+    kept = [line for line in lines if line]
+    label = next((i for i in range(len(kept) - 1, -1, -1) if is_recipients_label(kept[i])), None)
+    if label is not None:
+        start = max(0, label - 8)
+        found = _signature_block(kept[start: label + 30], label - start)
+        if found[2]:
+            return found
+    tail = kept[-_CLOSING_LINES:]
     authority_at = next((i for i in range(len(tail) - 1, -1, -1) if is_signing_authority(tail[i])), None)
     if authority_at is not None:
         after = tail[authority_at + 1: authority_at + 8]
@@ -514,6 +738,58 @@ def _signer(lines: list[str]) -> tuple[str | None, str | None, str | None]:
             title = above if _is_caps(above) and _TITLE_WORDS.search(fold(above)) else None
             return None, title, last[i]
     return None, None, None
+
+
+def _authority_in(line: str) -> str | None:
+    """The signing authority a line holds: the whole line, or its all-caps end beside a recipient."""
+    if is_signing_authority(line):
+        return line
+    for match in _INLINE_AUTHORITY.finditer(line):
+        candidate = line[match.start():].strip()
+        if _is_caps(candidate) and is_signing_authority(candidate):
+            return candidate
+    return None
+
+
+def _signature_block(window: list[str], label: int) -> tuple[str | None, str | None, str | None]:
+    """Authority, title and name of the signature block near the "Nơi nhận" label at ``label``."""
+    found = [(i, a) for i, line in enumerate(window) if (a := _authority_in(line))]
+    if found:
+        first = found[0][0]
+        # "TM. ỦY BAN NHÂN DÂN" over "KT. CHỦ TỊCH": the last authority of the run signs.
+        at, authority = [(i, a) for i, a in found if i <= first + 3][-1]
+        below = window[at + 1] if at + 1 < len(window) else ""
+        after = window[at + 2] if at + 2 < len(window) else ""
+        if _is_caps(below) and not _TITLE_WORDS.search(fold(below)) and _is_caps(after):
+            # "TM. ỦY BAN NHÂN" / "DÂN" / "CHỦ TỊCH": the authority wrapped onto a second line
+            authority, at = f"{authority} {below}", at + 1
+            below = after
+        title = below if _is_caps(below) and not _authority_in(below) else None
+        return authority, title, _name_below(window, at + (2 if title else 1))
+    # No authority line (OCR lost it, or the block has only a name under the list).
+    name = _name_below(window, label + 1)
+    if name is None:
+        return None, None, None
+    at = window.index(name, label + 1)
+    above = window[at - 1]
+    title = above if _is_caps(above) and _TITLE_WORDS.search(fold(above)) else None
+    return None, title, name
+
+
+def _name_below(window: list[str], start: int) -> str | None:
+    """The first name-like line from ``start``, skipping the recipients beside the block."""
+    seen = 0
+    for line in window[start:]:
+        if _BULLET.match(line) or line == "|":
+            continue  # the "Nơi nhận" column, read interleaved with the block
+        if title_type(line) or _ANNEX.match(fold(line)) or len(line.split()) > 8:
+            return None
+        if _is_person_name(line):
+            return line
+        seen += 1
+        if seen >= _NAME_LINES:
+            return None
+    return None
 
 
 # --- references ---------------------------------------------------------------------------------
@@ -618,8 +894,11 @@ def _read_document(text: str) -> DocumentMetadata:
         if issuer:
             inferred.append("issuer")
 
-    number = _number(lines, opening)
-    place, date = _place_date(lines, opening)
+    number, place, date = opening.number_value, opening.place, opening.date
+    signed = _signed_date(lines[: opening.end], date)
+    if signed:
+        date = signed
+        inferred.append("date")
     # A header cut right above "Kính gửi": the document is no older than the latest text it cites.
     header_cut = opening.addressees is not None and opening.number is None and opening.place_date is None
     if date is None and header_cut and opening.title is None and not units:

@@ -21,8 +21,8 @@ import pymupdf
 import pytest
 from docx.oxml import parse_xml
 
-from ingest.errors import LoadError
-from ingest.loaders import SUPPORTED_EXTENSIONS, _size_reason, discover, load_file
+from ingest.errors import LoadCode, LoadError
+from ingest.loaders import SUPPORTED_EXTENSIONS, _size_reason, check_text_layer, discover, load_file
 from ingest.settings import Settings
 from rag.web.uploads import explain
 from tests.conftest import CORPUS
@@ -161,14 +161,17 @@ def test_discover_walks_folders_sorted_and_skips_junk(tmp_path: Path):
 
     assert files == [root / "a.PDF", root / "b.txt", root / "sub/c.docx", root / "sub/deeper/d.md"]
     assert rejected == [
-        (root / "README", "unsupported file type (no extension) (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff)"),
+        (root / "README", "unsupported file type (no extension) (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff)",
+         LoadCode.UNSUPPORTED_TYPE),
         (
             root / "sheet.xlsx",
             "unsupported file type '.xlsx' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff; only text documents are indexed)",
+            LoadCode.UNSUPPORTED_TYPE,
         ),
         (
             root / "sub/old.doc",
             "unsupported file type '.doc' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff; save it as .docx in Word)",
+            LoadCode.UNSUPPORTED_TYPE,
         ),
     ]
 
@@ -182,18 +185,20 @@ def test_discover_inside_hidden_parent_folder(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    ("name", "reason"),
+    ("name", "reason", "code"),
     [
-        ("missing.txt", "no such file or folder"),
-        ("table.csv", "unsupported file type '.csv' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff)"),
-        ("~$letter.docx", "Office lock file, not a document (it disappears when the document is closed)"),
+        ("missing.txt", "no such file or folder", LoadCode.NOT_FOUND),
+        ("table.csv", "unsupported file type '.csv' (supported: .txt, .md, .docx, .pdf, .png, .jpg, .jpeg, .tif, .tiff)",
+         LoadCode.UNSUPPORTED_TYPE),
+        ("~$letter.docx", "Office lock file, not a document (it disappears when the document is closed)",
+         LoadCode.JUNK_FILE),
     ],
 )
-def test_discover_rejects_explicit_paths(tmp_path: Path, name: str, reason: str):
+def test_discover_rejects_explicit_paths(tmp_path: Path, name: str, reason: str, code: LoadCode):
     path = tmp_path / name
     if name != "missing.txt":
         path.write_text("x", encoding="utf-8")
-    assert discover([path]) == ([], [(path, reason)])
+    assert discover([path]) == ([], [(path, reason, code)])
 
 
 def test_discover_keeps_order_and_dedupes(tmp_path: Path):
@@ -581,6 +586,114 @@ def test_pdf_with_owner_password_only_is_readable(tmp_path: Path):
     assert _load(path).text == VN
 
 
+# --------------------------------------------------------------------------- pdf: garbled text layers
+
+# TCVN3 (ABC), the pre-Unicode Vietnamese font encoding: every accented small letter has a byte of
+# its own in Latin-1 positions, which is what a PDF typed in a .VnTime font extracts as.
+_TCVN3_SMALL = dict(zip(
+    "ăâêôơưđàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ",
+    "¨©ª«¬\xad®µ¶·¸¹»¼½¾ÆÇÈÉÊËÌÎÏÐÑÒÓÔÕÖ×ØÜÝÞßáâãäåæçèéêëìíîïñòóôõö÷øùúûüýþ",
+))
+_TCVN3_CAPITAL = dict(zip("ĂÂÊÔƠƯĐ", "¡¢£¤¥¦§"))
+
+
+def _tcvn3(text: str) -> str:
+    """``text`` as it extracts from a TCVN3 font: capitals with tones fall back to small ones,
+    as the .VnTime fonts draw them."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch in _TCVN3_CAPITAL:
+            out.append(_TCVN3_CAPITAL[ch])
+        else:
+            out.append(_TCVN3_SMALL.get(ch.lower(), ch) if not ch.isascii() else ch)
+    return "".join(out)
+
+
+def _broken_glyph_map(text: str) -> str:
+    """``text`` as a Unicode font subset with a wrong ToUnicode map extracts: every accented
+    letter lands on some Cyrillic letter."""
+    return "".join(ch if ch.isascii() else chr(0x0450 + ord(ch) % 0x60) for ch in text)
+
+
+_PARAGRAPH = ("Thực hiện Kế hoạch của Ủy ban nhân dân tỉnh về công tác phòng cháy, chữa cháy năm 2026, "
+              "Sở Công Thương đề nghị các đơn vị rà soát, báo cáo kết quả thực hiện trước ngày 15 tháng 5 "
+              "và chịu trách nhiệm về số liệu báo cáo.")
+# VNI-Windows spells tones and vowel marks as separate Latin-1 letters after the vowel.
+_VNI = ("Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam. Sôû Coâng Thöông ñeà nghò caùc ñôn vò baùo caùo "
+        "keát quaû thöïc hieän tröôùc ngaøy 15 thaùng 5.")
+
+
+@pytest.mark.parametrize(
+    ("text", "garbled"),
+    [
+        (_tcvn3(_PARAGRAPH), True),
+        (_tcvn3("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n" + _PARAGRAPH), True),
+        (_VNI, True),
+        (_broken_glyph_map(_PARAGRAPH), True),
+        # Glyphs MuPDF could not map at all, inside words.
+        ("".join(ch if ch.isascii() else "\ufffd" for ch in _PARAGRAPH), True),
+        (_PARAGRAPH, False),
+        (unicodedata.normalize("NFD", _PARAGRAPH), False),
+        (_PARAGRAPH.upper(), False),
+        ("The Department of Industry and Trade asks every unit to report by 15 May; don't be late. " * 3, False),
+        ("STT | 2024 | 2025 | Tỷ lệ\n1 | 1.234 | 1.456 | 18,0%\n2 | 567 | 602 | 6,2%\n"
+         "3 | 12,5 m² | 25°C | ±0,5", False),
+        ("123 456 789\n2024–2025 ≥ 10 × 20 ÷ 4 = 50\n" * 10, False),
+        # A foreign name or a formula in Vietnamese text is not a broken page.
+        (_PARAGRAPH + " Theo ông Müller và bà Gödel, enzyme α-amylase đạt 95 %.", False),
+        ("Министерство промышленности и торговли Вьетнама утвердило план на 2026 год.", False),
+        # Four broken words are too few to judge a page by: a stray line stays as it is.
+        (_tcvn3("Thông báo kết quả kiểm") + " " + _PARAGRAPH, False),
+        ("", False),
+    ],
+    ids=["tcvn3", "tcvn3-header", "vni", "glyph-map", "replacement-chars", "vietnamese", "vietnamese-nfd",
+         "capitals", "english", "table", "numbers", "foreign-names", "russian", "stray-line", "empty"],
+)
+def test_check_text_layer(text: str, garbled: bool):
+    assert check_text_layer(text).garbled is garbled
+
+
+def test_check_text_layer_counts_words():
+    check = check_text_layer("Th«ng b¸o về việc hoµ x· Müller 2024 Nam")
+    # "Th«ng", "b¸o", "hoµ", "Müller" broken; "về", "việc" Vietnamese; "x·", "2024", "Nam" neither.
+    assert (check.broken, check.vietnamese) == (4, 2)
+
+
+def test_pdf_whose_text_layer_is_all_legacy_font_is_refused_without_ocr(tmp_path: Path):
+    path = tmp_path / "legacy.pdf"
+    document = pymupdf.open()
+    for _ in range(2):
+        # Base-14 Helvetica draws Latin-1, which is all TCVN3 needs.
+        document.new_page().insert_text((72, 72), _tcvn3(_PARAGRAPH), fontname="helv", fontsize=9)
+    path.write_bytes(document.tobytes())
+
+    error = _refusal(path)
+
+    assert error.code is LoadCode.PDF_LEGACY_FONT
+    assert error.reason == ("PDF has a text layer in a legacy Vietnamese font encoding (TCVN3/VNI) that extracts "
+                            "as garbage: it needs OCR")
+
+
+def test_pdf_legacy_font_pages_are_loaded_empty_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    path = tmp_path / "partly.pdf"
+    document = pymupdf.open()
+    document.new_page().insert_text((72, 72), _tcvn3(_PARAGRAPH), fontname="helv", fontsize=9)
+    _text_page(document, f"Trang 2\n{VN}")
+    path.write_bytes(document.tobytes())
+
+    with caplog.at_level(logging.WARNING, logger="ingest.loaders"):
+        loaded = _load(path)
+
+    assert loaded.text == f"\n\nTrang 2\n{VN}"
+    assert loaded.page_starts == [0, 2]
+    assert loaded.warnings == ["page(s) 1 have a text layer in a legacy Vietnamese font encoding (TCVN3/VNI) "
+                               "that extracts as garbage and were not read: needs OCR"]
+    [record] = [r for r in caplog.records if r.name == "ingest.loaders"]
+    assert "docs/partly.pdf: page(s) 1 have a text layer in a legacy" in record.getMessage()
+    # Only the garbled page is named: it is not reported again as a page without a text layer.
+    assert "no text layer" not in record.getMessage()
+
+
 # --------------------------------------------------------------------------- symbolic links
 
 
@@ -597,20 +710,21 @@ def test_discover_refuses_link_loops_and_broken_links_and_loads_the_rest(tmp_pat
     files, rejected = discover(named)
 
     assert files == [tmp_path / "ok.txt"]
-    loop = "symbolic link loop (the link leads back to itself; fix or remove it)"
+    loop = ("symbolic link loop (the link leads back to itself; fix or remove it)", LoadCode.LINK_LOOP)
+    dangling = ("broken symbolic link (its target does not exist)", LoadCode.BROKEN_LINK)
     assert rejected == [
-        (tmp_path / "loop.txt", loop),
-        (tmp_path / "a.txt", loop),
-        (tmp_path / "dangling.txt", "broken symbolic link (its target does not exist)"),
+        (tmp_path / "loop.txt", *loop),
+        (tmp_path / "a.txt", *loop),
+        (tmp_path / "dangling.txt", *dangling),
     ]
     # The same links met while walking the folder are refused the same way.
     files, rejected = discover([tmp_path])
     assert files == [tmp_path / "ok.txt"]
     assert rejected == [
-        (tmp_path / "a.txt", loop),
-        (tmp_path / "b.txt", loop),
-        (tmp_path / "dangling.txt", "broken symbolic link (its target does not exist)"),
-        (tmp_path / "loop.txt", loop),
+        (tmp_path / "a.txt", *loop),
+        (tmp_path / "b.txt", *loop),
+        (tmp_path / "dangling.txt", *dangling),
+        (tmp_path / "loop.txt", *loop),
     ]
 
 
@@ -630,7 +744,8 @@ def test_discover_follows_linked_folders_once_and_refuses_cycles(tmp_path: Path)
 
     assert files == [root / "linked" / "b.md", root / "sub" / "a.txt"]
     cycle = "symbolic link loop (the link points back to a folder that holds it; it was not followed)"
-    assert rejected == [(root / "sub" / "self", cycle), (root / "sub" / "up", cycle)]
+    assert rejected == [(root / "sub" / "self", cycle, LoadCode.LINK_LOOP),
+                        (root / "sub" / "up", cycle, LoadCode.LINK_LOOP)]
 
 
 def test_load_file_names_a_link_loop(tmp_path: Path):
@@ -794,31 +909,34 @@ def _png_bytes(_: Path) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("name", "make", "reason"),
+    ("name", "make", "reason", "code"),
     [
         ("letter.docx", lambda _: _pdf_bytes("Trang 1"),
-         "not a .docx: it is a PDF file with a .docx name (rename it to .pdf)"),
-        ("letter.docx", _png_bytes, "not a .docx: it is a PNG image with a .docx name (rename it to .png)"),
+         "not a .docx: it is a PDF file with a .docx name (rename it to .pdf)", LoadCode.REALLY_PDF),
+        ("letter.docx", _png_bytes, "not a .docx: it is a PNG image with a .docx name (rename it to .png)",
+         LoadCode.REALLY_PNG),
         ("letter.docx", lambda _: b"{\\rtf1\\ansi Van ban}", "not a .docx: it is an RTF document with a .docx name "
-                                                              "(save it as .docx in Word)"),
+                                                              "(save it as .docx in Word)", LoadCode.NOT_DOCX),
         ("letter.pdf", lambda p: _write_letter_docx(p / "real.docx").read_bytes(),
-         "not a PDF: it is a Word .docx document with a .pdf name (rename it to .docx)"),
+         "not a PDF: it is a Word .docx document with a .pdf name (rename it to .docx)", LoadCode.REALLY_DOCX),
         ("letter.pdf", _xlsx_bytes,
-         "not a PDF: it is an Excel workbook with a .pdf name (only text documents are indexed)"),
+         "not a PDF: it is an Excel workbook with a .pdf name (only text documents are indexed)", LoadCode.NOT_PDF),
         ("letter.pdf", _zip_without_word_parts,
-         "not a PDF: it is a zip archive with a .pdf name (extract it and add the documents inside)"),
+         "not a PDF: it is a zip archive with a .pdf name (extract it and add the documents inside)",
+         LoadCode.NOT_PDF),
         ("letter.pdf", lambda _: b"\xff\xd8\xff\xe0" + b"\x00" * 100,
-         "not a PDF: it is a JPEG image with a .pdf name (rename it to .jpg)"),
+         "not a PDF: it is a JPEG image with a .pdf name (rename it to .jpg)", LoadCode.REALLY_JPG),
         ("scan.png", lambda _: _pdf_bytes("Trang 1"),
-         "not an image: it is a PDF file with a .png name (rename it to .pdf)"),
+         "not an image: it is a PDF file with a .png name (rename it to .pdf)", LoadCode.REALLY_PDF),
     ],
     ids=["pdf-as-docx", "png-as-docx", "rtf-as-docx", "docx-as-pdf", "xlsx-as-pdf", "zip-as-pdf", "jpeg-as-pdf",
          "pdf-as-png"],
 )
-def test_misnamed_files_say_what_they_are(tmp_path: Path, name: str, make, reason: str):
+def test_misnamed_files_say_what_they_are(tmp_path: Path, name: str, make, reason: str, code: LoadCode):
     path = tmp_path / name
     path.write_bytes(make(tmp_path))
-    assert _refusal(path).reason == reason
+    refusal = _refusal(path)
+    assert (refusal.reason, refusal.code) == (reason, code)
 
 
 def test_image_with_another_image_extension_is_not_misnamed(tmp_path: Path):
@@ -834,23 +952,43 @@ def test_image_with_another_image_extension_is_not_misnamed(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    ("reason", "vietnamese"),
+    ("reason", "code", "vietnamese"),
     [
-        (_too_big("100 MB"), "có thể là tệp nén độc hại"),
+        (_too_big("100 MB"), LoadCode.DOCX_BOMB, "có thể là tệp nén độc hại"),
         ("the .docx holds more than 100000 paragraphs (limit CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to "
-         "exhaust memory", "quá nhiều đoạn văn"),
+         "exhaust memory", LoadCode.DOCX_TOO_MANY_PARAGRAPHS, "quá nhiều đoạn văn"),
         ("the .docx holds more than 2000000 XML elements (20 per paragraph of the limit "
-         "CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory", "quá phức tạp"),
-        ("not a .docx: it is a PDF file with a .docx name (rename it to .pdf)", "đổi đuôi thành .pdf"),
-        ("not a PDF: it is a Word .docx document with a .pdf name (rename it to .docx)", "đổi đuôi thành .docx"),
-        ("not a PDF: it is an Excel workbook with a .pdf name (only text documents are indexed)",
+         "CONGVAN_DOCX_MAX_PARAGRAPHS); it may be built to exhaust memory", LoadCode.DOCX_TOO_COMPLEX, "quá phức tạp"),
+        ("not a .docx: it is a PDF file with a .docx name (rename it to .pdf)", LoadCode.REALLY_PDF,
+         "đổi đuôi thành .pdf"),
+        ("not a PDF: it is a Word .docx document with a .pdf name (rename it to .docx)", LoadCode.REALLY_DOCX,
+         "đổi đuôi thành .docx"),
+        ("not a PDF: it is an Excel workbook with a .pdf name (only text documents are indexed)", LoadCode.NOT_PDF,
          "không phải tệp PDF"),
-        ("not an image: it is a PDF file with a .png name (rename it to .pdf)", "đổi đuôi thành .pdf"),
-        ("symbolic link loop (the link leads back to itself; fix or remove it)", "vòng lặp"),
-        ("broken symbolic link (its target does not exist)", "không tồn tại"),
+        ("symbolic link loop (the link leads back to itself; fix or remove it)", LoadCode.LINK_LOOP, "vòng lặp"),
+        ("broken symbolic link (its target does not exist)", LoadCode.BROKEN_LINK, "không tồn tại"),
         ("cannot decode text: invalid UTF-16 LE (UTF-16 text without a byte-order mark) at byte 8 (save it as UTF-8)",
-         "UTF-16"),
+         LoadCode.UTF16_WITHOUT_BOM, "UTF-16"),
     ],
 )
-def test_new_reasons_have_vietnamese(reason: str, vietnamese: str):
-    assert vietnamese in explain(reason).split(" (chi tiết:")[0]
+def test_new_reasons_have_vietnamese(reason: str, code: LoadCode, vietnamese: str):
+    # The web app picks its text by the code and keeps the English reason as the detail.
+    shown, detail = explain(reason, code).split(" (chi tiết: ")
+    assert vietnamese in shown
+    assert detail == reason + ")"
+
+
+def test_every_load_error_raised_carries_a_code():
+    # A refusal without a code would reach the browser as the generic "không nạp được tệp".
+    import ast
+
+    import ingest.loaders
+
+    source = Path(ingest.loaders.__file__).read_text(encoding="utf-8")
+    calls = [node for node in ast.walk(ast.parse(source))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "LoadError"]
+    assert calls
+    uncoded = [node.lineno for node in calls
+               if len(node.args) < 3 and not any(isinstance(a, ast.Starred) for a in node.args)
+               and not any(k.arg == "code" for k in node.keywords)]
+    assert uncoded == []

@@ -215,6 +215,41 @@ def test_mixed_pdf_is_ocrd_only_where_a_page_has_no_text(tmp_path, ocr_cache):
     assert loaded.warnings == []
 
 
+def _legacy_font_pdf(path: Path) -> Path:
+    """A page that prints the header fixture but whose text layer is TCVN3 mojibake, as a PDF typed
+    in a .VnTime font extracts: the picture is right, the text is not."""
+    from tests.test_loaders import _PARAGRAPH, _tcvn3
+
+    document = pymupdf.open()
+    page = document.new_page(width=595, height=175)
+    page.insert_image(page.rect, filename=str(SCANS / "header-300dpi.png"))
+    # render_mode 3: invisible text, the way a legacy font's codes sit over what it draws
+    page.insert_text((20, 20), _tcvn3(_PARAGRAPH), fontname="helv", fontsize=4, render_mode=3)
+    document.save(path)
+    return path
+
+
+@needs_tesseract
+def test_a_legacy_font_text_layer_is_read_by_ocr(tmp_path, ocr_cache):
+    path = _legacy_font_pdf(tmp_path / "legacy.pdf")
+    with Ocr(cache_dir=ocr_cache) as ocr:
+        loaded = load_file(path, key="legacy.pdf", max_bytes=25 * MB, ocr=ocr)
+        assert ocr.pages_recognised == 1
+    assert "SỞ LAO ĐỘNG - THƯƠNG BINH" in loaded.text and "«" not in loaded.text
+    assert [p.page for p in loaded.ocr_pages] == [1]
+    assert loaded.warnings == ["page(s) 1 have a text layer in a legacy Vietnamese font encoding (TCVN3/VNI) "
+                               "that extracts as garbage; they were read by OCR instead"]
+
+
+def test_a_legacy_font_text_layer_without_tesseract_is_refused_with_the_install_hint(tmp_path):
+    path = _legacy_font_pdf(tmp_path / "legacy.pdf")
+    with Ocr(cache_dir=tmp_path / "cache", tesseract_cmd=str(tmp_path / "none")) as ocr, \
+            pytest.raises(LoadError) as info:
+        load_file(path, key="legacy.pdf", max_bytes=25 * MB, ocr=ocr)
+    assert info.value.reason == ("PDF has a text layer in a legacy Vietnamese font encoding (TCVN3/VNI) that extracts "
+                                 f"as garbage: it {MISSING_TESSERACT}")
+
+
 @needs_tesseract
 def test_multi_page_tiff_is_one_page_per_frame(tmp_path, ocr_cache):
     with Image.open(SCANS / "header-300dpi.png") as image:
