@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.obligations import Deadline, Obligation, SourceRef
+from ingest.register import Deadline, Obligation, SourceRef
 from rag.assistant import Assistant, QuestionTooLong, check_question
 from ingest.settings import Settings
 from rag.web import render, tasks_page

@@ -151,7 +151,7 @@ class Services:
         if outcome is None or outcome.status == "failed":
             if stored.created:
                 stored.path.unlink(missing_ok=True)
-            reason = uploads.explain(outcome.reason if outcome else None)
+            reason = uploads.explain(outcome.reason, outcome.code) if outcome else uploads.explain(None)
             yield UploadResult(shown, False, f"Không nạp được “{shown}”: {reason}")
             return
         name = stored.path.name
