@@ -15,7 +15,7 @@ from ingest.store import SearchMode
 from rag.answer import TermStats, extractive_answer, merge_register_evidence, named_documents
 from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
-from rag.query import Question
+from rag.query import ENGLISH_HINT, Question
 from rag.retrieve import Retrieval, Retriever
 
 # Citations answered from document metadata rather than from ranked passages.
@@ -123,6 +123,10 @@ class Assistant:
                     yield item
             timings.update(answer.timings_ms)
         timings["total"] = round((time.perf_counter() - began) * 1000, 2)
+        if q.english and answer.abstained:
+            # The documents are Vietnamese, so an English question mostly finds nothing: say why
+            # and how to ask instead of a bare "not found".
+            answer = answer.model_copy(update={"answer": f"{answer.answer} {ENGLISH_HINT}"})
         yield answer.model_copy(update={
             "question": question,
             "standalone_question": q.standalone if q.rewritten else None,

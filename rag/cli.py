@@ -134,9 +134,14 @@ def docs(data_dir: Path | None, as_json: bool) -> None:
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE",
               help="Restrict to documents: issuer, doc_type, number, file, doc_id, date_from, date_to.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid", show_default=True)
+@click.option("--history", "history", multiple=True, metavar="TEXT",
+              help="An earlier question of the conversation (repeatable, oldest first): QUESTION may follow up on it.")
 def ask(question: str, data_dir: Path | None, as_json: bool, top_k: int | None, filters: tuple[str, ...],
-        mode: str) -> None:
-    """Answer QUESTION from the indexed documents, with citations."""
+        mode: str, history: tuple[str, ...]) -> None:
+    """Answer QUESTION from the indexed documents, with citations.
+
+    With --history, QUESTION may be a follow-up ("còn huyện Bắc Sơn thì sao?"); the question
+    as understood is printed first ("Hiểu là: …")."""
     from ingest.index import Index
     from rag.assistant import Assistant
 
@@ -148,12 +153,16 @@ def ask(question: str, data_dir: Path | None, as_json: bool, top_k: int | None, 
         parsed[key.strip()] = value.strip()
     try:
         with Index.open(_settings(data_dir)) as index:
-            answer = Assistant(index).ask(question, filters=parsed, top_k=top_k, mode=mode)
+            answer = Assistant(index).ask(question, history=list(history), filters=parsed, top_k=top_k, mode=mode)
     except CongvanError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(answer.model_dump(), ensure_ascii=False, indent=2))
         return
+    if answer.standalone_question:
+        # The rewritten follow-up (or reduced long question) is what was searched: show it, so
+        # a wrong reading is visible before the answer to it.
+        click.echo(f"Hiểu là: {answer.standalone_question}\n")
     click.echo(answer.answer)
     for note in answer.notes:
         click.echo(f"! {note}", err=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ingest.text.abbreviations import SPELLED_OUT
 from ingest.text.normalize import canonical_tones, fold_match
 from ingest.text.tokens import CODE, SYLLABLE
-from rag.conversation import standalone_question
+from rag.conversation import ENTITY, standalone_question
 
 # Question and function words: they say what kind of answer is wanted, not what it is about.
 # "bao" is not here: it is half of "báo cáo".
@@ -66,12 +66,16 @@ class Question:
     codes: tuple[str, ...] = ()
     """Folded number codes with a digit ("3452/ubnd-vx", "61-ctr/tu", "10/11"): the document
     numbers (and dates) the question names. Also among ``terms``."""
+    english: bool = False
+    """The question as typed is in English (``is_english``): the documents are Vietnamese, so
+    an abstention tells the user to ask in Vietnamese instead of a bare "not found"."""
 
     @classmethod
     def parse(cls, asked: str, history: Sequence[str] = ()) -> Question:
         """``asked`` (a follow-up of ``history``, the user's earlier questions, oldest first)
-        made standalone, its abbreviations spelled out, and analysed."""
-        standalone = standalone_question(asked, list(history))
+        made standalone, its abbreviations spelled out, and analysed. A long question is first
+        reduced to its content (``reduce_question``); ``asked`` keeps the text as typed."""
+        standalone = standalone_question(reduce_question(asked), [reduce_question(h) for h in history])
         expanded = expand_abbreviations(standalone)
         folded = fold_match(expanded)
         syllables = _SYLLABLE.findall(folded)
@@ -82,7 +86,8 @@ class Question:
         intents = frozenset(name for name, pattern in _INTENT_PATTERNS.items() if pattern.search(folded))
         # Names are read from the text as typed (rewritten), where capitals mark them; the
         # spelled-out abbreviations appended to ``expanded`` are lower case and name nothing.
-        return cls(asked, standalone, expanded, folded, terms, intents, _proper_names(standalone), codes)
+        return cls(asked, standalone, expanded, folded, terms, intents, _proper_names(standalone), codes,
+                   is_english(asked))
 
     @property
     def rewritten(self) -> bool:
@@ -138,3 +143,85 @@ def _proper_names(question: str) -> tuple[str, ...]:
             names.append(fold_match(" ".join(run)))
         run = []
     return tuple(dict.fromkeys(names))
+
+
+# --- Long questions -------------------------------------------------------------------------
+# A question of a few sentences is left alone: every ordinary question is one sentence, and
+# reducing is only for the 100-word message with a greeting, the asker's situation, then the
+# question, whose background words would otherwise outweigh the question's in retrieval.
+_LONG_QUESTION_WORDS = 40
+_SENTENCE_END = re.compile(r"(?<=[.?!;…])\s+|\s*\n+\s*")
+_PLEASANTRY = re.compile(
+    r"^(?:xin chao|chao|kinh chao|kinh gui|cam on|xin cam on|tran trong|em xin cam on|toi xin cam on|"
+    r"rat mong|mong (?:anh|chi|ban|quy)|nho (?:anh|chi|ban)|xin loi|em xin phep|toi xin phep)\b"
+)
+# Words that make a sentence a question even without a question mark ("cho tôi biết …").
+_ASKS = re.compile(
+    r"\b(?:nao|gi|bao nhieu|bao gio|khi nao|o dau|the nao|ra sao|la ai|co phai)\b"
+    r"|^(?:cho (?:toi|em|minh) (?:hoi|biet)|hay cho biet|xin hoi|toi muon hoi|em muon hoi|vui long cho biet)\b"
+)
+# What a context sentence must carry to be kept: a document number, a date or a figure.
+_ANCHOR = re.compile(r"\d")
+
+
+def reduce_question(text: str) -> str:
+    """``text`` reduced to its content when it is long (over ``_LONG_QUESTION_WORDS`` words):
+    the sentences that ask (those ending in a question mark, or, when none does, those with a
+    question word or an intent) and the context
+    sentences that carry a number, a date, a document code or a named place or body, in their
+    order; greetings and thanks are dropped. A short text, or one where no sentence asks, is
+    returned unchanged."""
+    if len(text.split()) <= _LONG_QUESTION_WORDS:
+        return text
+    sentences = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    # With a question mark somewhere, it alone marks the question: background sentences use
+    # question words too ("không biết hỏi ai", "trong thời gian qua").
+    marked = any(s.endswith("?") for s in sentences)
+    kept, asks = [], False
+    for sentence in sentences:
+        folded = fold_match(sentence)
+        asking = sentence.endswith("?") if marked else (
+            bool(_ASKS.search(folded)) or any(p.search(folded) for p in _INTENT_PATTERNS.values()))
+        if _PLEASANTRY.match(folded) and not asking:
+            continue
+        if asking or _ANCHOR.search(sentence) or _proper_names(sentence) or ENTITY.search(sentence):
+            kept.append(sentence)
+            asks = asks or asking
+    return " ".join(kept) if asks else text
+
+
+# --- English questions ----------------------------------------------------------------------
+# Function words, not content words: "report" or "deadline" say nothing about the language of a
+# question typed in Vietnamese without diacritics, "the", "which", "must" do.
+_ENGLISH_WORDS = frozenset(
+    "the a an of to in on for from with by at about is are was were be been has have had does do did "
+    "what which who whom whose when where why how must should shall will would can could this that "
+    "these those it its and or not any all there their they we i you my our please".split()
+)
+# Folded Vietnamese function words that English never uses; "to", "do", "an", "the" are
+# Vietnamese too once diacritics are gone, so they are English only among English neighbours.
+_VIETNAMESE_WORDS = frozenset(
+    "nao gi ai cua cac nhung duoc trong khong la va ve cho phai bao nhieu thi sao khi nay vien "
+    "nhu voi tai theo cua don vi co quan ngay thang nam huyen tinh xa so phong ubnd".split()
+)
+_LATIN_WORD = re.compile(r"[A-Za-z']+")
+
+
+def is_english(text: str) -> bool:
+    """True when ``text`` reads as English: no Vietnamese letters (diacritics, đ), and at least
+    two common English function words making up a quarter of its words and outnumbering the
+    Vietnamese function words by two to one (a question typed without diacritics shares
+    "to", "do", "an", "the" with English)."""
+    if any(ord(ch) > 0x7F and ch.isalpha() for ch in text):
+        return False
+    words = [w.lower().strip("'") for w in _LATIN_WORD.findall(text)]
+    if not words:
+        return False
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    vietnamese = sum(w in _VIETNAMESE_WORDS for w in words)
+    return english >= 2 and english / len(words) >= 0.25 and english > 2 * vietnamese
+
+
+ENGLISH_HINT = ("Văn bản trong kho bằng tiếng Việt; hãy đặt câu hỏi bằng tiếng Việt, ví dụ: "
+                "“Đơn vị nào phải báo cáo trước ngày 10/11?” hoặc “Ai ký Kế hoạch số 45/KH-UBND?”.")
+"""What an abstention on an English question says besides "not found"."""
