@@ -95,11 +95,12 @@ class Index:
 
     def __init__(self, settings: Settings, store: Store, embedder: Embedder, *,
                  lock: DataDirLock | None = None, check_manifest: bool = True,
-                 files_root: Path | None = None) -> None:
+                 files_root: Path | None = None, location: Location = "live") -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self._lock = lock
+        self.location = location
         self.files_root = Path(files_root) if files_root is not None else default_files_root(settings)
         self._read_manifest(check=check_manifest)
 
@@ -125,7 +126,7 @@ class Index:
             store = open_store(settings, embedder.dim, location=location)
             try:
                 return cls(settings, store, embedder, lock=own_lock, check_manifest=check_manifest,
-                           files_root=files_root)
+                           files_root=files_root, location=location)
             except BaseException:
                 store.close()
                 raise
@@ -259,14 +260,22 @@ class Index:
         self.write([StatePoint(name=name, value=value)])
 
     def remember_files(self) -> None:
-        """Write the list of indexed files beside the index, so a damaged index can be rebuilt."""
-        keys = sorted(self.file_records())
-        target = Path(self.settings.data_dir) / _KNOWN_FILES
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"files_root": str(self.files_root), "files": keys}, ensure_ascii=False, indent=1),
-                       encoding="utf-8")
-        os.replace(tmp, target)
+        """Write the list of indexed files beside the live index, so a damaged index can be
+        rebuilt and files it silently lost are noticed (``lost_files``)."""
+        if self.location == "live":
+            save_known_files(self.settings, self.files_root, sorted(self.file_records()))
+
+    def lost_files(self, records: dict[str, Any] | None = None) -> list[str]:
+        """Files the saved list names that the live index no longer has a record of.
+
+        Every change to the set of indexed files rewrites that list, so a name missing from the
+        index means damaged storage lost it (a truncated id map drops points and records alike).
+        """
+        saved = known_files(self.settings) if self.location == "live" else None
+        if saved is None or saved[0] != self.files_root:
+            return []
+        records = self.file_records() if records is None else records
+        return [key for key in saved[1] if key not in records]
 
     def close(self) -> None:
         try:
@@ -311,6 +320,16 @@ def file_key(path: Path, root: Path) -> str:
         return resolved.relative_to(root).as_posix()
     except ValueError:
         return resolved.as_posix()
+
+
+def save_known_files(settings: Settings, root: Path, keys: list[str]) -> None:
+    """Write the live index's file list beside it (atomically): see ``Index.remember_files``."""
+    target = Path(settings.data_dir) / _KNOWN_FILES
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"files_root": str(root), "files": keys}, ensure_ascii=False, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, target)
 
 
 def known_files(settings: Settings) -> tuple[Path, list[str]] | None:

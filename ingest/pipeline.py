@@ -115,6 +115,19 @@ def ingest_paths(
 
     files, rejected = discover(paths)
     summary.outcomes.extend(FileOutcome(file=index.file_key(p), status="failed", reason=r, code=c) for p, r, c in rejected)
+    # Files the index silently lost (damaged storage took their records too) are indexed again
+    # from disk, whatever paths this run was given, and said so.
+    lost = set(index.lost_files(known))
+    if lost:
+        given = {index.file_key(p) for p in files}
+        for key in sorted(lost - given):
+            path = index.path_of(key)
+            if path.is_file():
+                files.append(path)
+            else:
+                summary.outcomes.append(FileOutcome(
+                    file=key, status="failed", reason="the index lost this file (damaged storage) and it is gone "
+                    "from disk: restore it and run `congvan ingest` again"))
 
     pending: list[_Parsed] = []
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
@@ -130,6 +143,8 @@ def ingest_paths(
         except LoadError as exc:
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=exc.reason, code=exc.code))
             continue
+        if key in lost:
+            loaded.warnings.append("the index had lost this file (damaged storage); it was indexed again")
         record = known.get(key)
         if record and record.sha256 == loaded.sha256 and record.fingerprint == fingerprint:
             missing = _missing_points(index, key, record)
@@ -215,6 +230,7 @@ def ingest_paths(
         summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p) for p in files}, known=known))
     if pending or any(o.status == "pruned" for o in summary.outcomes):
         index.store.optimize()
+    if pending or lost or any(o.status == "pruned" for o in summary.outcomes):
         index.remember_files()
     summary.seconds = time.perf_counter() - began
     return summary

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest.embeddings import Embedder, load_embedder
 from ingest.errors import CongvanError
-from ingest.index import DataDirLock, Index, discard_staging, known_files, swap_in_staging
+from ingest.index import DataDirLock, Index, discard_staging, known_files, save_known_files, swap_in_staging
 from ingest.models import FileOutcome, IngestSummary
 from ingest.ocr import OcrProgress
 from ingest.pipeline import Progress, ingest_paths
@@ -67,7 +67,7 @@ def rebuild_index(
         with Index.open(settings, embedder=embedder, location="staging", lock=lock, files_root=root) as staging:
             summary = ingest_paths(staging, targets, progress=progress, ocr_progress=ocr_progress,
                                    max_chunks=max_chunks) if targets else IngestSummary()
-            staging.remember_files()
+            new_keys = sorted(staging.file_records())
         lost = sorted({o.file for o in summary.outcomes if o.status == "failed" and o.file in old_paths})
         if gone and not prune:
             lost = sorted({*lost, *gone})
@@ -80,6 +80,7 @@ def rebuild_index(
                 f"({', '.join(lost[:5])}{'…' if len(lost) > 5 else ''}). Fix or restore them, or add --prune "
                 "to drop files that are gone from disk.", summary)
         swap_in_staging(settings)
+        save_known_files(settings, root, new_keys)
         summary.outcomes.extend(FileOutcome(file=key, status="pruned") for key in gone)
         return summary
     finally:

@@ -241,3 +241,24 @@ def test_an_index_made_before_roots_were_recorded_keeps_its_names(tmp_path, two_
     monkeypatch.chdir(elsewhere)
     with Index.open(settings, embedder=embedder) as index:  # recorded now: no longer cwd-dependent
         assert index.files_root == corpus.parent.resolve()
+
+
+def test_files_whose_records_the_index_lost_are_indexed_again(settings, two_folders, embedder):
+    """Damaged storage can drop a file's points and its record alike: the saved file list
+    notices, and the next run (given any path) indexes the file again and says so."""
+    corpus, uploads = two_folders
+    with Index.open(settings, embedder=embedder) as index:
+        ingest_paths(index, [corpus, uploads])
+        key = index.file_key(uploads / "b.txt")
+        index.store.delete([Condition("file", key)])  # points and record gone, as with a truncated id map
+        summary = ingest_paths(index, [corpus])
+        by_name = {o.file.rsplit("/", 1)[-1]: o for o in summary.outcomes}
+        assert by_name["b.txt"].status == "ingested"
+        assert "lost this file" in by_name["b.txt"].warnings[0]
+        assert _files(index) == {"a.txt", "b.txt"}
+        # Lost and gone from disk: named once, then forgotten.
+        index.store.delete([Condition("file", key)])
+        (uploads / "b.txt").unlink()
+        first = ingest_paths(index, [corpus])
+        assert [o.status for o in first.outcomes if o.file == key] == ["failed"]
+        assert all(o.file != key for o in ingest_paths(index, [corpus]).outcomes)
