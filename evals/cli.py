@@ -38,7 +38,7 @@ def _settings(data_dir: Path | None):
 
 @click.group("eval", cls=_DefaultCommandGroup)
 def eval_group() -> None:
-    """Evaluate answers on a Q&A test set (`congvan eval FILE`), or compare two runs."""
+    """Evaluate answers on a Q&A test set (`congvan eval FILE`), compare two runs, or score the register."""
 
 
 @eval_group.command("run")
@@ -110,6 +110,42 @@ def eval_compare(a_json: Path, b_json: Path) -> None:
         click.echo(compare(a_json, b_json))
     except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"not an eval result: {exc}") from exc
+
+
+@eval_group.command("register")
+@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_DATA_DIR
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the figures, matched pairs, misses and extras here.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Least quote overlap for a match (default 0.5).")
+def eval_register(gold: Path, data_dir: Path | None, json_out: Path | None, threshold: float | None) -> None:
+    """Score the indexed obligations register against GOLD (the devset's obligations.jsonl format).
+
+    Prints precision, recall and unit accuracy, then every miss (gold not matched) and every
+    extra (extracted not matched) by file. The match rule is in ``evals.register_eval``.
+    """
+    from evals.register_eval import DEFAULT_THRESHOLD, GoldInputError, format_score, load_gold, score_register
+    from ingest.errors import CongvanError
+    from ingest.index import Index
+    from ingest.register import load_register
+
+    try:
+        gold_items = load_gold(gold)
+    except (GoldInputError, OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        with Index.open(_settings(data_dir)) as index:
+            register = load_register(index)
+    except CongvanError as exc:
+        raise click.ClickException(str(exc)) from exc
+    score = score_register(gold_items, register.obligations,
+                           threshold=DEFAULT_THRESHOLD if threshold is None else threshold)
+    click.echo(format_score(score))
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(score.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        click.echo(f"\nresult: {json_out}")
 
 
 def format_summary(result: EvalResult) -> str:
