@@ -86,6 +86,8 @@ class Pair:
 
 @dataclass
 class RegisterScore:
+    """One scoring run: counts, the matched pairs, and every gold item missed or item extra."""
+
     gold: int
     extracted: int
     pairs: list[Pair] = field(default_factory=list)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ingest.chunking import chunk_document, document_header
 from ingest.errors import LoadError
-from ingest.index import Index, file_key, point_record  # noqa: F401  (file_key re-exported)
+from ingest.index import Index, point_record
 from ingest.loaders import discover, load_file
 from ingest.metadata import extract_metadata
 from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile, OcrPageInfo
