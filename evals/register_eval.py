@@ -23,7 +23,10 @@ pair when all three hold:
                                                         folded onto the first half (07-31 → 01-31),
                                                         since either half names the same schedule
   ``{"kind":"recurring","every":"monthly","day":DD}``   ``recurrence='monthly'``, ``day=int(DD)``
-  ``quarter``, ``year``, ``recurring`` quarterly        no extracted form: never match
+  ``{"kind":"quarter","year":Y,"quarter":Q}``           ``kind='quarter'``, same ``year`` and ``quarter``
+  ``{"kind":"year","year":Y}``                          ``kind='year'``, ``year=Y``
+  ``{"kind":"recurring","every":"quarterly",...}``      ``recurrence='quarterly'``: an MM-DD folded onto
+                                                        the first quarter (05-15 → 02-15), or a day DD
   ====================================================  =============================================
 
   ``year_inferred`` is ignored on both sides (the value is compared, however it was reached); an
@@ -155,6 +158,13 @@ def _first_half(month_day: str) -> str | None:
     return f"{(month - 1) % 6 + 1:02d}-{day:02d}"
 
 
+def _first_quarter(month_day: str) -> str | None:
+    m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", month_day or "")
+    if not m or not 1 <= int(m.group(1)) <= 12:
+        return None
+    return f"{(int(m.group(1)) - 1) % 3 + 1:02d}-{int(m.group(2)):02d}"
+
+
 def gold_deadline_key(d: dict) -> tuple | None:
     """The comparable form of a gold deadline (see the module docstring), None when it has no extracted form."""
     kind = d.get("kind") if isinstance(d, dict) else None
@@ -162,10 +172,19 @@ def gold_deadline_key(d: dict) -> tuple | None:
         return ("date", d["date"])
     if kind == "month" and isinstance(d.get("month"), str):
         return ("month", d["month"])
+    if kind == "quarter" and isinstance(d.get("year"), int) and d.get("quarter") in (1, 2, 3, 4):
+        return ("quarter", d["year"], d["quarter"])
+    if kind == "year" and isinstance(d.get("year"), int):
+        return ("year", d["year"])
     if kind == "recurring":
         every, day = d.get("every"), d.get("day")
         if not isinstance(day, str):
             return None
+        if every == "quarterly":
+            if re.fullmatch(r"\d{2}-\d{2}", day):
+                first = _first_quarter(day)
+                return ("quarterly", first) if first else None
+            return ("quarterly", int(day)) if day.isdigit() else None
         if every == "yearly" and re.fullmatch(r"\d{2}-\d{2}", day):
             return ("yearly", day)
         if every == "semiannual":
@@ -182,7 +201,16 @@ def extracted_deadline_key(d: Deadline) -> tuple | None:
         return ("date", d.date)
     if d.kind == "month" and d.month:
         return ("month", d.month)
+    if d.kind == "quarter" and d.year and d.quarter:
+        return ("quarter", d.year, d.quarter)
+    if d.kind == "year" and d.year:
+        return ("year", d.year)
     if d.kind == "recurring":
+        if d.recurrence == "quarterly":
+            if d.month_day:
+                first = _first_quarter(d.month_day)
+                return ("quarterly", first) if first else None
+            return ("quarterly", int(d.day)) if d.day is not None else None
         if d.recurrence == "yearly" and d.month_day and re.fullmatch(r"\d{2}-\d{2}", d.month_day):
             return ("yearly", d.month_day)
         if d.recurrence == "semiannual" and d.month_day:
@@ -194,7 +222,7 @@ def extracted_deadline_key(d: Deadline) -> tuple | None:
 
 
 def extracted_deadline_dict(d: Deadline) -> dict:
-    return d.model_dump(include={"kind", "date", "month", "recurrence", "month_day", "day", "year_inferred"},
+    return d.model_dump(include={"kind", "date", "month", "year", "quarter", "recurrence", "month_day", "day", "year_inferred"},
                         exclude_none=True)
 
 

@@ -75,11 +75,27 @@ def test_deadline_mapping(g, e, same):
     assert (gk == ek) is same
 
 
+@pytest.mark.parametrize("g, e, same", [
+    ({"kind": "quarter", "year": 2030, "quarter": 2}, {"kind": "quarter", "year": 2030, "quarter": 2}, True),
+    ({"kind": "quarter", "year": 2030, "quarter": 2}, {"kind": "quarter", "year": 2030, "quarter": 3}, False),
+    ({"kind": "year", "year": 2030}, {"kind": "year", "year": 2030}, True),
+    ({"kind": "year", "year": 2030}, {"kind": "quarter", "year": 2030, "quarter": 4}, False),
+    ({"kind": "recurring", "every": "quarterly", "day": "10"},
+     {"kind": "recurring", "recurrence": "quarterly", "day": 10}, True),
+    ({"kind": "recurring", "every": "quarterly", "day": "06-15"},
+     {"kind": "recurring", "recurrence": "quarterly", "month_day": "03-15"}, True),
+])
+def test_quarter_year_and_quarterly_mapping(g, e, same):
+    ek = extracted_deadline_key(Deadline(text="t", start=0, end=1, **e))
+    gk = gold_deadline_key(g)
+    assert gk is not None and ek is not None
+    assert (gk == ek) is same
+
+
 @pytest.mark.parametrize("g", [
-    {"kind": "quarter", "year": 2030, "quarter": 2},
-    {"kind": "year", "year": 2030},
-    {"kind": "recurring", "every": "quarterly", "day": "10"},
     {"kind": "week"},
+    {"kind": "quarter", "year": 2030},
+    {"kind": "recurring", "every": "weekly", "day": "10"},
     {},
 ])
 def test_gold_kinds_without_an_extracted_form_never_match(g):

@@ -36,18 +36,21 @@ class SourceRef(BaseModel):
 class Deadline(BaseModel):
     """A deadline as data, plus the words that state it.
 
-    ``kind``: 'date' (``date``, ISO), 'month' (``month``, '2024-11': due by its last day) or
-    'recurring' (``recurrence`` 'yearly' / 'semiannual' on ``month_day`` '11-10', or 'monthly'
-    on ``day``). A date written without a year ("trước ngày 25/5" in a 2024 plan) takes the year
-    of the plan and says so in ``year_inferred``.
+    ``kind``: 'date' (``date``, ISO), 'month' (``month``, '2024-11': due by its last day),
+    'quarter' (``year`` and ``quarter`` 1-4: due by the quarter's last day), 'year' (``year``: due
+    by 31/12) or 'recurring' (``recurrence`` 'yearly' / 'semiannual' / 'quarterly' on
+    ``month_day`` '11-10', or 'monthly' / 'quarterly' on ``day``). A date written without a year
+    ("trước ngày 25/5" in a 2024 plan) takes the year of the plan and says so in ``year_inferred``.
     """
 
-    kind: Literal["date", "month", "recurring"]
+    kind: Literal["date", "month", "quarter", "year", "recurring"]
     date: str | None = None
     month: str | None = None
-    recurrence: Literal["yearly", "semiannual", "monthly"] | None = None
-    month_day: str | None = Field(None, description="'MM-DD' of a yearly or semiannual deadline.")
-    day: int | None = Field(None, description="Day of the month of a monthly deadline.")
+    year: int | None = Field(None, description="Year of a 'quarter' or 'year' deadline.")
+    quarter: int | None = Field(None, ge=1, le=4, description="Quarter (1-4) of a 'quarter' deadline.")
+    recurrence: Literal["yearly", "semiannual", "quarterly", "monthly"] | None = None
+    month_day: str | None = Field(None, description="'MM-DD' of a yearly, semiannual or quarterly deadline.")
+    day: int | None = Field(None, description="Day of the month of a monthly (or quarterly) deadline.")
     year_inferred: bool = False
     due: str | None = Field(None, description="First due date on or after the document's date (ISO).")
     text: str = Field(description="As written: 'hằng năm trước ngày 10/11', 'trong tháng 11/2024'.")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 from ingest.models import Chunk, Document
-from ingest.register.deadlines import deadlines_in
+from ingest.register.deadlines import deadlines_in, labelled_deadlines, value_deadline
 from ingest.register.models import Deadline, Obligation
+from ingest.register.tables import TableRow, row_roles, table_rows
 from ingest.register.spans import chunk_sentences, in_recipients_list, matching_view, source_ref, split_clauses, tidy
 from ingest.text.actors import UNIT_HEAD, coordinating_units, is_unit_name, resolve_actors, split_units, tidy_unit
 from ingest.text.normalize import fold, repair_ocr_codes
@@ -20,7 +21,8 @@ from ingest.text.normalize import fold, repair_ocr_codes
 # A deadline sentence asks for something to be done.
 _OBLIGATION_VERB = re.compile(
     r"\b(?:bao cao|gui|trinh|hoan thanh|hoan thien|xay dung|to chuc|trien khai|thuc hien|nop|tham muu|"
-    r"de xuat|cap nhat|tong hop|ban hanh|ra soat|chuan bi|du thao|phe duyet|ket thuc|bao ceo)\b"
+    r"de xuat|cap nhat|tong hop|ban hanh|ra soat|chuan bi|du thao|phe duyet|ket thuc|bao ceo|ban giao|"
+    r"hoan tat|xong)\b"
 )
 
 # --- recipients and collecting units ------------------------------------------------------------
@@ -70,24 +72,269 @@ def extract_obligations(doc: Document, chunks: list[Chunk]) -> list[Obligation]:
     belongs to the collecting unit (Y, else X), whose result goes to Z.
     """
     view = matching_view(doc.text)
+    own = sorted((c for c in chunks if c.doc_id == doc.doc_id), key=lambda c: c.start)
     out: list[Obligation] = []
-    seen: set[int] = set()
+    taken: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(a < end and start < b for a, b in taken)
+
+    # Table rows first: a row's deadline cell would otherwise be read as a sentence without its unit.
+    for row in table_rows(doc):
+        ob = _row_obligation(doc, view, row, _chunk_at(own, row.cells[0][0]))
+        if ob is not None and free(ob.deadline.start, ob.deadline.end):
+            taken.append((ob.deadline.start, ob.deadline.end))
+            out.append(ob)
+    # Then labelled values ("- Thời hạn hoàn thành: Quý I/2026"), whose units sit in the item.
+    for found in labelled_deadlines(doc, view):
+        if not free(found.start, found.end) or _in_recipients_block(view, found.start):
+            continue
+        taken.append((found.start, found.end))
+        out.append(_labelled_obligation(doc, view, _chunk_at(own, found.start), found.deadline))
     for chunk, sentences in chunk_sentences(doc, chunks):
         if in_recipients_list(chunk):
             continue
         for i, (s_start, s_end) in enumerate(sentences):
-            if not _OBLIGATION_VERB.search(view, s_start, s_end):
+            if not _OBLIGATION_VERB.search(view, s_start, s_end) or _NARRATED.match(view, s_start, s_end):
                 continue
             following = sentences[i + 1] if i + 1 < len(sentences) else None
             for clause in split_clauses(view, s_start, s_end):
                 for found in deadlines_in(doc, view, clause):
-                    if found.start in seen:
+                    d = found.deadline
+                    if not free(min(found.start, d.start), max(found.end, d.end)):
                         continue
-                    seen.add(found.start)
-                    ob = _obligation(doc, view, chunk, (s_start, s_end), clause, found.deadline, following,
-                                     f"{doc.doc_id}:o{len(out)}")
-                    out.append(ob)
-    return out
+                    taken.append((min(found.start, d.start), max(found.end, d.end)))
+                    out.append(_obligation(doc, view, chunk, (s_start, s_end), clause, d, following, ""))
+    out.sort(key=lambda o: (o.deadline.start, o.source.start))
+    return [o.model_copy(update={"id": f"{doc.doc_id}:o{i}"}) for i, o in enumerate(out)]
+
+
+# --- tables, labelled items, numbered headings ---------------------------------------------------
+
+# "Ngày 19 tháng 12 năm 2025, Sở X có văn bản ... trước ngày ...": an earlier letter's deadline, told.
+_NARRATED = re.compile(
+    r"[\s\-+•*]*ngay\s+\d{1,2}(?:\s*/\s*\d{1,2}\s*/\s*\d{4}|\s+thang\s+\d{1,2}\s+nam\s+\d{4})\s*,"
+)
+_NOI_NHAN = re.compile(r"\bnoi nhan\s*:")
+_SIGN_OFF = re.compile(r"\b(?:phu luc|luu\s*:\s*vt)\b")
+
+
+def _in_recipients_block(view: str, pos: int) -> bool:
+    """Whether ``pos`` lies in a "Nơi nhận:" list (up to "Lưu: VT" or an appendix)."""
+    start = view.rfind("noi nhan", max(0, pos - 1500), pos)
+    if start < 0 or not _NOI_NHAN.match(view, start):
+        return False
+    return _SIGN_OFF.search(view, start, pos) is None
+
+
+def _chunk_at(chunks: list[Chunk], pos: int) -> Chunk | None:
+    chosen = None
+    for c in chunks:
+        if c.start <= pos:
+            chosen = c
+        else:
+            break
+    return chosen
+
+
+def _cell_units(doc: Document, start: int, end: int, *, checked: bool) -> list[str]:
+    """Units of a table cell or labelled value: split on ";" (and on "," or "và" when every part
+    names a body); ``checked`` keeps only parts that read as a body's name."""
+    out: list[str] = []
+    for part in re.split(r";|\n(?=\s*[-+•])", doc.text[start:end]):
+        part = " ".join(part.split()).strip(" -+•*.,:")
+        if not part:
+            continue
+        commas = [p.strip() for p in part.split(",")]
+        if len(commas) > 1 and all(is_unit_name(p) for p in commas):
+            pieces = commas
+        else:
+            pieces = list(split_units(part))
+        for piece in pieces:
+            piece = _display_unit(piece)
+            if piece and (not checked or is_unit_name(piece)) and len(piece) <= 200:
+                out.append(piece)
+    return list(dict.fromkeys(out))
+
+
+def _row_obligation(doc: Document, view: str, row: TableRow, chunk: Chunk | None) -> Obligation | None:
+    roles = row_roles(doc, view, row, lambda a, b: value_deadline(doc, view, a, b))
+    if roles is None:
+        return None
+    k, cells = roles
+    deadline = value_deadline(doc, view, *row.cells[k])
+    unit_cell = cells["unit"]
+    if deadline is None or unit_cell is None:
+        return None
+    units = _cell_units(doc, *unit_cell, checked=False)
+    if not units or not any(is_unit_name(u) or u[:1].isupper() for u in units):
+        return None
+    coordinating = _cell_units(doc, *cells["coord"], checked=False) if cells["coord"] else []
+    task = cells["task"]
+    start = min(a for a, _ in row.cells)
+    end = row.cells[k][1]
+    action = tidy(doc.text[task[0]:task[1]]) if task else tidy(doc.text[unit_cell[0]:unit_cell[1]])
+    return Obligation(
+        id="", units=units, units_from="table", coordinating=[u for u in coordinating if u not in units],
+        action=action.rstrip("./ "), deadline=deadline, source=source_ref(doc, chunk, start, end),
+    )
+
+
+_ROLE_LINE = re.compile(
+    r"[\s\-+•*]*(?:(?:don vi|co quan|bo phan|nguoi)\s+)?(?P<role>chu tri|thuc hien|phoi hop|chiu trach nhiem|"
+    r"trach nhiem thuc hien)(?:\s+thuc hien)?\s*:\s*(?P<units>\S.*)$"
+)
+_HEADING_LINE = re.compile(r"^[\s*_]*(?P<num>[IVXLC]{1,5}|\d{1,2}(?:\.\d{1,2})*)[.)]\s*[*_]*\s*(?P<rest>.*)$")
+_RESPONSIBLE = re.compile(r"^(?:trach nhiem|nhiem vu)\s+(?:cua\s+)?")
+_ITEM_REACH = 1500
+
+
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans, pos = [], start
+    while pos <= end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        spans.append((pos, stop))
+        if nl < 0:
+            break
+        pos = nl + 1
+    return spans
+
+
+def _item_bounds(doc: Document, pos: int) -> tuple[int, int]:
+    """The numbered item around ``pos``: from the numbered line above to the next one."""
+    text = doc.text
+    lo, hi = max(0, pos - _ITEM_REACH), min(len(text), pos + _ITEM_REACH)
+    start = lo
+    for a, b in reversed(_line_spans(text, lo, pos)):
+        if _HEADING_LINE.match(text[a:b]) and a < pos:
+            start = a
+            break
+    end = hi
+    first_nl = text.find("\n", pos, hi)
+    if first_nl >= 0:
+        for a, b in _line_spans(text, first_nl + 1, hi):
+            if _HEADING_LINE.match(text[a:b]):
+                end = a
+                break
+    return start, end
+
+
+def _role_units(doc: Document, view: str, pos: int) -> tuple[list[str], list[str]]:
+    """Acting and coordinating units from the item's role lines ("- Đơn vị chủ trì: ...")."""
+    start, end = _item_bounds(doc, pos)
+    lead: list[tuple[int, list[str]]] = []
+    coord: list[tuple[int, list[str]]] = []
+    for a, b in _line_spans(doc.text, start, end):
+        m = _ROLE_LINE.match(view, a, b) if b > a else None
+        if not m:
+            continue
+        units = _cell_units(doc, m.start("units"), b, checked=False)
+        if units:
+            (coord if m["role"] == "phoi hop" else lead).append((abs(a - pos), units))
+    pick = lambda found: min(found)[1] if found else []  # noqa: E731 - nearest to the deadline
+    return pick(lead), pick(coord)
+
+
+def heading_units(doc: Document, pos: int, reach: int = 8000) -> list[str]:
+    """Units named by the nearest numbered heading above ``pos`` ("3. Bộ Công an: ...",
+    "1.2. Sở Tài chính - cơ quan thường trực", "1.5. Trách nhiệm của đối tượng kiểm kê:").
+
+    Walking up, a heading that names no unit closes its siblings: only its parents (fewer
+    number parts) are read further, and a Roman-numeral section ends the walk.
+    """
+    text = doc.text
+    lo = max(0, pos - reach)
+    lines = _line_spans(text, lo, pos)
+    ceiling: int | None = None
+    for idx in range(len(lines) - 1, -1, -1):
+        a, b = lines[idx]
+        m = _HEADING_LINE.match(text[a:b])
+        if not m or a >= pos:
+            continue
+        num = m["num"]
+        level = 0 if num[0] in "IVXLC" else num.count(".") + 1
+        if ceiling is not None and level >= ceiling:
+            continue
+        rest = m["rest"]
+        follow = idx + 1
+        while follow < len(lines) and follow <= idx + 3 and ":" not in rest and not rest.rstrip(" *_").endswith("."):
+            c, d = lines[follow]
+            if not text[c:d].strip() or _HEADING_LINE.match(text[c:d]):
+                break
+            rest = f"{rest} {text[c:d]}"
+            follow += 1
+        units = _heading_unit(rest)
+        if units:
+            return units
+        if level == 0:
+            return []
+        ceiling = level
+    return []
+
+
+def _heading_unit(rest: str) -> list[str]:
+    rest = " ".join(rest.replace("*", " ").replace("_", " ").split())
+    folded = fold(rest)
+    responsible = _RESPONSIBLE.match(folded)
+    if responsible:
+        phrase = rest[responsible.end():].split(":")[0].strip(" .")
+        bare = re.sub(r"\([^()]*\)", " ", phrase)  # a parenthesis explains the unit, it does not lengthen it
+        return [phrase] if phrase and len(bare.split()) <= 16 and not fold(phrase).startswith(
+            ("thuc hien", "trien khai", "to chuc thuc")) else []
+    phrase = rest.split(":")[0]
+    phrase = re.split(r"\s[-–]\s", phrase)[0].strip(" .")
+    if not phrase or len(phrase.split()) > 16:
+        return []
+    units = [u for u in split_units(tidy_unit(phrase)) if is_unit_name(u)]
+    return [_display_unit(u) for u in units]
+
+
+def _labelled_obligation(doc: Document, view: str, chunk: Chunk | None, deadline: Deadline) -> Obligation:
+    """An item whose deadline is a labelled value: the task is the paragraph before the label."""
+    label_line = doc.text.rfind("\n", 0, deadline.start) + 1
+    if doc.text[label_line:deadline.start].strip(" -+•*\t"):
+        task_start = max(doc.text.rfind(". ", label_line, deadline.start) + 2, label_line)
+        task_start = label_line if task_start <= label_line + 1 else task_start
+        # the label sits inside a paragraph: the task is the sentence before it
+        sent = doc.text.rfind(". ", max(0, deadline.start - 600), deadline.start)
+        task_start = sent + 2 if sent >= 0 else label_line
+    else:
+        # the previous non-empty line block (a wrapped paragraph) is the task
+        prev_end = label_line - 1
+        while prev_end > 0 and doc.text[prev_end - 1] in " \n\t":
+            prev_end -= 1
+        para = doc.text.rfind("\n\n", 0, prev_end)
+        line = doc.text.rfind("\n", 0, prev_end)
+        task_start = (para + 2) if para >= 0 and prev_end - para < 700 else line + 1
+        nearest_item = max(doc.text.rfind("\n-", 0, prev_end), doc.text.rfind("\n+", 0, prev_end))
+        if nearest_item + 1 > task_start:
+            task_start = nearest_item + 1
+    task_start = max(0, min(task_start, deadline.start))
+    action = tidy(doc.text[task_start:deadline.start]).rstrip("./ ") or deadline.text
+    units, coordinating = _role_units(doc, view, deadline.start)
+    units_from = "item" if units else None
+    if not units:
+        units = heading_units(doc, deadline.start)
+        units_from = "heading" if units else None
+    if not units:
+        actors = resolve_actors(doc, (task_start, deadline.start), chunk.section if chunk else [], strict=True)
+        if actors and actors.source != "addressees":
+            units, units_from = [_display_unit(u) for u in actors.units], actors.source
+    if not coordinating:
+        coordinating = [_display_unit(u) for u in coordinating_units(doc.text, task_start, deadline.start)]
+    return Obligation(
+        id="", units=list(dict.fromkeys(units)), units_from=units_from,
+        coordinating=[u for u in dict.fromkeys(coordinating) if u not in units], action=action,
+        deadline=deadline, source=source_ref(doc, chunk, task_start, _line_end(doc.text, deadline.end)),
+    )
+
+
+def _line_end(text: str, pos: int) -> int:
+    """The end of the line ``pos`` is on (a parenthesis after a labelled value belongs to it)."""
+    nl = text.find("\n", pos, pos + 300)
+    end = nl if nl >= 0 else min(len(text), pos + 300)
+    return len(text[:end].rstrip())
 
 
 def _obligation(doc: Document, view: str, chunk: Chunk, sentence: tuple[int, int], clause: tuple[int, int],
@@ -96,6 +343,13 @@ def _obligation(doc: Document, view: str, chunk: Chunk, sentence: tuple[int, int
     actors = resolve_actors(doc, sentence, chunk.section, strict=True)
     units = [_display_unit(u) for u in actors.units] if actors else []
     units_from = actors.source if actors else None
+    if units_from in (None, "addressees"):
+        # The item's role lines ("- Đơn vị chủ trì: ...") or a numbered heading above ("3. Sở Y
+        # tế: ...") are nearer than the addressees.
+        role_units, _ = _role_units(doc, view, deadline.start)
+        named = role_units or heading_units(doc, s_start)
+        if named:
+            units, units_from = named, "item" if role_units else "heading"
     action_start = _action_start(doc, view, clause, units if units_from == "sentence" else [])
     recipients: list[str] = []
     via: str | None = None

@@ -26,7 +26,12 @@ def next_due(deadline: Deadline, today: date | None = None) -> date | None:
     if deadline.kind == "month" and deadline.month:
         year, month = (int(p) for p in deadline.month.split("-"))
         return date(year, month, calendar.monthrange(year, month)[1])
-    if deadline.recurrence == "monthly" and deadline.day:
+    if deadline.kind == "quarter" and deadline.year and deadline.quarter:
+        month = deadline.quarter * 3
+        return date(deadline.year, month, calendar.monthrange(deadline.year, month)[1])
+    if deadline.kind == "year" and deadline.year:
+        return date(deadline.year, 12, 31)
+    if deadline.recurrence in ("monthly", "quarterly") and deadline.day and not deadline.month_day:
         year, month = today.year, today.month
         for _ in range(2):
             day = min(deadline.day, calendar.monthrange(year, month)[1])

@@ -19,7 +19,7 @@ from ingest.text.normalize import fold, repair_ocr_codes
 _UNIT_HEAD = (
     r"(?:cac\s+)?(?:so|phong|uy ban|ubnd|ban|cong an|doan|hoi|mat tran|trung tam|bo|van phong|"
     r"co quan|don vi|giam doc|chu tich|thu truong|huyen uy|tinh uy|thi uy|thanh uy|dang uy|dang doan|"
-    r"ban can su|nganh|dia phuong|truong|benh vien|cuc|chi cuc|to chuc|lien doan)\b"
+    r"ban can su|nganh|dia phuong|truong|benh vien|cuc|chi cuc|to chuc|lien doan|tap doan|tong cong ty)\b"
 )
 # Verbs that end the unit phrase after "giao / đề nghị / yêu cầu".
 _ACTION = (
@@ -31,6 +31,11 @@ _ASSIGNMENT = re.compile(
     rf"\b(?:giao|de nghi|yeu cau|dang ky)\s+(?P<unit>{_UNIT_HEAD}.{{2,220}}?)\s+{_ACTION}\b"
 )
 _SUBJECT = re.compile(rf"^\W*(?:\d+[.)]\s*)?(?P<unit>{_UNIT_HEAD}.{{2,160}}?)\s+(?:chu tri|co trach nhiem|phoi hop voi|chiu trach nhiem)\b")
+# The register's subject: a unit opening the sentence, or its part after a topic's colon, then a verb.
+_SUBJECT_STRICT = re.compile(
+    rf"^\W*(?:\d+(?:\.\d+)*[.)]\s*)?(?:[^:;]{{0,250}}:\s*)?(?:giao\s+|de nghi\s+|yeu cau\s+)?"
+    rf"(?P<unit>{_UNIT_HEAD}.{{2,160}}?)\s+(?:{_ACTION}|khan truong|lam viec|som|can|phai|co van ban|hoan thanh)\b"
+)
 _HEADING_UNIT = re.compile(rf"^(?:[IVXLC]+[.\-]|\d+(?:\.\d+)*[.)]?)?\s*(?:de nghi\s+)?(?P<unit>{_UNIT_HEAD}.*)$")
 _LEAD_IN = re.compile(r"(?:nhu sau|sau day)\s*:")
 _SPLIT_UNITS = re.compile(r";\s*|\s+va de nghi\s+")
@@ -56,7 +61,9 @@ _COORDINATION = re.compile(
 _MAX_UNIT_CHARS = 200
 # Verbs that can follow a unit named after "giao / đề nghị" and are missing from _ACTION (which
 # the non-strict resolver keeps as it is).
-_TRAILING_VERB = re.compile(r"\s(?:hoan thanh|hoan thien|nop|gui|cap nhat|chuan bi|de xuat|bao cao)\b")
+_TRAILING_VERB = re.compile(
+    r"\s(?:hoan thanh|hoan thien|nop|gui|cap nhat|chuan bi|de xuat|bao cao|lam viec|khan truong|som|dieu chinh)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,14 @@ def resolve_actors(doc: Document, sentence: tuple[int, int], section: list[str],
     yields nothing valid, because a wrong unit in a register is worse than an outer one.
     """
     start, end = sentence
-    units = _checked(_units_in(doc.text, start, end, _SUBJECT), strict) or _checked(
-        _units_in(doc.text, start, end, _ASSIGNMENT), strict)
+    if strict:
+        # The register reads across line breaks ("giao Bộ X chủ\ntrì") and takes a subject after
+        # a topic ("2. Về dự án ...: Bộ X khẩn trương ...").
+        units = (_checked(_units_in(doc.text, start, end, _ASSIGNMENT, flat=True), strict)
+                 or _checked(_units_in(doc.text, start, end, _SUBJECT_STRICT, flat=True), strict))
+    else:
+        units = _checked(_units_in(doc.text, start, end, _SUBJECT), strict) or _checked(
+            _units_in(doc.text, start, end, _ASSIGNMENT), strict)
     if units:
         return Actors(units, "sentence")
     for label in reversed(section):
@@ -151,7 +164,23 @@ def tidy_unit(unit: str) -> str:
 def _checked(units: tuple[str, ...], strict: bool) -> tuple[str, ...]:
     if not strict:
         return units
-    return tuple(part for u in units for part in split_units(_cut_at_verb(u)) if is_unit_name(part))
+    return tuple(part for u in units for d in _distributed(_cut_at_verb(u))
+                 for part in split_units(d) if is_unit_name(part))
+
+
+# "các Tập đoàn: A, B" / "các Sở: Y tế, Tài chính": one head shared by the names listed after it.
+_SHARED_HEAD = re.compile(rf"^(?:cac\s+)?(?P<head>{_UNIT_HEAD})\s*:\s*(?P<names>.+)$")
+
+
+def _distributed(unit: str) -> tuple[str, ...]:
+    m = _SHARED_HEAD.match(" ".join(fold(unit).split()))
+    if not m:
+        return (unit,)
+    flat = " ".join(unit.split())
+    head = flat[m.start("head"):m.end("head")]
+    head = head[:1].upper() + head[1:]
+    names = re.split(r",\s*|\s+và\s+", flat[m.start("names"):])
+    return tuple(f"{head} {n.strip()}" for n in names if n.strip())
 
 
 def _cut_at_verb(unit: str) -> str:
@@ -160,8 +189,10 @@ def _cut_at_verb(unit: str) -> str:
     return unit[:m.start()] if m else unit
 
 
-def _units_in(text: str, start: int, end: int, pattern: re.Pattern[str]) -> tuple[str, ...]:
+def _units_in(text: str, start: int, end: int, pattern: re.Pattern[str], *, flat: bool = False) -> tuple[str, ...]:
     folded = fold(text[start:end])
+    if flat:
+        folded = re.sub(r"[\n\t\r\u00a0*]", " ", folded)  # same length: offsets still hold
     m = pattern.search(folded)
     if not m:
         return ()
