@@ -1,16 +1,18 @@
-"""Load test of the web chat: simulated users asking questions through the Gradio API.
+"""Load test of the web app: simulated users asking questions through its API for programs, ``/answer``.
 
 Run from the repository root:
 
     python evals/bench_load.py                       # starts `python app.py`, 20 users, 60 s
     python evals/bench_load.py --url http://127.0.0.1:7860   # against a running `python app.py`
 
-Each simulated user is its own Gradio session (plain HTTP to ``/gradio_api/call/ask``) that asks a question,
-waits for the whole streamed answer, thinks for ``--think`` seconds (randomised ±50 %), and
-starts a new conversation every ``--turns`` questions. The run is bounded in time
-(``--duration``) and in count (``--max-requests``), and only ever talks to a loopback address.
-Prints one JSON object: latency percentiles (ms), throughput and errors. An error is a failed
-call or an answer that the app replaced with its error message.
+Each simulated user calls the app's API for programs, ``/answer`` (plain HTTP to
+``/gradio_api/call/answer``, as ``gradio_client`` does): it asks a question with the earlier
+questions of its conversation as ``history``, waits for the JSON answer, thinks for ``--think``
+seconds (randomised ±50 %), and starts a new conversation (empty history) every ``--turns``
+questions. The run is bounded in time (``--duration``) and in count (``--max-requests``), and
+only ever talks to a loopback address. Prints one JSON object: latency percentiles (ms),
+throughput and errors. An error is a failed call, a refusal (Gradio's error event) or a reply
+that is not an answer object.
 
 Without ``--url`` the script runs ``python app.py`` on a free 127.0.0.1 port over ``--data-dir``
 (default: the settings' data dir), which ingests ``corpus/`` first if that index is empty; stop
@@ -31,7 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -49,7 +50,6 @@ QUESTIONS = [
     "Ai ký kế hoạch của UBND huyện Bắc Sơn?",
     "Báo cáo 6 tháng phải gửi trước ngày nào?",
 ]
-ERROR_MARK = "**Lỗi:**"
 
 
 def is_loopback(url: str) -> bool:
@@ -95,27 +95,42 @@ class Recorder:
             self.errors.append(message[:300])
 
 
-class Session:
-    """One browser tab's worth of Gradio API use, over plain HTTP (``/gradio_api/call/ask``).
+class ApiError(RuntimeError):
+    """The endpoint refused or failed a call; ``message`` is what the app said."""
 
-    The same ``session_hash`` across calls keeps the conversation (the app's per-session
-    state), exactly as a browser does; a new hash starts a new conversation. Plain ``httpx``
-    keeps the client's own CPU use small, so the figures measure the app.
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class Session:
+    """One program's use of ``/answer`` over plain HTTP (``/gradio_api/call/answer``).
+
+    The endpoint is stateless: the conversation is the ``history`` this object keeps and sends
+    with every question, and ``new_conversation`` empties it. Plain ``httpx`` keeps the
+    client's own CPU use small, so the figures measure the app.
     """
 
     def __init__(self, url: str, timeout: float) -> None:
         import httpx
 
-        self.base = url.rstrip("/") + "/gradio_api/call/ask"
+        self.base = url.rstrip("/") + "/gradio_api/call/answer"
         self.http = httpx.Client(timeout=timeout)
-        self.new_conversation()
+        self.history: list[str] = []
 
     def new_conversation(self) -> None:
-        self.session_hash = uuid.uuid4().hex[:11]
+        self.history = []
 
-    def ask(self, question: str) -> list:
-        """The final chat messages after ``question``; raises on an HTTP or app-level error."""
-        r = self.http.post(self.base, json={"data": [question, "__all__"], "session_hash": self.session_hash})
+    def ask(self, question: str, filters: dict | None = None) -> dict:
+        """The answer object for ``question`` as a follow-up of this conversation; raises
+        ``ApiError`` when the app refuses or fails it, ``httpx.HTTPError`` on a transport error."""
+        answer = self.call(question, list(self.history), filters or {})
+        self.history.append(question)
+        return answer
+
+    def call(self, question: str, history: list[str], filters: dict) -> dict:
+        """One stateless ``/answer`` call."""
+        r = self.http.post(self.base, json={"data": [question, history, filters]})
         r.raise_for_status()
         event_id = r.json()["event_id"]
         event = None
@@ -127,9 +142,10 @@ class Session:
                 elif line.startswith("data:") and event in ("complete", "error"):
                     payload = json.loads(line[5:].strip() or "null")
                     if event == "error":
-                        raise RuntimeError(f"Gradio error: {payload}")
+                        message = payload.get("error") if isinstance(payload, dict) else payload
+                        raise ApiError(str(message or "the app reported an error without a message"))
                     return payload[0]
-        raise RuntimeError("the stream ended without a result")
+        raise ApiError("the stream ended without a result")
 
     def close(self) -> None:
         self.http.close()
@@ -146,11 +162,10 @@ def user(url: str, n: int, deadline: float, think: float, turns: int, timeout: f
             question = QUESTIONS[(n + asked) % len(QUESTIONS)]
             began = time.perf_counter()
             try:
-                chat = session.ask(question)
+                answer = session.ask(question)
                 elapsed = (time.perf_counter() - began) * 1000
-                last = _text(chat[-1]) if chat else ""
-                if not chat or ERROR_MARK in last:
-                    rec.fail(f"user {n}: app error for {question!r}: {last[:120]}")
+                if not isinstance(answer, dict) or not answer.get("answer"):
+                    rec.fail(f"user {n}: not an answer for {question!r}: {str(answer)[:120]}")
                 else:
                     rec.ok(elapsed)
             except Exception as exc:  # noqa: BLE001 - counted and reported, never raised
@@ -160,13 +175,6 @@ def user(url: str, n: int, deadline: float, think: float, turns: int, timeout: f
                 time.sleep(min(think * rng.uniform(0.5, 1.5), max(0.0, deadline - time.monotonic())))
     finally:
         session.close()
-
-
-def _text(message: dict) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content or "")
 
 
 def run(url: str, *, users: int, duration: float, think: float, turns: int, max_requests: int,

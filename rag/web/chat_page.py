@@ -106,7 +106,7 @@ class ChatPage:
         ask = {"fn": self.respond, "inputs": [self.question, self.turns, self.scope],
                "outputs": [self.chatbot, self.question, self.turns, self.selected, self.sources, self.copy_text],
                "concurrency_limit": limit, "concurrency_id": "chat", "show_progress": "minimal"}
-        self.question.submit(api_name="ask", **ask)
+        self.question.submit(api_visibility="private", **ask)
         self.send.click(api_visibility="private", **ask)
         self.chatbot.example_select(self.take_example, outputs=[self.question], api_visibility="private").then(
             api_visibility="private", **ask)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from rag.web.api import AnswerApi
 from rag.web.chat_page import ChatPage
 from rag.web.eval_page import EvalPage
 from rag.web.library_page import LibraryPage
@@ -85,6 +86,8 @@ def build_app(services: Services) -> gr.Blocks:
                 upload = UploadPage(services)
             with gr.Tab("Đánh giá", id="eval", elem_id="cv-tab-eval"):
                 EvalPage(services)
+        # The one public endpoint, for programs (README: "API for programs"); every UI event is private.
+        AnswerApi(services).register()
 
         # A document chosen in the library scopes the chat.
         library.ask_here.click(
