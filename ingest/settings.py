@@ -29,75 +29,37 @@ def _fraction(default: float, what: str, origin: str) -> Any:
 class Tuning(BaseModel):
     """Every scoring value of the answer without an LLM (``rag.answer``) and of register evidence
     (``ingest.register.evidence``), in one frozen object so an evaluation can sweep any of them:
-    ``CONGVAN_TUNING__MIN_COVERAGE=0.5 congvan eval evals/qa.jsonl``.
+    ``CONGVAN_TUNING__QUOTE_MAX_CHARS=300 congvan eval evals/qa.jsonl``.
 
-    Scores are fractions of the question's IDF-weighted content terms, so 1.0 means "every term";
-    bonuses and penalties are added to that. Each description says what the value does and where
-    it came from.
+    Coverages are fractions of the question's IDF-weighted content terms, so 1.0 means "every
+    term". Which sentence answers, and whether the question is answered at all, is no longer set
+    here by hand: the weights of those features and the outcome thresholds are fitted
+    (``rag/selection_model.json``, ``evals/fit_selection.py``, setting ``selection_model``). Each
+    description says what the value does and where it came from.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # --- whether to answer, and how much --------------------------------------------------------
-    min_coverage: float = _fraction(
-        0.6, "Share of the question's weighted content a sentence must cover (terms only in its section path or "
-             "document header counting at context_coverage_credit) for the extractive answer to answer at all; "
-             "every quoted sentence must reach it too. Below it the answer abstains.",
-        "Chosen on the gold set, in-sample: at 0.5 two of the 12 unanswerable questions got an answer instead of "
-        "one (abstention accuracy 0.833 against 0.917), and 0.6 cost one answerable question (false abstentions "
-        "0.110 against 0.096).")
     max_sentences: int = Field(4, ge=1, description=f"Most sentences quoted in one extractive answer. {_BY_HAND}")
-    near_best_per_document: float = _fraction(
-        0.65, "A document's best sentence is quoted when it scores at least this fraction of the best sentence "
-              "overall (a question often has one answer per document).", _BY_HAND)
-    near_best_runner_up: float = _fraction(
-        0.85, "A further sentence of an already quoted document is quoted when it scores at least this fraction "
-              "of the best sentence.", _BY_HAND)
+    quote_max_chars: int = Field(
+        600, ge=80, description="Longest quote shown whole; a longer sentence is cut around the words that answer "
+                                "(its deadline, its figures, the question's words), never through them. Chosen by "
+                                "hand for reading on a phone, not swept: no in-sample figure was tuned with it.")
 
-    # --- sentence score: coverage of the question's terms ---------------------------------------
+    # --- features of candidate sentences (their weights are fitted) -----------------------------
+
     context_coverage_credit: float = _fraction(
         0.9, "Credit toward coverage of a question term found only in the sentence's section path or document "
-             "header, not in the sentence (they count nearly fully for whether the question is answered).",
+             "header, not in the sentence (the coverage feature of the selection model).",
         _BY_HAND)
-    context_score_credit: float = _fraction(
-        0.6, "Credit toward the ranking score of a term found only in the section path or header, so sentences "
-             "that state the terms themselves rank first.", _BY_HAND)
     unseen_bigram_weight: float = _fraction(
         0.5, "Fraction of its IDF a two-syllable question term weighs when the corpus never uses it: mostly a "
              "junction of two words (\"năm 2023 huyện\" → \"2023 huyen\"), not a word.", _GOLD)
 
-    # --- sentence score: bonuses and penalties --------------------------------------------------
-    rank_bonus: float = Field(
-        0.05, ge=0, description=f"Bonus of the passage's retrieval rank, divided by rank + 1 (1-based), "
-                                f"which breaks near ties in favour of what search ranked first. {_BY_HAND}")
-    named_document_bonus: float = Field(
-        0.3, ge=0, description=f"Bonus of sentences of a document the question names by its number, over "
-                               f"documents that merely cite the number. {_BY_HAND}")
-    date_bonus: float = Field(
-        0.15, ge=0, description=f"Bonus of a sentence holding a date when the question asks when (\"khi nào\", "
-                                f"\"thời hạn\"). {_BY_HAND}")
-    figure_bonus: float = Field(
-        0.15, ge=0, description=f"Bonus of a sentence holding a percentage or a fraction when the question asks "
-                                f"for a figure (\"bao nhiêu\", \"tỷ lệ\"). {_BY_HAND}")
-    who_assignment_bonus: float = Field(
-        0.1, ge=0, description=f"Bonus of a sentence that assigns work (\"chủ trì\", \"giao\", \"đề nghị\") when "
-                               f"the question asks which unit. {_BY_HAND}")
-    task_assignment_bonus: float = Field(
-        0.25, ge=0, description=f"Bonus of a sentence that assigns work when the question asks what must be "
-                                f"done (a task question without a who-question). {_BY_HAND}")
-    preamble_penalty: float = Field(
-        0.2, ge=0, description=f"Subtracted from a sentence that states a document's basis (\"Thực hiện Công văn "
-                               f"số ...\", \"Căn cứ ...\") when the question asks who or what task. {_BY_HAND}")
-    section_unit_task_bonus: float = Field(
-        0.2, ge=0, description=f"Bonus of a passage whose section heading names the unit a task question names "
-                               f"(\"Phòng Lao động ...\" tasks). {_BY_HAND}")
     section_unit_min_bigrams: int = Field(
         2, ge=1, description=f"Two-syllable question terms the section heading must share to name the "
-                             f"question's unit (section_unit_task_bonus). {_BY_HAND}")
-    fragment_penalty: float = Field(
-        0.5, ge=0, description=f"Subtracted from a heading, an agency line or a fragment: a sentence of fewer "
-                               f"than fragment_max_words words, in capitals, or repeating its section heading. "
-                               f"{_BY_HAND}")
+                             f"question's unit (a feature of the selection model). {_BY_HAND}")
     fragment_max_words: int = Field(
         6, ge=1, description=f"A sentence with fewer words than this is a heading or fragment. {_BY_HAND}")
     heading_match_chars: int = Field(
@@ -106,12 +68,6 @@ class Tuning(BaseModel):
     heading_echo_max_words: int = Field(
         16, ge=1, description=f"A sentence repeating its section heading counts as a heading only when shorter "
                               f"than this many words. {_BY_HAND}")
-    lead_in_penalty: float = Field(
-        0.3, ge=0, description=f"Subtracted from a lead-in ending in a colon (\"... như sau:\"): it introduces "
-                               f"the answer rather than giving it. {_BY_HAND}")
-    header_chunk_penalty: float = Field(
-        0.2, ge=0, description=f"Subtracted from sentences of a document's first chunk (the header block) unless "
-                               f"the question asks for a number, a date or the recipients. {_BY_HAND}")
 
     # --- documents described rather than numbered ("Ai ký Chương trình của Ban Thường vụ ...") ----
     described_min_coverage: float = _fraction(
@@ -164,9 +120,9 @@ class Tuning(BaseModel):
 
 class Settings(BaseSettings):
     """Every tunable of congvan. Override any field with ``CONGVAN_<FIELD>``, and a scoring value
-    with ``CONGVAN_TUNING__<NAME>`` (``CONGVAN_TUNING__MIN_COVERAGE=0.5``)."""
+    with ``CONGVAN_TUNING__<NAME>`` (``CONGVAN_TUNING__QUOTE_MAX_CHARS=300``)."""
 
-    # "__" separates a nested field: CONGVAN_TUNING__MIN_COVERAGE sets tuning.min_coverage. No
+    # "__" separates a nested field: CONGVAN_TUNING__QUOTE_MAX_CHARS sets tuning.quote_max_chars. No
     # top-level field name holds "__", so every other CONGVAN_* variable reads as before.
     model_config = SettingsConfigDict(env_prefix="CONGVAN_", extra="forbid", env_file=None,
                                       env_nested_delimiter="__")
@@ -205,6 +161,10 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = Field(8, description="Chunks returned by retrieval.")
+    answer_pool: int = Field(
+        16, ge=1, description="Chunks retrieval hands the answerer to choose sentences from (at least top_k). The "
+                              "answerer orders them by their most probable sentence, and the top_k first are the "
+                              "sources shown: a passage search ranked ninth but holding the answer is shown first.")
     prefetch_limit: int = Field(50, description="Candidates each of dense and sparse search hands to fusion.")
     fusion: Literal["rrf", "dbsf"] = Field(
         "dbsf", description="How hybrid search fuses dense and sparse: distribution-based score fusion "
@@ -215,6 +175,9 @@ class Settings(BaseSettings):
     unaccented_dense_weight: float = Field(
         0.25, description="RRF dense weight for queries typed without diacritics, where dense models fail.")
     rerank_model: str | None = Field(None, description="sentence-transformers CrossEncoder folder/id; empty = off.")
+    selection_model: Path | None = Field(
+        None, description="JSON file of the fitted sentence-selection model (weights and outcome thresholds, "
+                          "written by evals/fit_selection.py); empty = the one shipped in rag/selection_model.json.")
     rerank_candidates: int = 20
 
     # Web app

@@ -1,14 +1,14 @@
 """The answer without an LLM: the sentences that answer the question, grouped by document,
 each with a citation marker, and the acting units when the question asks "who".
 
-A sentence is scored by how much of the question's weighted content (IDF over the corpus) it
-covers, with its section path and document header as context. When no sentence covers enough,
-or the question names a place or body that no retrieved document mentions, the answer says so
-instead of returning loosely related text.
+Candidate sentences and their probability of answering come from ``rag.selection`` (a logistic
+model fitted on labelled questions). Three outcomes: the best sentence is likely enough, and it
+is quoted with any other likely sentence; it is only plausible, and the answer says no certain
+answer was found and offers the best passages as ``related``; or nothing is plausible, or the
+question names a place or body that no retrieved document mentions: not found.
 
-Every scoring value (thresholds, bonuses, penalties, OCR tolerance) is read from the settings'
-``Tuning`` (``CONGVAN_TUNING__<NAME>``), so an evaluation can sweep it; none is a constant here.
-"""
+Every other value (OCR tolerance, sentence limits, metadata lookups) is read from the settings'
+``Tuning`` (``CONGVAN_TUNING__<NAME>``), so an evaluation can sweep it."""
 
 from __future__ import annotations
 
@@ -16,21 +16,26 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.models import Document
 from ingest.settings import Settings, Tuning, get_settings
 from ingest.sparse import tokenize
 from ingest.text.actors import Actors, resolve_actors
-from ingest.text.labels import document_title, format_date, page_at, shorten
+from ingest.text.labels import document_title, format_date, page_at, quote_window
 from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
+from ingest.register.deadlines import deadlines_in
+from ingest.register.exports import deadline_label
+from ingest.register.spans import matching_view
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question
 from rag.retrieve import Retrieval
+from rag.selection import Candidate, SelectionModel, candidates, has_quantity, load_model, score
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
+UNCERTAIN = ("Không tìm thấy câu trả lời chắc chắn trong các văn bản đã nạp. "
+             "Các đoạn dưới đây có thể liên quan; hãy đọc để tự đánh giá.")
 
 # Citation markers are "[n]". Document text embedded in an answer may hold bracketed numbers of
 # its own (footnotes "[99]", "Điều [2]"), which a reader, the web's source list and every marker
@@ -39,13 +44,12 @@ NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 # unlike a Markdown backslash escape (\[99\]), which the terminal and --json would show
 # verbatim; and no marker pattern reads them. Citation quotes keep the exact source text.
 _ASCII_BRACKETS = str.maketrans({"[": "\uff3b", "]": "\uff3d"})
-
-_DATE = re.compile(r"\b(?:ngay|truoc ngay|thang)\s*\d{1,2}(?:/\d{1,2})?(?:/\d{2,4})?|\b\d{1,2}/\d{1,2}\b")
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
-# "Thực hiện Công văn số ..." / "Căn cứ ...": the basis of a document, not what it requires.
-_PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
-_ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
-
+# "theo" (according to) followed by a few words and then, at the end of this prefix, the number.
+_ACCORDING = re.compile(r"\btheo(?:\s+\S+){0,4}\s*$")
+# How far before a figure the words that name it are looked for (characters).
+_LEAD_UP = 160
+# A quantity in a matching view: a number (not part of a date or code) and the word after it.
+_QUANTITY = re.compile(r"(?<![\d/.,-])\d+(?:[.,]\d+)*\s*(?:%|[a-z]+)?(?![\d/])")
 
 class TermStats:
     """Document frequencies of terms over the indexed chunks, for IDF weights."""
@@ -63,16 +67,6 @@ class TermStats:
         return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
 
 
-@dataclass
-class _Scored:
-    chunk: RetrievedChunk
-    doc: Document
-    start: int
-    end: int
-    score: float
-    coverage: float
-
-
 def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
                       documents: dict[str, Document] | None = None, settings: Settings | None = None) -> Answer:
     """Compose a cited Vietnamese answer to ``q`` from retrieved chunks, or abstain.
@@ -86,37 +80,81 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     answer = Answer(question=q.standalone, answer=NOT_FOUND, abstained=True, retrieved=retrieval.chunks)
     everything = documents or retrieval.documents
     named = named_documents(q, everything)
-    if q.wants("signer") or q.wants("date"):
+    if q.wants("signer") or q.wants("date") or q.wants("number"):
         # Questions about a document itself are answered from its metadata, pointing at where
         # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
         # a document by its description rather than its number.
         targets = named or _described_documents(q, retrieval, stats, tuning)
         if targets and q.wants("signer"):
             return _compose_signers(targets, answer)
+        if targets and q.wants("number") and not q.wants("date"):
+            numbered = _compose_numbers(targets, answer)
+            if not numbered.abstained:
+                return numbered
         if targets:
             dated = _compose_dates(targets, everything, answer)
             if not dated.abstained:
                 return dated
-    if not q.terms or not retrieval.chunks:
+    model = load_model(settings or get_settings())
+    ranked = score(answer_candidates(q, retrieval, stats, named=named, tuning=tuning), model)
+    confidence = model.confidence(ranked)
+    if not ranked or confidence < model.related_threshold:
         return answer
-    # Places and bodies named in the question ("huyện Bắc Sơn") limit the answer to documents
-    # that mention one of them; a name no retrieved document mentions means the question is
-    # about something not loaded.
+    if q.wants("signer") and ranked[0].doc.metadata.signer_name:
+        # Who signed is the document's, not a sentence's: a plausible document is enough.
+        return _compose_signers([ranked[0].doc], answer)
+    if confidence < model.answer_threshold:
+        return _uncertain(ranked, answer, tuning)
+    chosen = _one_per_passage(_select(ranked, model, tuning))
+    if q.wants("figure") and not any(has_quantity(c.text) for c in chosen):
+        # "bao nhiêu" answered by sentences without a number is not an answer, however probable.
+        return _uncertain(ranked, answer, tuning)
+    answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, chosen)})
+    return _compose(q, chosen, answer, tuning)
+
+
+def quoted_first(chunks: list[RetrievedChunk], chosen: list[Candidate]) -> list[RetrievedChunk]:
+    """``chunks`` with those holding a quoted sentence first (most probable first), the others
+    after them in search order: the sources shown are the passages the answer uses."""
+    order: dict[str, int] = {}
+    for c in chosen:
+        order.setdefault(c.chunk.chunk_id, len(order))
+    return sorted(chunks, key=lambda ch: order.get(ch.chunk_id, len(order)))
+
+
+def answer_candidates(q: Question, retrieval: Retrieval, stats: TermStats, *, named: list[Document],
+                      tuning: Tuning) -> list[Candidate]:
+    """The sentences that may answer ``q``: those of retrieved documents that mention every place
+    or body the question names ("huyện Bắc Sơn"); none when a name is in no retrieved document
+    (the question is about something not loaded). ``named``: documents the question names by
+    number. Also what ``evals/fit_selection.py`` fits the selection model on."""
+    if not q.terms or not retrieval.chunks:
+        return []
     texts = {d.doc_id: _folded(d.text) for d in retrieval.documents.values()}
     if any(not any(n in t for t in texts.values()) for n in q.names):
-        return answer
+        return []
     about = {doc_id for doc_id, t in texts.items() if not q.names or any(n in t for n in q.names)}
+    found = candidates(q, retrieval, term_weights(q, stats, tuning), {d.doc_id for d in named}, tuning)
+    found = [c for c in found if c.doc.doc_id in about]
+    # "Theo Công văn 1234/UBND-VX, ...": the question sets its scope to the documents it names.
+    according = {d.doc_id for d in named if _according_to(q, d)}
+    scoped = [c for c in found if c.doc.doc_id in according]
+    return scoped or found
 
-    scored = [s for s in _score_sentences(q, retrieval, stats, {d.doc_id for d in named}, tuning)
-              if s.doc.doc_id in about]
-    if not scored or scored[0].coverage < tuning.min_coverage:
-        return answer
-    chosen = _one_per_passage(_select(scored, tuning))
-    if q.wants("figure") and not any(_has_figure(s.doc.text[s.start:s.end]) for s in chosen):
-        return answer  # "bao nhiêu" answered by a sentence without a number is not an answer
-    if q.wants("signer"):
-        chosen = chosen[:1]
-    return _compose(q, chosen, answer)
+
+def _according_to(q: Question, doc: Document) -> bool:
+    """The question reads "theo <document> <its number>": it asks what that document says."""
+    number = _folded_match(doc.metadata.number or "")
+    at = q.folded.find(number) if number else -1
+    return at >= 0 and bool(_ACCORDING.search(q.folded[:at]))
+
+
+def _uncertain(ranked: list[Candidate], answer: Answer, tuning: Tuning) -> Answer:
+    """No sentence is likely enough to answer: say so, and offer the best passages as related."""
+    related: list[Citation] = []
+    for c in _one_per_passage(ranked)[:tuning.max_sentences]:
+        _cite(related, c.doc, c.chunk.section, c.start, c.end)
+    return answer.model_copy(update={"answer": UNCERTAIN, "abstained": True, "related": related})
 
 
 def escape_markers(text: str) -> str:
@@ -183,7 +221,8 @@ def _compose_dates(docs: list[Document], everything: dict[str, Document], answer
             continue
         n = _cite(citations, source, "Ngày ban hành", *span)
         lines.append(_heading(doc))
-        lines.append(f"- Ngày ban hành: {format_date(m.date)} [{n}]")
+        written = " ".join(source.text[span[0]:span[1]].replace("*", "").split())
+        lines.append(f"- Ngày ban hành: {format_date(m.date)} — “{escape_markers(written)}” [{n}]")
     if not citations:
         return answer
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
@@ -212,6 +251,24 @@ def _dated_mention(number: str, dated: Document,
     return next(iter(everything.values())), None
 
 
+def _compose_numbers(docs: list[Document], answer: Answer) -> Answer:
+    """"Văn bản X số mấy?": the document's number, citing where its header writes it."""
+    citations: list[Citation] = []
+    lines = []
+    for doc in docs:
+        number = doc.metadata.number
+        if not number or number.startswith("/"):  # "/KH-UBND": an unsigned copy, number left blank
+            continue
+        at = doc.text.find(number)
+        if at < 0:
+            continue
+        n = _cite(citations, doc, "Số hiệu", at, at + len(number))
+        lines += [_heading(doc), f"- Số hiệu: {escape_markers(number)} [{n}]"]
+    if not citations:
+        return answer
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
 def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
     citations: list[Citation] = []
     lines = []
@@ -226,7 +283,7 @@ def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
 
 
-def _term_weights(q: Question, stats: TermStats, tuning: Tuning) -> dict[str, float]:
+def term_weights(q: Question, stats: TermStats, tuning: Tuning) -> dict[str, float]:
     """IDF weights of the question's terms. A two-syllable term the corpus never uses is mostly
     a junction of two words ("năm 2023 huyện" → "2023 huyen"), not a word, so it weighs less
     (``unseen_bigram_weight``)."""
@@ -234,166 +291,14 @@ def _term_weights(q: Question, stats: TermStats, tuning: Tuning) -> dict[str, fl
     return {t: stats.idf(t) * (unseen if " " in t and stats.df.get(t, 0) == 0 else 1.0) for t in q.terms}
 
 
-def _score_sentences(q: Question, retrieval: Retrieval, stats: TermStats, prefer: set[str],
-                     tuning: Tuning) -> list[_Scored]:
-    weights = _term_weights(q, stats, tuning)
-    total = sum(weights.values()) or 1.0
-    out: list[_Scored] = []
-    for rank, chunk in enumerate(retrieval.chunks):
-        doc = retrieval.documents.get(chunk.doc_id)
-        if doc is None:
-            continue
-        context = set(tokenize(" ".join(filter(None, [_doc_label(doc), chunk.section]))))
-        ocr_damaged = _lost_diacritics(doc, tuning)
-        for start, end in sentence_spans(doc.text, chunk.start, chunk.end):
-            sentence = doc.text[start:end]
-            matcher = _TermMatcher(tokenize(sentence), fuzzy_all=ocr_damaged, credit=tuning.ocr_fuzzy_credit,
-                                   min_letters=tuning.ocr_fuzzy_min_letters)
-            own = sum(w * matcher.match(t) for t, w in weights.items())
-            near = sum(w for t, w in weights.items() if t in context and not matcher.match(t))
-            # Coverage decides whether the question is answered at all: terms found in the section
-            # path or document header count nearly fully. The score prefers terms in the sentence.
-            coverage = (own + tuning.context_coverage_credit * near) / total
-            score = ((own + tuning.context_score_credit * near) / total + _intent_bonus(q, fold(sentence), tuning)
-                     + tuning.rank_bonus / (rank + 1) + _shape_penalty(sentence, chunk, q, tuning))
-            if q.wants("task") and chunk.section and _names_section_unit(q, chunk.section, tuning):
-                score += tuning.section_unit_task_bonus
-            if doc.doc_id in prefer:
-                score += tuning.named_document_bonus
-            if own > 0:
-                out.append(_Scored(chunk, doc, start, end, score, coverage))
-    return sorted(out, key=lambda s: -s.score)
+def _select(ranked: list[Candidate], model: SelectionModel, tuning: Tuning) -> list[Candidate]:
+    """The most probable sentence, then every other sentence likely enough to be quoted too
+    (``extra_threshold``): lists, and one answer per document."""
+    chosen = [ranked[0]] + [c for c in ranked[1:] if c.probability >= model.extra_threshold]
+    return chosen[:tuning.max_sentences]
 
 
-# A well-formed Vietnamese syllable, accent-folded: onset, one to three vowels, coda.
-_SYLLABLE_SHAPE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$")
-
-
-class _TermMatcher:
-    """Whether a sentence contains a query term, tolerating one OCR error per syllable.
-
-    OCR text ("trudc" for "trước", "céc" for "các") breaks exact matching. A syllable within
-    one edit of a query syllable counts, at reduced weight, when the sentence's syllable is not
-    a well-formed Vietnamese syllable ("trudc") or the whole document lost its diacritics, so
-    that real words one letter apart ("thuộc"/"trước") are not confused in clean text.
-    A fuzzy match counts ``credit``; syllables shorter than ``min_letters`` match exactly only.
-    """
-
-    def __init__(self, tokens: list[str], *, fuzzy_all: bool, credit: float, min_letters: int) -> None:
-        self.exact = set(tokens)
-        self.credit = credit
-        self.min_letters = min_letters
-        self._deletes: dict[str, set[str]] = {}
-        for token in self.exact:
-            if " " in token or len(token) < min_letters or token.isdigit():
-                continue
-            if fuzzy_all or not _SYLLABLE_SHAPE.match(token):
-                for variant in _deletions(token):
-                    self._deletes.setdefault(variant, set()).add(token)
-
-    def match(self, term: str) -> float:
-        if term in self.exact:
-            return 1.0
-        if not self._deletes:
-            return 0.0
-        parts = term.split(" ")
-        if len(parts) == 1:
-            return self.credit if self._near(term) else 0.0
-        if all(p in self.exact or self._near(p) for p in parts) and " ".join(parts) not in self.exact:
-            return self.credit
-        return 0.0
-
-    def _near(self, syllable: str) -> bool:
-        if len(syllable) < self.min_letters or syllable.isdigit():
-            return False
-        return any(v in self._deletes for v in _deletions(syllable))
-
-
-def _deletions(word: str) -> set[str]:
-    """The word and every one-letter deletion of it: two words within one edit share one."""
-    return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
-
-
-def _lost_diacritics(doc: Document, tuning: Tuning) -> bool:
-    """True for text that lost its accents (careless OCR): few letters carry a diacritic."""
-    return _few_diacritics(doc.text[:tuning.ocr_sample_chars], tuning.ocr_diacritics_ratio)
-
-
-@lru_cache(maxsize=4096)
-def _few_diacritics(sample: str, ratio: float) -> bool:
-    # Folding maps each composed letter to one letter, so the two strings align character by
-    # character; one fold of the sample, not one per character, and once per document text.
-    folded = fold(sample)
-    if len(folded) != len(sample):  # a character that folds to two (rare): compare one by one
-        folded = "".join(fold(ch)[:1] or ch for ch in sample)
-    pairs = [(a, b) for a, b in zip(sample.lower(), folded) if a.isalpha()]
-    marked = sum(1 for a, b in pairs if a != b)
-    return bool(pairs) and marked / len(pairs) < ratio
-
-
-def _select(scored: list[_Scored], tuning: Tuning) -> list[_Scored]:
-    """The best sentence of each document that answers nearly as well as the best overall
-    (a question often has one answer per document), then close runners-up."""
-    best = scored[0].score
-    candidates = [s for s in scored if s.coverage >= tuning.min_coverage]
-    chosen: list[_Scored] = []
-    for s in candidates:
-        if s.score >= tuning.near_best_per_document * best and all(c.doc.doc_id != s.doc.doc_id for c in chosen):
-            chosen.append(s)
-    for s in candidates:
-        if s.score >= tuning.near_best_runner_up * best and s not in chosen:
-            chosen.append(s)
-    return sorted(chosen, key=lambda s: -s.score)[:tuning.max_sentences]
-
-
-def _intent_bonus(q: Question, folded: str, tuning: Tuning) -> float:
-    """What the sentence offers of what the question asks: a date, a figure, an assignment."""
-    bonus = 0.0
-    if q.wants("when") and _DATE.search(folded):
-        bonus += tuning.date_bonus
-    if q.wants("figure") and _FIGURE.search(folded):
-        bonus += tuning.figure_bonus
-    if (q.wants("who") or q.wants("task")) and _ASSIGNING.search(folded):
-        bonus += tuning.who_assignment_bonus if q.wants("who") else tuning.task_assignment_bonus
-    if (q.wants("who") or q.wants("task")) and _PREAMBLE.match(folded):
-        bonus -= tuning.preamble_penalty
-    return bonus
-
-
-_YEAR_OR_DATE = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d+[-/][A-ZĐa-zđ]")
-
-
-def _has_figure(sentence: str) -> bool:
-    """A quantity: a percentage or a number that is not a year, a date or a document number."""
-    return bool(re.search(r"\d", _YEAR_OR_DATE.sub(" ", sentence)))
-
-
-def _shape_penalty(sentence: str, chunk: RetrievedChunk, q: Question, tuning: Tuning) -> float:
-    """Headings, agency lines, lead-ins ("... như sau:") and the header block introduce or name
-    things; they rarely answer a question themselves."""
-    stripped = sentence.strip(" *#\n")
-    words = len(stripped.split())
-    penalty = 0.0
-    last_heading = chunk.section.split(" > ")[-1] if chunk.section else ""
-    echoes_heading = bool(last_heading) and fold(stripped).startswith(fold(last_heading)[:tuning.heading_match_chars])
-    if (words < tuning.fragment_max_words or stripped.isupper()
-            or (echoes_heading and words < tuning.heading_echo_max_words)):
-        penalty -= tuning.fragment_penalty
-    if stripped.endswith(":"):
-        penalty -= tuning.lead_in_penalty
-    if chunk.chunk_id.endswith(":0") and not (q.wants("number") or q.wants("date") or q.wants("recipients")):
-        penalty -= tuning.header_chunk_penalty
-    return penalty
-
-
-def _names_section_unit(q: Question, section: str, tuning: Tuning) -> bool:
-    """The question names the unit whose section the passage sits in ("Phòng Lao động ..." tasks)."""
-    label_terms = set(tokenize(section.split(" > ")[-1]))
-    bigrams = [t for t in q.terms if " " in t]
-    return sum(1 for t in bigrams if t in label_terms) >= tuning.section_unit_min_bigrams
-
-
-def _one_per_passage(chosen: list[_Scored]) -> list[_Scored]:
+def _one_per_passage(chosen: list[Candidate]) -> list[Candidate]:
     """Drop sentences that repeat one already chosen (the same text in two documents)."""
     seen: set[str] = set()
     kept = []
@@ -405,7 +310,10 @@ def _one_per_passage(chosen: list[_Scored]) -> list[_Scored]:
     return kept
 
 
-def _compose(q: Question, chosen: list[_Scored], answer: Answer) -> Answer:
+def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tuning) -> Answer:
+    """The answer text: a first line that answers directly when the question asks for a deadline
+    or a document number, then per document the quoted sentences (whole, or cut around the words
+    that answer), each with its citation."""
     citations: list[Citation] = []
     lines: list[str] = []
     order: list[str] = []
@@ -424,8 +332,76 @@ def _compose(q: Question, chosen: list[_Scored], answer: Answer) -> Answer:
                 if actors:
                     lines.append(_actors_line(doc, actors, s, citations))
             n = _cite(citations, doc, s.chunk.section, s.start, s.end)
-            lines.append(f"- “{escape_markers(_shorten(doc.text[s.start:s.end]))}” [{n}]")
+            quote = quote_window(doc.text[s.start:s.end].replace("*", ""), _answering_spans(q, s), tuning.quote_max_chars)
+            lines.append(f"- “{escape_markers(quote)}” [{n}]")
+    direct = _direct_line(q, chosen, citations)
+    if direct:
+        lines = [direct, ""] + lines
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _answering_spans(q: Question, s: Candidate) -> list[tuple[int, int]]:
+    """Where in the sentence the answer stands (offsets into the sentence): its deadlines when the
+    question asks when, its figures when it asks how much, else the question's words."""
+    text = s.doc.text[s.start:s.end]
+    if q.wants("when"):
+        found = [(d.start - s.start, d.end - s.start) for d in _deadlines(s)]
+        if found:
+            return found
+    view = matching_view(text)
+    spans = sorted((m.start(), m.start() + len(term)) for term in q.terms
+                   for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", view))
+    if q.wants("figure"):
+        # The quantity the question's words lead up to: most of them in the stretch before it.
+        quantities = [m.span() for m in _QUANTITY.finditer(view)]
+        if quantities:
+            best = max(quantities, key=lambda qs: (sum(1 for a, _ in spans if qs[0] - _LEAD_UP <= a < qs[0]), -qs[0]))
+            return [(a, b) for a, b in spans if best[0] - _LEAD_UP <= a < best[0]] + [best]
+    return spans
+
+
+def _deadlines(s: Candidate) -> list:
+    """The register's reading of the deadlines a sentence states (``Deadline`` values)."""
+    view = _view(s.doc.text)
+    return [f.deadline for f in deadlines_in(s.doc, view, (s.start, s.end)) if f.deadline is not None]
+
+
+def _direct_line(q: Question, chosen: list[Candidate], citations: list[Citation]) -> str | None:
+    """"Thời hạn: …" or "Số hiệu: …", citing the sentence or document it comes from."""
+    if q.wants("when"):
+        for s in chosen:
+            found = _deadlines(s)
+            if found:
+                n = _cite(citations, s.doc, s.chunk.section, s.start, s.end)
+                return f"Thời hạn: {escape_markers('; '.join(_deadline_text(d) for d in found[:3]))} [{n}]"
+    if q.wants("number"):
+        doc = chosen[0].doc
+        if doc.metadata.number and not doc.metadata.number.startswith("/"):
+            at = doc.text.find(doc.metadata.number)
+            if at >= 0:
+                n = _cite(citations, doc, "Số hiệu", at, at + len(doc.metadata.number))
+                return f"Số hiệu: {escape_markers(doc.metadata.number)} [{n}]"
+    return None
+
+
+def _deadline_text(d) -> str:
+    """A deadline as written, with its normalised form ("trước ngày 25/5 (25/05/2024, năm suy ra)")."""
+    if d.kind == "date" and d.date:
+        normal = format_date(d.date) + (", năm suy ra từ ngày văn bản" if d.year_inferred else "")
+    elif d.kind == "month" and d.month:
+        normal = f"tháng {int(d.month[5:7])}/{d.month[:4]}"
+    elif d.kind == "quarter" and d.quarter and d.year:
+        normal = f"quý {d.quarter}/{d.year}"
+    elif d.kind == "year" and d.year:
+        normal = f"năm {d.year}"
+    else:
+        return deadline_label(d)
+    return d.text if fold_match(normal) in fold_match(d.text) else f"{d.text} ({normal})"
+
+
+@lru_cache(maxsize=256)
+def _view(text: str) -> str:
+    return matching_view(text)
 
 
 def _signer_line(doc: Document, citations: list[Citation]) -> str:
@@ -439,7 +415,7 @@ def _signer_line(doc: Document, citations: list[Citation]) -> str:
     return escape_markers(f"- Người ký: {m.signer_name}" + (f" ({who})" if who else "")) + ref
 
 
-def _actors_line(doc: Document, actors: Actors, s: _Scored, citations: list[Citation]) -> str:
+def _actors_line(doc: Document, actors: Actors, s: Candidate, citations: list[Citation]) -> str:
     units = escape_markers("; ".join(actors.units))
     if actors.source == "sentence":
         return f"- Đơn vị thực hiện: {units}"
@@ -471,11 +447,6 @@ def _heading(doc: Document) -> str:
 
 def _doc_label(doc: Document, with_issuer: bool = False) -> str:
     return document_title(doc.metadata, with_issuer=with_issuer)
-
-
-def _shorten(text: str, limit: int = 400) -> str:
-    # A quoted sentence drops the source's Markdown emphasis marks: the answer is plain text.
-    return shorten(text.replace("*", ""), limit)
 
 
 def merge_register_evidence(answer: Answer, evidence: list, documents: dict[str, Document]) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -97,7 +98,8 @@ class Assistant:
         check_question(question, history, self.settings.max_question_chars)
         began = time.perf_counter()
         q = Question.parse(question, history or [])
-        retrieval = self.retriever.search(q, top_k=top_k, filters=filters, mode=mode)
+        shown = top_k or self.settings.top_k
+        retrieval = self.retriever.search(q, top_k=max(shown, self.settings.answer_pool), filters=filters, mode=mode)
         documents = {d.doc_id: d for d in self.retriever.documents()}
         # A question that names a document by number searches all of that document's passages,
         # even those that ranked below documents merely citing the number.
@@ -105,6 +107,10 @@ class Assistant:
         compose_began = time.perf_counter()
         answer = extractive_answer(q, retrieval, self.term_stats, documents=documents, settings=self.settings)
         answer = self._evidence_first(answer, retrieval)
+        # The answerer put the passages its sentences come from first: the first ``shown`` are the
+        # sources, and what the LLM reads.
+        answer = answer.model_copy(update={"retrieved": answer.retrieved[:shown]})
+        retrieval = replace(retrieval, chunks=answer.retrieved)
         evidence = register_evidence(q, self.register, settings=self.settings)
         if filters:
             # The store applies the same conditions the retriever searched with, so register

@@ -171,6 +171,12 @@ def ask(question: str, data_dir: Path | None, as_json: bool, top_k: int | None, 
     for c in answer.citations:
         where = " · ".join(p for p in (c.doc_type and c.doc_type.capitalize(), c.number, c.issuer, c.date, c.section) if p)
         click.echo(f"[{c.n}] {where}\n    {c.file}:{c.start}-{c.end}")
+    if answer.related:
+        click.echo("\nCó thể liên quan:")
+    for c in answer.related:
+        where = " · ".join(p for p in (c.doc_type and c.doc_type.capitalize(), c.number, c.issuer, c.date, c.section) if p)
+        quote = " ".join(c.quote.split())
+        click.echo(f"- {where}\n    “{quote}”\n    {c.file}:{c.start}-{c.end}")
 
 
 def _counts(summary) -> dict[str, int]:

@@ -34,6 +34,10 @@ class Answer(BaseModel):
     answer: str
     abstained: bool = False
     citations: list[Citation] = Field(default_factory=list)
+    related: list[Citation] = Field(
+        default_factory=list, description="When no answer is certain (abstained): the passages that may be related, "
+                                          "best first, for the user to read (\"có thể liên quan\"); not citations of "
+                                          "the answer text, which has no [n] markers for them.")
     retrieved: list[RetrievedChunk] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     backend: str = Field("extractive", description="'extractive' (no LLM) or 'llm'.")

@@ -120,3 +120,40 @@ def page_at(page_starts: list[int] | None, offset: int) -> int | None:
     if not page_starts:
         return None
     return sum(1 for p in page_starts if p <= offset) or 1
+
+
+def quote_window(text: str, keep: list[tuple[int, int]], limit: int) -> str:
+    """``text`` on one line, whole when it fits in ``limit`` characters; otherwise the stretch of
+    about ``limit`` characters around the spans in ``keep`` (offsets into ``text``: the words
+    that answer), cut at spaces and marked ' …' / '… ' where text was left out.
+
+    Unlike ``shorten``, the answer is never what gets cut: a deadline at the end of a long
+    sentence stays. Spans that do not fit together keep the first ones; a single span longer than
+    ``limit`` is kept whole.
+    """
+    flat = _WHITESPACE.sub(" ", text).strip()
+    if len(flat) <= limit or not keep:
+        return shorten(text, limit) if not keep else flat
+    # Map offsets of ``text`` to ``flat``: count the characters ``flat`` kept before each offset.
+    lead = len(text) - len(text.lstrip())
+    mapped: list[tuple[int, int]] = []
+    for start, end in sorted(keep):
+        a = len(_WHITESPACE.sub(" ", text[lead:max(lead, start)]))
+        b = len(_WHITESPACE.sub(" ", text[lead:max(lead, end)]))
+        mapped.append((min(a, len(flat)), min(b, len(flat))))
+    first, last = mapped[0][0], mapped[0][1]
+    for a, b in mapped[1:]:
+        if b - first > limit:
+            break
+        last = max(last, b)
+    room = max(0, limit - (last - first))
+    begin = max(0, first - room // 2)
+    finish = min(len(flat), last + (room - (first - begin)))
+    begin = max(0, min(begin, finish - limit)) if finish - begin < limit else begin
+    if begin > 0:
+        space = flat.find(" ", begin)
+        begin = space + 1 if 0 <= space < first else begin
+    if finish < len(flat):
+        space = flat.rfind(" ", last, finish)
+        finish = space if space > last else finish
+    return ("… " if begin > 0 else "") + flat[begin:finish] + (ELLIPSIS if finish < len(flat) else "")

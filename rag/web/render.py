@@ -57,8 +57,11 @@ def plain_quote(quote: str) -> str:
 
 
 def answer_text(answer: Answer) -> str:
-    """The answer body: the abstention sentence when nothing was found."""
-    return NOT_FOUND if answer.abstained else answer.answer
+    """The answer body: the abstention sentence when nothing was found, the "no certain answer"
+    sentence when passages that may be related are offered."""
+    if answer.abstained:
+        return answer.answer if answer.related else NOT_FOUND
+    return answer.answer
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -71,6 +74,10 @@ def answer_markdown(answer: Answer) -> str:
         for c in answer.citations:
             where = f" · {c.section}" if c.section else ""
             lines.append(f"- [{c.n}] {markdown_text(citation_label(c) + where)}")
+    if answer.abstained and answer.related:
+        lines.append("\n**Có thể liên quan** (chưa chắc đã trả lời câu hỏi):")
+        for c in answer.related:
+            lines.append(f"- {markdown_text(citation_label(c))}: “{markdown_text(plain_quote(c.quote))}”")
     return "\n".join(lines)
 
 
@@ -91,6 +98,15 @@ def sources_html(answer: Answer | None) -> str:
     """The source cards beside an answer; each card opens its document (``data-cite`` = n)."""
     if answer is None:
         return '<div class="cv-sources cv-empty">Nguồn của câu trả lời sẽ hiện ở đây.</div>'
+    if answer.abstained and answer.related:
+        cards = [
+            f'<div class="cv-source cv-related"><span class="cv-head">{escape(citation_label(c))}</span>'
+            + (f'<span class="cv-where">{escape(citation_where(c))}</span>' if citation_where(c) else "")
+            + f'<span class="cv-quote">“{quote_html(c.quote)}”</span></div>'
+            for c in answer.related
+        ]
+        return ('<div class="cv-sources"><div class="cv-hint">Có thể liên quan (chưa chắc đã trả lời câu hỏi):'
+                "</div>" + "".join(cards) + "</div>")
     if answer.abstained or not answer.citations:
         return ('<div class="cv-sources cv-empty">Không có nguồn: câu trả lời không dựa trên văn bản nào '
                 "đã nạp.</div>")

@@ -1,0 +1,348 @@
+"""Fit the sentence-selection model (``rag/selection_model.json``) and report it out of fold.
+
+Run from the repository root, with an index of ``corpus/`` and one of the development set:
+
+    congvan ingest --data-dir /tmp/gold-data
+    python evals/bench_devset.py --data-dir /tmp/devset-data        # builds the devset index
+    python evals/fit_selection.py --gold-data /tmp/gold-data --devset-data /tmp/devset-data \
+        [--folds 5] [--out rag/selection_model.json] [--json report.json]
+
+Every question of both sets (``evals/qa.jsonl`` and ``../shared/devset/qa.jsonl``) is retrieved
+once and each candidate sentence (``rag.answer.answer_candidates``) is labelled: positive when it
+matches one of the question's gold quotes (``evals.metrics.matched_quotes``). A logistic
+regression (scikit-learn) is fitted on the features of ``rag.selection.FEATURES``; three
+thresholds are fitted with it on the same training questions:
+
+- ``answer_threshold``: maximises balanced accuracy of "answer or not": answerable questions whose
+  most probable sentence is a gold one, and unanswerable questions left unanswered;
+- ``related_threshold``: the lowest best-sentence probability below the answer threshold at which
+  at least half the training questions in that band still hold a gold sentence among their
+  best passages (so "có thể liên quan" is right more often than not);
+- ``extra_threshold``: maximises the mean of gold-quote recall and precision of the quoted set.
+
+Figures are out of fold: questions are split into ``--folds`` groups **by document** (a question's
+group is the file of its first gold quote; an unanswerable question is its own group), each fold's
+model is fitted on the other folds only, and every question is answered through
+``rag.assistant.Assistant`` (the real answer path) with the model that never saw its document.
+The model written to ``--out`` is then fitted on all questions; its in-sample figures are not
+reported as results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_GOLD = ROOT / "evals" / "qa.jsonl"
+DEFAULT_DEVSET = ROOT.parent / "shared" / "devset"
+GRID = [round(0.02 * i, 2) for i in range(1, 50)]
+RELATED_BEST = 4  # passages offered as related, as rag.answer does with Tuning.max_sentences
+RELATED_MIN_PRECISION = 0.5
+# Folds by document inside a training set for stacking (question model and thresholds fitted on
+# out-of-fold sentence probabilities); 1 = off. Measured with 4 (out of fold, 5 outer folds): false
+# abstentions 0.479 / 0.443 (gold / devset) against 0.315 / 0.443 off, for abstention accuracy
+# 0.917 / 0.750 against 0.833 / 0.688: a threshold moved along the same curve, so off, the simpler.
+INNER_FOLDS = 1
+
+
+@dataclass
+class Row:
+    """One question's candidates: features, which gold quotes each matches, and its group."""
+
+    set_name: str
+    item_id: str
+    question: str
+    answerable: bool
+    group: str
+    n_gold: int
+    features: list[list[float]] = field(default_factory=list)
+    matches: list[set[int]] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+
+
+def collect(set_name: str, assistant: Any, items: list[Any]) -> list[Row]:
+    """Retrieve every item's question and list its candidate sentences with their labels."""
+    from evals.metrics import matched_quotes
+    from rag.answer import answer_candidates, named_documents
+    from rag.query import Question
+    from rag.selection import FEATURES
+
+    rows: list[Row] = []
+    documents = {d.doc_id: d for d in assistant.retriever.documents()}
+    for item in items:
+        q = Question.parse(item.question, [])
+        s = assistant.settings
+        retrieval = assistant.retriever.search(q, top_k=max(s.top_k, s.answer_pool))
+        named = named_documents(q, documents)
+        retrieval = assistant.retriever.with_documents(retrieval, named)
+        found = answer_candidates(q, retrieval, assistant.term_stats, named=named, tuning=assistant.settings.tuning)
+        gold = [(s.quote, s.file) for s in item.sources]
+        group = f"{set_name}:{Path(gold[0][1] or '').name}" if gold and gold[0][1] else f"{set_name}:q:{item.id}"
+        row = Row(set_name, item.id, item.question, item.answerable, group, len(gold))
+        for c in found:
+            row.features.append([c.features[name] for name in FEATURES])
+            row.matches.append(_labels(c.text, c.doc.file, gold, item.facts))
+            row.scores.append(c.chunk.score)
+        rows.append(row)
+    return rows
+
+
+def _labels(text: str, file: str, gold: list[tuple[str, str | None]], facts: list[str]) -> set[int]:
+    """The gold quotes a sentence answers with: those it matches, or, when it holds every fact of
+    the question, the quotes of its file (it says what the reference answer says)."""
+    from evals.metrics import contains, matched_quotes, same_file
+
+    found = matched_quotes(text, file, gold) if gold else set()
+    if facts and all(contains(text, f) for f in facts):
+        found |= {i for i, (_, f) in enumerate(gold) if same_file(file, f)}
+    return found
+
+
+def fit(rows: list[Row], provenance: str = "", inner_folds: int = INNER_FOLDS) -> Any:
+    """A ``SelectionModel`` fitted on ``rows``: sentence weights on all of them, then the
+    question-level model and the thresholds on their sentence probabilities; with
+    ``inner_folds`` > 1, on probabilities predicted out of fold instead (stacking, groups by
+    document), as uncertain as those of questions the model never saw."""
+    from rag.selection import SelectionModel
+
+    sentences = _fit_sentences(rows)
+    inner = folds_of(rows, inner_folds)
+    probs: list[list[tuple[float, set[int], int]]] = [_ranked(r, sentences) for r in rows]
+    for k in range(inner_folds if inner_folds > 1 else 0):
+        held = [i for i, r in enumerate(rows) if inner[r.group] == k]
+        if not held:
+            continue
+        part = _fit_sentences([r for r in rows if inner[r.group] != k])
+        for i in held:
+            probs[i] = _ranked(rows[i], part)
+    question = _fit_question(rows, probs)
+    confidence = [question.probability(_summary(r, p)) if p else 0.0 for r, p in zip(rows, probs)]
+    answer_t = _answer_threshold(rows, probs, confidence)
+    related_t = _related_threshold(rows, probs, confidence, answer_t)
+    extra_t = _extra_threshold(rows, probs, confidence, answer_t)
+    return SelectionModel(weights=sentences.weights, bias=sentences.bias, answer_threshold=answer_t,
+                          related_threshold=related_t, extra_threshold=extra_t, mean=sentences.mean,
+                          scale=sentences.scale, question=question, provenance=provenance)
+
+
+def _fit_sentences(rows: list[Row]) -> Any:
+    """The sentence-level logistic regression alone (thresholds left at 0.5)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from rag.selection import FEATURES, SelectionModel
+
+    x = np.array([f for r in rows for f in r.features], dtype=float)
+    y = np.array([1 if m else 0 for r in rows for m in r.matches])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=1.0, max_iter=2000)
+    lr.fit((x - mean) / scale, y)
+    return SelectionModel(
+        weights={n: round(float(w), 6) for n, w in zip(FEATURES, lr.coef_[0])}, bias=round(float(lr.intercept_[0]), 6),
+        answer_threshold=0.5, related_threshold=0.5, extra_threshold=0.5,
+        mean={n: round(float(v), 6) for n, v in zip(FEATURES, mean)},
+        scale={n: round(float(v), 6) for n, v in zip(FEATURES, scale)})
+
+
+def _summary(row: Row, ranked: list[tuple[float, set[int], int]]) -> dict[str, float]:
+    from rag.selection import FEATURES, summarize
+
+    order = [i for _, _, i in ranked]
+    return summarize([p for p, _, _ in ranked], [dict(zip(FEATURES, row.features[i])) for i in order],
+                     [row.scores[i] for i in order])
+
+
+def _answered_right(ranked: list[tuple[float, set[int], int]]) -> bool:
+    """Whether quoting the question's two most probable sentences would quote a gold one."""
+    return any(m for _, m, _ in ranked[:2])
+
+
+def _fit_question(rows: list[Row], probs: list[list[tuple[float, set[int], int]]]) -> Any:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from rag.selection import QUESTION_FEATURES, Logistic
+
+    data = [(r, p) for r, p in zip(rows, probs) if p]
+    x = np.array([[_summary(r, p)[n] for n in QUESTION_FEATURES] for r, p in data], dtype=float)
+    y = np.array([1 if r.answerable and _answered_right(p) else 0 for r, p in data])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=1.0, max_iter=2000)
+    lr.fit((x - mean) / scale, y)
+    return Logistic(weights={n: round(float(w), 6) for n, w in zip(QUESTION_FEATURES, lr.coef_[0])},
+                    bias=round(float(lr.intercept_[0]), 6),
+                    mean={n: round(float(v), 6) for n, v in zip(QUESTION_FEATURES, mean)},
+                    scale={n: round(float(v), 6) for n, v in zip(QUESTION_FEATURES, scale)})
+
+
+def _ranked(row: Row, model: Any) -> list[tuple[float, set[int], int]]:
+    """(probability, gold quotes matched, candidate index) of a row's candidates, best first."""
+    from rag.selection import FEATURES
+
+    scored = [(model.probability(dict(zip(FEATURES, f))), m, i)
+              for i, (f, m) in enumerate(zip(row.features, row.matches))]
+    return sorted(scored, key=lambda t: -t[0])
+
+
+def _answer_threshold(rows: list[Row], probs: list, confidence: list[float]) -> float:
+    def balanced(t: float) -> float:
+        good = [c >= t and _answered_right(p) for r, p, c in zip(rows, probs, confidence) if r.answerable]
+        kept = [c < t for r, c in zip(rows, confidence) if not r.answerable]
+        return (sum(good) / max(1, len(good))) + (sum(kept) / max(1, len(kept)))
+
+    best = max(balanced(t) for t in GRID)
+    plateau = [t for t in GRID if balanced(t) >= best - 1e-9]
+    return plateau[len(plateau) // 2]
+
+
+def _related_threshold(rows: list[Row], probs: list, confidence: list[float], answer_t: float) -> float:
+    chosen = answer_t
+    for t in sorted((t for t in GRID if t < answer_t), reverse=True):
+        band = [p for p, c in zip(probs, confidence) if p and t <= c < answer_t]
+        if not band:
+            chosen = t
+            continue
+        useful = sum(1 for p in band if any(m for _, m, _ in p[:RELATED_BEST]))
+        if useful / len(band) < RELATED_MIN_PRECISION:
+            break
+        chosen = t
+    return chosen
+
+
+def _extra_threshold(rows: list[Row], probs: list, confidence: list[float], answer_t: float) -> float:
+    answered = [(r, p) for r, p, c in zip(rows, probs, confidence) if r.answerable and p and c >= answer_t]
+
+    def quality(t: float) -> float:
+        total = 0.0
+        for r, p in answered:
+            chosen = [p[0]] + [c for c in p[1:] if c[0] >= t][:RELATED_BEST - 1]
+            found = set().union(*(m for _, m, _ in chosen))
+            recall = len(found) / max(1, r.n_gold)
+            precision = sum(1 for _, m, _ in chosen if m) / len(chosen)
+            total += (recall + precision) / 2
+        return total / max(1, len(answered))
+
+    best = max(quality(t) for t in GRID)
+    return min(t for t in GRID if quality(t) >= best - 1e-9)
+
+
+def folds_of(rows: list[Row], n_folds: int) -> dict[str, int]:
+    """Fold of each group: groups sorted by size, dealt round-robin (deterministic, balanced)."""
+    sizes: dict[str, int] = {}
+    for r in rows:
+        sizes[r.group] = sizes.get(r.group, 0) + 1
+    loads = [0] * n_folds
+    fold: dict[str, int] = {}
+    for group in sorted(sizes, key=lambda g: (-sizes[g], g)):
+        k = loads.index(min(loads))
+        fold[group] = k
+        loads[k] += sizes[group]
+    return fold
+
+
+class FoldAssistant:
+    """Answers each question with the model of the fold that held its document out."""
+
+    def __init__(self, assistant: Any, model_of: dict[str, Path]) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self.model_of = model_of
+
+    def ask(self, question: str, **kwargs: Any) -> Any:
+        self.assistant.settings = self.settings.model_copy(update={"selection_model": self.model_of[question]})
+        try:
+            return self.assistant.ask(question, **kwargs)
+        finally:
+            self.assistant.settings = self.settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold-data", type=Path, required=True, help="data dir holding an index of corpus/")
+    parser.add_argument("--devset-data", type=Path, required=True, help="data dir holding an index of the devset")
+    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--devset", type=Path, default=DEFAULT_DEVSET)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--inner-folds", type=int, default=INNER_FOLDS,
+                        help="stack the question model on out-of-fold sentence probabilities (1 = off)")
+    parser.add_argument("--out", type=Path, help="write the model fitted on all questions here")
+    parser.add_argument("--json", type=Path, help="write the out-of-fold results here")
+    args = parser.parse_args(argv)
+
+    from evals.format import load_items
+    from evals.runner import run_eval
+    from ingest.index import Index
+    from ingest.settings import Settings
+    from rag.assistant import Assistant
+
+    sets = {
+        "gold": (Settings(data_dir=args.gold_data, qdrant_url=None), args.gold),
+        "devset": (Settings(data_dir=args.devset_data, files_root=args.devset.resolve(), qdrant_url=None),
+                   args.devset / "qa.jsonl"),
+    }
+    indexes = {name: Index.open(s) for name, (s, _) in sets.items()}
+    try:
+        assistants = {name: Assistant(index) for name, index in indexes.items()}
+        items = {name: load_items(path).items for name, (_, path) in sets.items()}
+        rows = [r for name in sets for r in collect(name, assistants[name], items[name])]
+        fold = folds_of(rows, args.folds)
+        workdir = Path(tempfile.mkdtemp(prefix="congvan-fit-"))
+        paths = []
+        for k in range(args.folds):
+            model = fit([r for r in rows if fold[r.group] != k], provenance=f"fold {k} of {args.folds}",
+                        inner_folds=args.inner_folds)
+            path = workdir / f"fold{k}.json"
+            path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+            paths.append(path)
+            print(f"fold {k}: {sum(1 for r in rows if fold[r.group] == k)} questions held out; thresholds "
+                  f"answer {model.answer_threshold} related {model.related_threshold} extra {model.extra_threshold}")
+        report: dict[str, Any] = {"folds": args.folds, "sets": {}}
+        for name in sets:
+            model_of = {r.question: paths[fold[r.group]] for r in rows if r.set_name == name}
+            result = run_eval(FoldAssistant(assistants[name], model_of), items[name],
+                              config_label=f"{name} out-of-fold ({args.folds} folds by document)")
+            report["sets"][name] = result.model_dump(mode="json")
+            _print(name, result)
+        if args.json:
+            args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        if args.out:
+            figures = {name: {k: v for k, v in report["sets"][name]["metrics"].items()
+                              if k in ("hit@5", "fact_recall", "citation_precision", "abstention_accuracy",
+                                       "false_abstention_rate")} for name in sets}
+            final = fit(rows, inner_folds=args.inner_folds, provenance=(
+                f"evals/fit_selection.py: logistic regression on {sum(len(r.features) for r in rows)} candidate "
+                f"sentences of {len(rows)} questions (gold set + devset). Out-of-fold figures ({args.folds} folds "
+                f"grouped by document): {json.dumps(figures)}"))
+            args.out.write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            print(f"wrote {args.out}: thresholds answer {final.answer_threshold} related "
+                  f"{final.related_threshold} extra {final.extra_threshold}")
+    finally:
+        for index in indexes.values():
+            index.close()
+    return 0
+
+
+def _print(name: str, result: Any) -> None:
+    m = result.metrics
+    keys = ("hit@1", "hit@5", "fact_recall", "citation_precision", "abstention_accuracy", "false_abstention_rate",
+            "latency_p50_ms")
+    print(f"\n{name} (out of fold): " + "  ".join(f"{k} {m.get(k)}" if m.get(k) is None else f"{k} {m[k]:.3f}"
+                                              for k in keys))
+    for tag, t in sorted(result.by_tag.items()):
+        fr = t.get("fact_recall")
+        print(f"  {tag:<14} n={t.get('n', t.get('questions', '?')):<4} fact recall "
+              f"{'-' if fr is None else f'{fr:.3f}'}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

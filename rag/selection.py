@@ -1,0 +1,396 @@
+"""Which retrieved sentences answer a question: features of each candidate sentence, and a
+logistic model over them whose weights were fitted on labelled questions.
+
+Every sentence of every retrieved chunk is a candidate. Its features describe how much of the
+question's IDF-weighted content it holds (in the sentence, or only in its section path or
+document header), whether it offers what the question asks (a date, a figure, an assignment),
+its shape (heading, lead-in, header block), and where retrieval put its chunk. A logistic model
+turns them into the probability that the sentence is the one a person would quote; that
+probability decides the outcome (answered, uncertain, not found) with thresholds fitted with
+the weights.
+
+The weights and thresholds live in ``rag/selection_model.json``, written by
+``evals/fit_selection.py`` (cross-validated by document over the gold set and the development
+set; the file records how). ``CONGVAN_SELECTION_MODEL`` points at another file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.models import Document
+from ingest.settings import Settings, Tuning
+from ingest.sparse import tokenize
+from ingest.text.labels import document_title
+from ingest.text.normalize import fold
+from ingest.text.sentences import sentence_spans
+from rag.models import RetrievedChunk
+from rag.query import Question
+from rag.retrieve import Retrieval
+
+DEFAULT_MODEL = Path(__file__).with_name("selection_model.json")
+
+_DATE = re.compile(
+    r"\b(?:ngay|truoc ngay|thang|quy|nam)\s*\d{1,4}(?:/\d{1,2})?(?:/\d{2,4})?|\b\d{1,2}/\d{1,2}\b"
+    r"|\bquy\s+(?:i{1,3}|iv)\b")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
+# "Thực hiện Công văn số ..." / "Căn cứ ...": the basis of a document, not what it requires.
+_PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
+_ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
+# A number standing alone, or with a unit written against it ("300m", "8.400kg", "12h00", "95%").
+_NUMBER = re.compile(r"(?<!\w)\d+(?:[.,]\d+)*(?:%|m2|m3|km|kg|ha|m|h\d*)?(?!\w)")
+_QUESTION_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_YEAR_OR_DATE = re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d+[-/][A-ZĐa-zđ]")
+# A well-formed Vietnamese syllable, accent-folded: onset, one to three vowels, coda.
+_SYLLABLE_SHAPE = re.compile(r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$")
+
+FEATURES: tuple[str, ...] = (
+    "coverage",          # share of the question's weight in the sentence, context terms at their credit
+    "own",               # share of the question's weight in the sentence itself
+    "context",           # share found only in the section path or document header
+    "bigrams",           # share of the question's two-syllable terms' weight in the sentence
+    "own_gap",           # own minus the best own of the question's candidates (0 for the best)
+    "chunk_rank",        # 1 / (rank of the chunk + 1)
+    "chunk_score",       # the chunk's fused retrieval score over the first chunk's
+    "top_document",      # the sentence's document is the first chunk's
+    "named_document",    # the question names the sentence's document by number
+    "asks_when_date",    # the question asks when and the sentence holds a date
+    "asks_when_no_date",
+    "asks_figure_number",  # the question asks how many and the sentence holds a quantity
+    "asks_figure_no_number",
+    "asks_who_assigning",  # the question asks who / what to do and the sentence assigns
+    "asks_who_preamble",   # ... and the sentence is a preamble ("Thực hiện Công văn ...")
+    "section_names_unit",  # the question names the unit whose section holds the sentence
+    "fragment",          # a heading, an agency line, a capitalised line or a short fragment
+    "lead_in",           # ends with ":" (introduces a list)
+    "header_block",      # sits in the document's header chunk
+    "log_words",         # log(1 + words)
+    "ocr_text",          # the document lost its diacritics (careless OCR)
+    "missing_rare",      # weight of the rarest question term found neither in the sentence nor its context,
+                         # over the rarest term's weight ("tuổi thọ" asked, never written)
+    "missing_year",      # the question names a year its document never writes
+)
+
+
+QUESTION_FEATURES: tuple[str, ...] = (
+    "best_logit",        # log-odds of the most probable sentence
+    "second_logit",      # log-odds of the runner-up (-10 when there is none)
+    "best_coverage",     # the highest coverage of any candidate
+    "best_own",          # the highest in-sentence coverage of any candidate
+    "retrieval_score",   # the fused retrieval score of the best chunk (absolute: how well anything matched)
+    "best_missing",      # missing_rare of the most probable sentence: the rarest question word it lacks
+    "best_offers",       # the most probable sentence offers what is asked (a date for "when", a number for
+                         # "how many"; 1 when the question asks neither)
+)
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved chunk, with its features and (once scored) probability."""
+
+    chunk: RetrievedChunk
+    doc: Document
+    start: int
+    end: int
+    features: dict[str, float]
+    probability: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.doc.text[self.start:self.end]
+
+
+@dataclass(frozen=True)
+class SelectionModel:
+    """Logistic weights over ``FEATURES`` and the thresholds fitted with them.
+
+    ``answer_threshold``: the best sentence's probability at which the question is answered.
+    ``related_threshold``: below the answer threshold but at least this, the answer is uncertain
+    (abstained, with the best passages offered as related). ``extra_threshold``: a further sentence
+    is quoted when its probability reaches it (lists, one answer per document).
+    """
+
+    weights: dict[str, float]
+    bias: float
+    answer_threshold: float
+    related_threshold: float
+    extra_threshold: float
+    mean: dict[str, float] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    question: Logistic | None = None
+    provenance: str = ""
+
+    def probability(self, features: dict[str, float]) -> float:
+        """Probability that a sentence with ``features`` is one a person would quote."""
+        return _sigmoid(_linear(self.weights, self.bias, self.mean, self.scale, features))
+
+    def confidence(self, ranked: list[Candidate]) -> float:
+        """Probability that the question is answered by its candidates (``ranked``, scored), from
+        the question-level model; without one, the best sentence's probability."""
+        if not ranked:
+            return 0.0
+        if self.question is None:
+            return ranked[0].probability
+        return self.question.probability(question_features(ranked))
+
+    def to_json(self) -> dict:
+        return {"features": list(FEATURES), "weights": self.weights, "bias": self.bias, "mean": self.mean,
+                "scale": self.scale, "answer_threshold": self.answer_threshold,
+                "related_threshold": self.related_threshold, "extra_threshold": self.extra_threshold,
+                "question": self.question.to_json() if self.question else None, "provenance": self.provenance}
+
+    @classmethod
+    def from_json(cls, data: dict) -> SelectionModel:
+        unknown = set(data.get("weights", {})) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"selection model names unknown features: {', '.join(sorted(unknown))}")
+        return cls(weights=dict(data["weights"]), bias=float(data["bias"]),
+                   answer_threshold=float(data["answer_threshold"]),
+                   related_threshold=float(data["related_threshold"]),
+                   extra_threshold=float(data["extra_threshold"]),
+                   mean=dict(data.get("mean", {})), scale=dict(data.get("scale", {})),
+                   question=Logistic.from_json(data["question"]) if data.get("question") else None,
+                   provenance=str(data.get("provenance", "")))
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A standardised logistic model over ``QUESTION_FEATURES``: is the question answered?"""
+
+    weights: dict[str, float]
+    bias: float
+    mean: dict[str, float]
+    scale: dict[str, float]
+
+    def probability(self, features: dict[str, float]) -> float:
+        return _sigmoid(_linear(self.weights, self.bias, self.mean, self.scale, features))
+
+    def to_json(self) -> dict:
+        return {"weights": self.weights, "bias": self.bias, "mean": self.mean, "scale": self.scale}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Logistic:
+        unknown = set(data.get("weights", {})) - set(QUESTION_FEATURES)
+        if unknown:
+            raise ValueError(f"selection model names unknown question features: {', '.join(sorted(unknown))}")
+        return cls(dict(data["weights"]), float(data["bias"]), dict(data.get("mean", {})), dict(data.get("scale", {})))
+
+
+def question_features(ranked: list[Candidate]) -> dict[str, float]:
+    """What the question-level model reads of a question's scored candidates (best first)."""
+    return summarize([c.probability for c in ranked], [c.features for c in ranked], [c.chunk.score for c in ranked])
+
+
+def summarize(probabilities: list[float], features: list[dict[str, float]], scores: list[float]) -> dict[str, float]:
+    """``question_features`` from parallel lists, best candidate first (also used when fitting)."""
+    return {
+        "best_logit": _logit(probabilities[0]),
+        "second_logit": _logit(probabilities[1]) if len(probabilities) > 1 else -10.0,
+        "best_coverage": max(f["coverage"] for f in features),
+        "best_own": max(f["own"] for f in features),
+        "retrieval_score": max(scores),
+        "best_missing": features[0]["missing_rare"],
+        "best_offers": 0.0 if features[0]["asks_when_no_date"] or features[0]["asks_figure_no_number"] else 1.0,
+    }
+
+
+def _linear(weights: dict[str, float], bias: float, mean: dict[str, float], scale: dict[str, float],
+            features: dict[str, float]) -> float:
+    z = bias
+    for name, w in weights.items():
+        z += w * (features.get(name, 0.0) - mean.get(name, 0.0)) / (scale.get(name, 1.0) or 1.0)
+    return z
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, mtime: float) -> SelectionModel:
+    try:
+        return SelectionModel.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"cannot read the selection model {path}: {exc}") from exc
+
+
+def load_model(settings: Settings) -> SelectionModel:
+    """The selection model named by ``settings.selection_model`` (default: the packaged one)."""
+    path = Path(settings.selection_model or DEFAULT_MODEL)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise ValueError(f"cannot read the selection model {path}: {exc}") from exc
+    return _load(str(path), mtime)
+
+
+def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], prefer: set[str],
+               tuning: Tuning) -> list[Candidate]:
+    """Every sentence of the retrieved chunks that shares a content term with the question,
+    with its features; ``weights`` are the question terms' IDF weights, ``prefer`` the ids of
+    documents the question names."""
+    total = sum(weights.values()) or 1.0
+    heaviest = max(weights.values(), default=0.0) or 1.0
+    years = set(_QUESTION_YEAR.findall(q.folded))
+    bigram_total = sum(w for t, w in weights.items() if " " in t) or 0.0
+    out: list[Candidate] = []
+    top = retrieval.chunks[0] if retrieval.chunks else None
+    top_score = top.score if top and top.score > 0 else 1.0
+    for rank, chunk in enumerate(retrieval.chunks):
+        doc = retrieval.documents.get(chunk.doc_id)
+        if doc is None:
+            continue
+        context = set(tokenize(" ".join(filter(None, [document_title(doc.metadata), chunk.section]))))
+        ocr_damaged = lost_diacritics(doc, tuning)
+        missing_year = any(y not in doc.text for y in years)
+        header_block = chunk.chunk_id.endswith(":0")
+        section_unit = q.wants("task") and bool(chunk.section) and names_section_unit(q, chunk.section, tuning)
+        for start, end in sentence_spans(doc.text, chunk.start, chunk.end):
+            sentence = doc.text[start:end]
+            matcher = TermMatcher(tokenize(sentence), fuzzy_all=ocr_damaged, credit=tuning.ocr_fuzzy_credit,
+                                  min_letters=tuning.ocr_fuzzy_min_letters)
+            matched = {t: matcher.match(t) for t in weights}
+            own = sum(w * matched[t] for t, w in weights.items())
+            if own <= 0:
+                continue
+            near = sum(w for t, w in weights.items() if t in context and not matched[t])
+            missing = max((w for t, w in weights.items() if not matched[t] and t not in context), default=0.0)
+            bigrams = sum(w * matched[t] for t, w in weights.items() if " " in t)
+            folded = fold(sentence)
+            stripped = sentence.strip(" *#\n")
+            has_date = bool(_DATE.search(folded))
+            has_figure = has_quantity(sentence)
+            assigning = bool(_ASSIGNING.search(folded))
+            features = {
+                "coverage": (own + tuning.context_coverage_credit * near) / total,
+                "own": own / total,
+                "context": near / total,
+                "bigrams": bigrams / bigram_total if bigram_total else 0.0,
+                "chunk_rank": 1.0 / (rank + 1),
+                "chunk_score": max(0.0, chunk.score) / top_score,
+                "top_document": float(top is not None and chunk.doc_id == top.doc_id),
+                # Only passages search found: those added because the document is named (score 0)
+                # are mostly beside the point, and would teach the model that naming hurts.
+                "named_document": float(doc.doc_id in prefer and chunk.score > 0),
+                "asks_when_date": float(q.wants("when") and has_date),
+                "asks_when_no_date": float(q.wants("when") and not has_date),
+                "asks_figure_number": float(q.wants("figure") and has_figure),
+                "asks_figure_no_number": float(q.wants("figure") and not has_figure),
+                "asks_who_assigning": float((q.wants("who") or q.wants("task")) and assigning),
+                "asks_who_preamble": float((q.wants("who") or q.wants("task")) and bool(_PREAMBLE.match(folded))),
+                "section_names_unit": float(section_unit),
+                "fragment": float(is_fragment(stripped, chunk, tuning)),
+                "lead_in": float(stripped.endswith(":")),
+                "header_block": float(header_block and not (q.wants("number") or q.wants("date")
+                                                            or q.wants("recipients"))),
+                "log_words": math.log1p(len(stripped.split())),
+                "ocr_text": float(ocr_damaged),
+                "missing_rare": missing / heaviest,
+                "missing_year": float(missing_year),
+            }
+            out.append(Candidate(chunk, doc, start, end, features))
+    best_own = max((c.features["own"] for c in out), default=0.0)
+    for c in out:
+        c.features["own_gap"] = c.features["own"] - best_own
+    return out
+
+
+def score(found: list[Candidate], model: SelectionModel) -> list[Candidate]:
+    """``found`` with probabilities, most probable first."""
+    for c in found:
+        c.probability = model.probability(c.features)
+    return sorted(found, key=lambda c: -c.probability)
+
+
+def has_quantity(sentence: str) -> bool:
+    """A quantity: a percentage or a number that is not a year, a date or a document number.
+    A digit glued inside a word ("16ng", "c6": OCR's reading of letters) is not a number."""
+    return bool(_NUMBER.search(_YEAR_OR_DATE.sub(" ", sentence)))
+
+
+def is_fragment(stripped: str, chunk: RetrievedChunk, tuning: Tuning) -> bool:
+    """A heading, an agency line or a fragment: short, in capitals, or repeating its heading."""
+    words = len(stripped.split())
+    last_heading = chunk.section.split(" > ")[-1] if chunk.section else ""
+    echoes_heading = bool(last_heading) and fold(stripped).startswith(fold(last_heading)[:tuning.heading_match_chars])
+    return words < tuning.fragment_max_words or stripped.isupper() or (
+        echoes_heading and words < tuning.heading_echo_max_words)
+
+
+def names_section_unit(q: Question, section: str, tuning: Tuning) -> bool:
+    """The question names the unit whose section the passage sits in ("Phòng Lao động ..." tasks)."""
+    label_terms = set(tokenize(section.split(" > ")[-1]))
+    bigrams = [t for t in q.terms if " " in t]
+    return sum(1 for t in bigrams if t in label_terms) >= tuning.section_unit_min_bigrams
+
+
+class TermMatcher:
+    """Whether a sentence contains a query term, tolerating one OCR error per syllable.
+
+    OCR text ("trudc" for "trước", "céc" for "các") breaks exact matching. A syllable within
+    one edit of a query syllable counts, at reduced weight, when the sentence's syllable is not
+    a well-formed Vietnamese syllable ("trudc") or the whole document lost its diacritics, so
+    that real words one letter apart ("thuộc"/"trước") are not confused in clean text.
+    A fuzzy match counts ``credit``; syllables shorter than ``min_letters`` match exactly only.
+    """
+
+    def __init__(self, tokens: list[str], *, fuzzy_all: bool, credit: float, min_letters: int) -> None:
+        self.exact = set(tokens)
+        self.credit = credit
+        self.min_letters = min_letters
+        self._deletes: dict[str, set[str]] = {}
+        for token in self.exact:
+            if " " in token or len(token) < min_letters or token.isdigit():
+                continue
+            if fuzzy_all or not _SYLLABLE_SHAPE.match(token):
+                for variant in _deletions(token):
+                    self._deletes.setdefault(variant, set()).add(token)
+
+    def match(self, term: str) -> float:
+        if term in self.exact:
+            return 1.0
+        if not self._deletes:
+            return 0.0
+        parts = term.split(" ")
+        if len(parts) == 1:
+            return self.credit if self._near(term) else 0.0
+        if all(p in self.exact or self._near(p) for p in parts) and " ".join(parts) not in self.exact:
+            return self.credit
+        return 0.0
+
+    def _near(self, syllable: str) -> bool:
+        if len(syllable) < self.min_letters or syllable.isdigit():
+            return False
+        return any(v in self._deletes for v in _deletions(syllable))
+
+
+def _deletions(word: str) -> set[str]:
+    """The word and every one-letter deletion of it: two words within one edit share one."""
+    return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
+
+
+def lost_diacritics(doc: Document, tuning: Tuning) -> bool:
+    """True for text that lost its accents (careless OCR): few letters carry a diacritic."""
+    return _few_diacritics(doc.text[:tuning.ocr_sample_chars], tuning.ocr_diacritics_ratio)
+
+
+@lru_cache(maxsize=4096)
+def _few_diacritics(sample: str, ratio: float) -> bool:
+    # Folding maps each composed letter to one letter, so the two strings align character by
+    # character; one fold of the sample, not one per character, and once per document text.
+    folded = fold(sample)
+    if len(folded) != len(sample):  # a character that folds to two (rare): compare one by one
+        folded = "".join(fold(ch)[:1] or ch for ch in sample)
+    pairs = [(a, b) for a, b in zip(sample.lower(), folded) if a.isalpha()]
+    marked = sum(1 for a, b in pairs if a != b)
+    return bool(pairs) and marked / len(pairs) < ratio
