@@ -234,6 +234,17 @@ class Settings(BaseSettings):
     tuning: Tuning = Field(default_factory=Tuning, description="Scoring values of the extractive answer and of "
                            "register evidence; override one with CONGVAN_TUNING__<NAME>.")
 
+    # Register consumers: the calendar export and the training quiz.
+    ics_reminder_days: int = Field(
+        3, ge=0, description="Days before a deadline that its .ics event reminds (VALARM); 0 = no reminder.")
+    ics_recurrence_years: int = Field(
+        5, ge=0, description="When a recurring deadline's plan names no period (\"năm 2026\", \"giai đoạn 2026 - "
+                             "2030\"), its .ics repeats end after this many years (31/12 of the last); 0 = no end.")
+    quiz_min_confidence: float = Field(
+        0.6, ge=0, le=1, description="Register items the training quiz may ask about: confidence at least this "
+                                     "(ingest.register.confidence: written vs inferred deadline, unit from the "
+                                     "sentence vs from the addressees).")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

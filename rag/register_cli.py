@@ -60,9 +60,11 @@ def tasks(data_dir: Path | None, as_json: bool, unit: str | None, before: date |
     if not found:
         click.echo("Không có nhiệm vụ có thời hạn nào khớp.")
         return
+    today = date.today()
     for o in found:
-        row = obligation_row(o)
-        click.echo(f"{row['due'] or '?':<10}  {row['deadline']}")
+        row = obligation_row(o, today)
+        late = "  (quá hạn)" if row["due"] and str(row["due"]) < today.isoformat() else ""
+        click.echo(f"{row['due'] or '?':<10}  {row['deadline']}{late}")
         click.echo(f"    Đơn vị: {row['units'] or '(không ghi rõ)'}")
         click.echo(f"    Nhiệm vụ: {row['action']}")
         if row["coordinating"]:
@@ -78,7 +80,8 @@ def tasks(data_dir: Path | None, as_json: bool, unit: str | None, before: date |
 @_data_dir
 @_unit
 def export_ics(out: Path, data_dir: Path | None, unit: str | None) -> None:
-    """Write every deadline to OUT as an iCalendar file (recurring ones with RRULE)."""
+    """Write every deadline to OUT as an iCalendar file: titles name the unit, a reminder
+    CONGVAN_ICS_REMINDER_DAYS days before, recurring ones with an RRULE ending with the plan's period."""
     from ingest.register import list_obligations, to_ics
 
     try:
@@ -86,7 +89,8 @@ def export_ics(out: Path, data_dir: Path | None, unit: str | None) -> None:
             found = list_obligations(index, unit=unit)
     except CongvanError as exc:
         raise click.ClickException(str(exc)) from exc
-    payload = to_ics(found)
+    settings = Settings()
+    payload = to_ics(found, reminder_days=settings.ics_reminder_days, recurrence_years=settings.ics_recurrence_years)
     out.write_bytes(payload)
     events = payload.count(b"BEGIN:VEVENT")
     click.echo(f"{events} thời hạn → {out}")

@@ -17,6 +17,7 @@ from icalendar import Calendar
 from ingest.models import Document, DocumentMetadata
 from ingest.register import (
     OBLIGATION_COLUMNS,
+    OBLIGATION_HEADERS,
     REGISTER_KINDS,
     Deadline,
     Obligation,
@@ -202,10 +203,11 @@ def test_csv_has_a_bom_the_row_columns_and_no_formula():
                                issuer="@x", section="\t=1")]
     data = to_csv(obligations, date(2024, 1, 1))
     assert data.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 Vietnamese only with the BOM
-    [row] = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    assert list(row) == list(OBLIGATION_COLUMNS)
+    header, values = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert header == [OBLIGATION_HEADERS[k] for k in OBLIGATION_COLUMNS]  # Vietnamese labels, in key order
+    row = dict(zip(OBLIGATION_COLUMNS, values, strict=True))
     assert (row["action"], row["units"], row["number"], row["issuer"], row["section"]) == ("'=1+1", "'+1", "'-2", "'@x", "'\t=1")
-    assert (row["due"], row["start"]) == ("2024-11-10", "0")
+    assert (row["due"], row["start"], row["kind"]) == ("2024-11-10", "0", "ngày")
 
 
 @pytest.mark.parametrize("deadline, label", [
@@ -239,9 +241,11 @@ def test_ics_event_per_deadline_kind(deadline, start, rule):
     [event] = calendar.walk("VEVENT")
     assert str(event["UID"]) == "d-1:o0@congvan"
     assert event.decoded("DTSTART") == start and event.decoded("DTEND") == date.fromordinal(start.toordinal() + 1)
-    assert ({k: list(v) for k, v in event["RRULE"].items()} if "RRULE" in event else None) == rule
+    assert ({k: list(v) for k, v in event["RRULE"].items() if k != "UNTIL"} if "RRULE" in event else None) == rule
+    if rule:  # no plan period in the source: repeats end after the default horizon
+        assert event["RRULE"]["UNTIL"] == [date(start.year + 4, 12, 31)]
     summary = str(event["SUMMARY"])
-    assert summary.startswith("Báo cáo kết quả") and summary.endswith(" …") and len(summary) <= 122
+    assert summary.startswith("Sở Y tế: Báo cáo kết quả") and summary.endswith(" …") and len(summary) <= 162
     assert "12/KH-UBND" in str(event["DESCRIPTION"])
 
 

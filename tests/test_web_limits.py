@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.register import Deadline, Obligation, SourceRef
+from ingest.register import OBLIGATION_COLUMNS, Deadline, Obligation, SourceRef
 from rag.assistant import Assistant, QuestionTooLong, check_question
 from ingest.settings import Settings
 from rag.web import render, tasks_page
@@ -254,7 +254,9 @@ def test_csv_export_neutralises_formulas():
                           deadline=Deadline(kind="date", date="2024-11-10", text="trước ngày 10/11", start=0, end=5))
 
     obligations = [ob(1, '=HYPERLINK("http://x","y")', "+1"), ob(2, "\r=cmd|' /C calc'!A0", "Sở Y tế")]
-    rows = list(csv.DictReader(io.StringIO(tasks_page.to_csv(obligations).decode("utf-8-sig"))))
+    # The header row is in Vietnamese; the columns keep OBLIGATION_COLUMNS' order.
+    _, *cells = list(csv.reader(io.StringIO(tasks_page.to_csv(obligations).decode("utf-8-sig"))))
+    rows = [dict(zip(OBLIGATION_COLUMNS, r)) for r in cells]
     assert rows[0]["action"] == "'=HYPERLINK(\"http://x\",\"y\")" and rows[0]["units"] == "'+1"
     assert rows[0]["number"] == "'-2" and rows[0]["issuer"] == "'@SUM(A1)" and rows[0]["section"] == "'\t=1"
     assert rows[1]["action"].startswith("'\r=cmd") and rows[1]["units"] == "Sở Y tế"

@@ -138,7 +138,7 @@ def test_task_filters_exports_and_graph(corpus_index, register):
     doc_id = next(o.source.doc_id for o in register.obligations if o.source.number == "3452/UBND-VX")
     assert {o.source.number for o in tasks_page.filter_obligations(register, doc_id=doc_id)} == {"3452/UBND-VX"}
     csv_text = to_csv(found, TODAY).decode("utf-8-sig")
-    assert csv_text.startswith("due,deadline") and "10/11" in csv_text
+    assert csv_text.startswith("Hạn kế tiếp,Thời hạn (theo văn bản)") and "10/11" in csv_text
     path = tasks_page.write_export(csv_text.encode(), "nhiem-vu.csv")
     assert path.endswith("nhiem-vu.csv")
 

@@ -11,7 +11,9 @@ This package owns the register from extraction to every way it is read back:
 * ``extract``      one file's register in one call (the ingest run's parse step), REGISTER_VERSION
 * ``storage``      register items as index points and back: the only module that knows their payload
 * ``queries``      ``next_due``, ``list_obligations``, ``list_targets``, ``unit_key``
-* ``exports``      deadline labels, table rows, CSV (formulas neutralised), iCalendar
+* ``exports``      deadline labels, table rows, CSV (Vietnamese headers, formulas neutralised), iCalendar
+                   (reminders, repeats ending with the plan's period)
+* ``confidence``   how sure the register is of an item (the quiz asks only about sure ones)
 * ``graph``        the relation graph and its implementation chains
 * ``evidence``     register items that answer a question, and the line each is shown as
 
@@ -22,13 +24,16 @@ Precision comes before recall: a wrong unit or date in a register is a defect, a
 a gap that passage retrieval still covers.
 """
 
+from ingest.register.confidence import obligation_confidence, target_confidence
 from ingest.register.deadlines import deadlines_in
 from ingest.register.evidence import AnalyzedQuestion, Evidence, obligation_line, register_evidence, target_line
 from ingest.register.exports import (
     OBLIGATION_COLUMNS,
+    OBLIGATION_HEADERS,
     csv_cell,
     deadline_label,
     obligation_row,
+    plan_period_end,
     to_csv,
     to_ics,
 )
@@ -43,6 +48,7 @@ from ingest.register.targets import extract_targets
 
 __all__ = [
     "OBLIGATION_COLUMNS",
+    "OBLIGATION_HEADERS",
     "REGISTER_KINDS",
     "REGISTER_VERSION",
     "AnalyzedQuestion",
@@ -72,12 +78,15 @@ __all__ = [
     "next_due",
     "node_key",
     "number_key",
+    "obligation_confidence",
     "obligation_line",
     "obligation_row",
+    "plan_period_end",
     "register_evidence",
     "register_points",
     "relation_graph",
     "resolve_relations",
+    "target_confidence",
     "target_line",
     "to_csv",
     "to_ics",

@@ -17,7 +17,7 @@ from ingest.register.targets import extract_targets
 
 log = logging.getLogger(__name__)
 
-REGISTER_VERSION = 2
+REGISTER_VERSION = 3
 """Bump when extraction changes: it is part of the ingest fingerprint, so every file is redone."""
 
 

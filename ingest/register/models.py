@@ -64,8 +64,9 @@ class Obligation(BaseModel):
     id: str
     units: list[str] = Field(default_factory=list, description="Acting units, as written.")
     units_from: str | None = Field(
-        None, description="Where the units were found: 'sentence', 'heading', 'lead-in', 'addressees' "
-                          "or 'collecting' (the unit that aggregates the reports)."
+        None, description="Where the units were found: 'sentence', 'table' (the row's cell), 'item' (the "
+                          "item's role line), 'heading', 'previous' (an earlier sentence of the paragraph), "
+                          "'lead-in', 'addressees' or 'collecting' (the unit that aggregates the reports)."
     )
     coordinating: list[str] = Field(default_factory=list, description="Units named after 'phối hợp với'.")
     action: str

@@ -15,7 +15,15 @@ from ingest.register.deadlines import deadlines_in, labelled_deadlines, value_de
 from ingest.register.models import Deadline, Obligation
 from ingest.register.tables import TableRow, row_roles, table_rows
 from ingest.register.spans import chunk_sentences, in_recipients_list, matching_view, source_ref, split_clauses, tidy
-from ingest.text.actors import UNIT_HEAD, coordinating_units, is_unit_name, resolve_actors, split_units, tidy_unit
+from ingest.text.actors import (
+    UNIT_HEAD,
+    coordinating_units,
+    is_unit_name,
+    resolve_actors,
+    sentence_units,
+    split_units,
+    tidy_unit,
+)
 from ingest.text.normalize import fold, repair_ocr_codes
 
 # A deadline sentence asks for something to be done.
@@ -104,7 +112,8 @@ def extract_obligations(doc: Document, chunks: list[Chunk]) -> list[Obligation]:
                     if not free(min(found.start, d.start), max(found.end, d.end)):
                         continue
                     taken.append((min(found.start, d.start), max(found.end, d.end)))
-                    out.append(_obligation(doc, view, chunk, (s_start, s_end), clause, d, following, ""))
+                    out.append(_obligation(doc, view, chunk, (s_start, s_end), clause, d, following, "",
+                                           previous=sentences[max(0, i - _PREVIOUS_REACH):i]))
     out.sort(key=lambda o: (o.deadline.start, o.source.start))
     return [o.model_copy(update={"id": f"{doc.doc_id}:o{i}"}) for i, o in enumerate(out)]
 
@@ -185,8 +194,11 @@ _ROLE_LINE = re.compile(
     r"trach nhiem thuc hien)(?:\s+thuc hien)?\s*:\s*(?P<units>\S.*)$"
 )
 _HEADING_LINE = re.compile(r"^[\s*_]*(?P<num>[IVXLC]{1,5}|\d{1,2}(?:\.\d{1,2})*)[.)]\s*[*_]*\s*(?P<rest>.*)$")
+_ASSIGNING = re.compile(r"(?:giao|de nghi|yeu cau)\s+")
 _RESPONSIBLE = re.compile(r"^(?:trach nhiem|nhiem vu)\s+(?:cua\s+)?")
 _ITEM_REACH = 1500
+# A heading line that stops mid-phrase ("1. Sở Nông nghiệp và", "..., Sở Tài chính,") wraps on.
+_WRAPS_ON = re.compile(r"(?:[,\-–]|\b(?:va|cua|cac|voi|thuoc))\s*[*_]*\s*$")
 
 
 def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -256,15 +268,18 @@ def heading_units(doc: Document, pos: int, reach: int = 8000) -> list[str]:
         level = 0 if num[0] in "IVXLC" else num.count(".") + 1
         if ceiling is not None and level >= ceiling:
             continue
-        rest = m["rest"]
+        rest = first = m["rest"]
         follow = idx + 1
         while follow < len(lines) and follow <= idx + 3 and ":" not in rest and not rest.rstrip(" *_").endswith("."):
             c, d = lines[follow]
             if not text[c:d].strip() or _HEADING_LINE.match(text[c:d]):
                 break
+            if rest.strip(" *_") and text[c:d].lstrip(" *_")[:1].isupper() and not _WRAPS_ON.search(fold(rest)):
+                break  # a capital after a finished phrase opens the body, not the heading's next line
             rest = f"{rest} {text[c:d]}"
             follow += 1
-        units = _heading_unit(rest)
+        # A wrapped heading reads on; a heading line followed by its body reads alone.
+        units = _heading_unit(rest) or (_heading_unit(first) if rest != first else [])
         if units:
             return units
         if level == 0:
@@ -284,6 +299,9 @@ def _heading_unit(rest: str) -> list[str]:
             ("thuc hien", "trien khai", "to chuc thuc")) else []
     phrase = rest.split(":")[0]
     phrase = re.split(r"\s[-–]\s", phrase)[0].strip(" .")
+    assigned = _ASSIGNING.match(fold(phrase))
+    if assigned:  # "2. Giao Sở X" / "3. Đề nghị Bộ Y": the unit assigned by the heading
+        phrase = phrase[assigned.end():]
     if not phrase or len(phrase.split()) > 16:
         return []
     units = [u for u in split_units(tidy_unit(phrase)) if is_unit_name(u)]
@@ -337,12 +355,37 @@ def _line_end(text: str, pos: int) -> int:
     return len(text[:end].rstrip())
 
 
+_PREVIOUS_REACH = 3
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def _previous_units(doc: Document, view: str, sentence: tuple[int, int],
+                    previous: list[tuple[int, int]]) -> list[str]:
+    """Units named by an earlier sentence of the same paragraph, for a sentence that names none
+    ("Giao Sở X chủ trì .... Đồng thời, tổng hợp ... trước ngày ..."): nearest first, stopping at
+    a blank line or a new item."""
+    for p_start, p_end in reversed(previous):
+        opening = view[sentence[0]:_LEADING_ITEM.match(view, sentence[0], sentence[1]).end()]
+        if _BLANK_LINE.search(doc.text, p_end, sentence[0]) or opening.strip():
+            return []
+        units = sentence_units(doc.text, p_start, p_end)
+        if units:
+            return [_display_unit(u) for u in units]
+        sentence = (p_start, p_end)
+    return []
+
+
 def _obligation(doc: Document, view: str, chunk: Chunk, sentence: tuple[int, int], clause: tuple[int, int],
-                deadline: Deadline, following: tuple[int, int] | None, ob_id: str) -> Obligation:
+                deadline: Deadline, following: tuple[int, int] | None, ob_id: str, *,
+                previous: list[tuple[int, int]] = ()) -> Obligation:
     s_start, s_end = sentence
     actors = resolve_actors(doc, sentence, chunk.section, strict=True)
     units = [_display_unit(u) for u in actors.units] if actors else []
     units_from = actors.source if actors else None
+    if units_from != "sentence":
+        earlier = _previous_units(doc, view, sentence, list(previous))
+        if earlier:
+            units, units_from = earlier, "previous"
     if units_from in (None, "addressees"):
         # The item's role lines ("- Đơn vị chủ trì: ...") or a numbered heading above ("3. Sở Y
         # tế: ...") are nearer than the addressees.

@@ -31,12 +31,23 @@ _ASSIGNMENT = re.compile(
     rf"\b(?:giao|de nghi|yeu cau|dang ky)\s+(?P<unit>{_UNIT_HEAD}.{{2,220}}?)\s+{_ACTION}\b"
 )
 _SUBJECT = re.compile(rf"^\W*(?:\d+[.)]\s*)?(?P<unit>{_UNIT_HEAD}.{{2,160}}?)\s+(?:chu tri|co trach nhiem|phoi hop voi|chiu trach nhiem)\b")
+# A leading purpose or basis clause before the subject: "Để xác định vị trí dự án, Sở X phối hợp ...".
+_OPENING_CLAUSE = r"(?:de(?!\s+nghi\b)|nham|tren co so|can cu|sau khi|truoc khi)\s[^:;]{0,250}?,\s*"
 # The register's subject: a unit opening the sentence, or its part after a topic's colon, then a verb.
 _SUBJECT_STRICT = re.compile(
-    rf"^\W*(?:\d+(?:\.\d+)*[.)]\s*)?(?:[^:;]{{0,250}}:\s*)?(?:giao\s+|de nghi\s+|yeu cau\s+)?"
+    rf"^\W*(?:\d+(?:\.\d+)*[.)]\s*)?(?:[^:;]{{0,250}}:\s*|{_OPENING_CLAUSE})?(?:giao\s+|de nghi\s+|yeu cau\s+)?"
     rf"(?P<unit>{_UNIT_HEAD}.{{2,160}}?)\s+(?:{_ACTION}|khan truong|lam viec|som|can|phai|co van ban|hoan thanh)\b"
 )
-_HEADING_UNIT = re.compile(rf"^(?:[IVXLC]+[.\-]|\d+(?:\.\d+)*[.)]?)?\s*(?:de nghi\s+)?(?P<unit>{_UNIT_HEAD}.*)$")
+# A duty opening with its verb, subject left out (item marks, bullets and a topic first:
+# "- Đối với dự án đã phê duyệt, chủ động hướng dẫn ...").
+_VERB_OPENING = re.compile(
+    r"^[\W\d]*(?:[a-z]\)\s*)?(?:(?:doi voi|truong hop|rieng)\s[^,;:]{0,200},\s*)?"
+    r"(?:chu tri|phoi hop|huong dan|tham muu|thuc hien|trien khai|xay dung|theo doi|"
+    r"chu dong|tang cuong|ra soat|kiem tra|don doc|tiep tuc|day manh|chi dao|bo tri|nghien cuu)\b"
+)
+_HEADING_UNIT = re.compile(
+    rf"^(?:[IVXLC]+[.\-]|\d+(?:\.\d+)*[.)]?)?\s*(?:(?:giao|de nghi|yeu cau)\s+)?(?P<unit>{_UNIT_HEAD}.*)$"
+)
 _LEAD_IN = re.compile(r"(?:nhu sau|sau day)\s*:")
 _SPLIT_UNITS = re.compile(r";\s*|\s+va de nghi\s+")
 
@@ -48,7 +59,8 @@ UNIT_HEAD = _UNIT_HEAD
 # capital ("Phòng Lao động", "Sở Y tế") or the phrase is a known collective.
 _AMBIGUOUS_HEAD = re.compile(r"^(?:so|phong|ban|bo|hoi|doan|truong|cuc|trung tam|nganh)\b")
 _COLLECTIVES = re.compile(
-    r"^(?:cac\s|ban chi dao|ban can su|ban thuong vu|ban tuyen giao|ban dan van|doan the|doan thanh nien|"
+    r"^(?:cac\s|to chuc,?\s+(?:va\s+)?ca nhan\b|"
+    r"ban chi dao|ban can su|ban thuong vu|ban tuyen giao|ban dan van|doan the|doan thanh nien|"
     r"hoi dong|hoi lien hiep|to chuc chinh tri|to chuc xa hoi|to chuc doan the|to chuc hoi)"
 )
 # " và " followed by another body: "các cơ quan ... và UBND các xã" names two units, while
@@ -84,10 +96,7 @@ def resolve_actors(doc: Document, sentence: tuple[int, int], section: list[str],
     """
     start, end = sentence
     if strict:
-        # The register reads across line breaks ("giao Bộ X chủ\ntrì") and takes a subject after
-        # a topic ("2. Về dự án ...: Bộ X khẩn trương ...").
-        units = (_checked(_units_in(doc.text, start, end, _ASSIGNMENT, flat=True), strict)
-                 or _checked(_units_in(doc.text, start, end, _SUBJECT_STRICT, flat=True), strict))
+        units = sentence_units(doc.text, start, end)
     else:
         units = _checked(_units_in(doc.text, start, end, _SUBJECT), strict) or _checked(
             _units_in(doc.text, start, end, _ASSIGNMENT), strict)
@@ -108,6 +117,31 @@ def resolve_actors(doc: Document, sentence: tuple[int, int], section: list[str],
     if doc.metadata.addressees:
         return Actors(tuple(doc.metadata.addressees), "addressees")
     return None
+
+
+def sentence_units(text: str, start: int, end: int) -> tuple[str, ...]:
+    """The acting units the sentence ``text[start:end]`` names itself (the register's strict reading).
+
+    Reads across line breaks ("giao Bộ X chủ\ntrì"), takes a subject after a topic ("2. Về dự án
+    ...: Bộ X khẩn trương ...") or after a purpose clause ("Để ..., Sở X phối hợp ..."). A sentence
+    that opens with its verb ("- Chủ trì, ..., yêu cầu các đơn vị điều chỉnh ...") has left its
+    subject out: a unit after "yêu cầu / đề nghị" inside it is whom the actor directs, not the actor.
+    """
+    assigned = () if _directs_others(text, start, end) else _units_in(text, start, end, _ASSIGNMENT, flat=True)
+    return _checked(assigned, True) or _checked(_units_in(text, start, end, _SUBJECT_STRICT, flat=True), True)
+
+
+def _directs_others(text: str, start: int, end: int) -> bool:
+    """Whether the sentence opens with its verb and its "yêu cầu / đề nghị X" has no subject of its
+    own right before it ("..., hướng dẫn, đôn đốc, yêu cầu các đơn vị ...", not "..., Sở X yêu cầu")."""
+    folded = re.sub(r"[\n\t\r\u00a0*]", " ", fold(text[start:end]))
+    if not _VERB_OPENING.match(folded):
+        return False
+    m = _ASSIGNMENT.search(folded)
+    if m is None:
+        return False
+    subject = folded[:m.start()].rsplit(",", 1)[-1].strip()
+    return not re.match(_UNIT_HEAD, subject)
 
 
 def is_unit_name(unit: str) -> bool:
@@ -135,10 +169,33 @@ def split_units(unit: str) -> tuple[str, ...]:
         parts.append(unit[cursor:m.start()])
         cursor = m.end()
     parts.append(unit[cursor:])
-    parts = [tidy_unit(p) for p in parts]
+    parts = [piece for p in parts for piece in _comma_groups(tidy_unit(p))]
     if len(parts) > 1 and all(is_unit_name(p) for p in parts):
         return tuple(parts)
     return (tidy_unit(unit),)
+
+
+def _comma_groups(unit: str) -> tuple[str, ...]:
+    """"Công an tỉnh, các sở, ban, ngành" → "Công an tỉnh" and "các sở, ban, ngành".
+
+    A comma opens a new unit only when what follows is a body's name that starts afresh (a
+    capital, or "các"); lower-case pieces ("ban, ngành", "thị trấn", "cá nhân") continue the
+    unit before them. Kept whole unless every group names a body.
+    """
+    pieces = [p.strip() for p in unit.split(",")]
+    if len(pieces) < 2:
+        return (unit,)
+    groups: list[list[str]] = [[pieces[0]]]
+    for piece in pieces[1:]:
+        fresh = piece[:1].isupper() or fold(piece).startswith("cac ")
+        if piece and fresh and is_unit_name(piece):
+            groups.append([piece])
+        else:
+            groups[-1].append(piece)
+    names = tuple(", ".join(g) for g in groups)
+    if len(names) > 1 and all(is_unit_name(n) for n in names):
+        return names
+    return (unit,)
 
 
 def coordinating_units(text: str, start: int, end: int) -> tuple[str, ...]:

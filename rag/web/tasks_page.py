@@ -25,15 +25,18 @@ from ingest.register import (
     list_obligations,
     next_due,
 )
-from ingest.register.exports import to_csv, to_ics
+from ingest.register.exports import OBLIGATION_HEADERS, to_csv, to_ics
+from ingest.settings import Settings
 from rag.web import render
 from rag.web.services import Services
 
 log = logging.getLogger(__name__)
 
 ALL = ""
-COLUMNS = ["Đơn vị thực hiện", "Nhiệm vụ", "Thời hạn (theo văn bản)", "Hạn kế tiếp", "Gửi/trình",
-           "Số văn bản", "Mục"]
+# The table's columns: keys of ``obligation_row``, shown with their Vietnamese labels (as in the CSV).
+TABLE_KEYS = ("units", "action", "deadline", "due", "recipients", "number", "section")
+COLUMNS = [OBLIGATION_HEADERS[k] for k in TABLE_KEYS]
+OVERDUE = "quá hạn"
 EXPORT_DIR = Path(tempfile.gettempdir()) / "congvan-export"
 
 
@@ -70,15 +73,36 @@ def filter_obligations(register: Register, unit: str = "", month: str = ALL, doc
     return found
 
 
+def is_overdue(o: Obligation, today: date | None = None) -> bool:
+    """Whether the obligation's next due date is before ``today`` (a one-off deadline that has
+    passed; a recurring one is never overdue, its next occurrence is ahead)."""
+    today = today or date.today()
+    due = next_due(o.deadline, today)
+    return due is not None and due < today
+
+
+def due_text(o: Obligation, today: date | None = None) -> str:
+    """"10/11/2024", with " · quá hạn" when that day has passed."""
+    due = next_due(o.deadline, today)
+    if due is None:
+        return ""
+    return due.strftime("%d/%m/%Y") + (f" · {OVERDUE}" if is_overdue(o, today) else "")
+
+
 def table_rows(obligations: list[Obligation], today: date | None = None) -> list[list[str]]:
     rows = []
     for o in obligations:
-        due = next_due(o.deadline, today)
         s = o.source
         rows.append(["; ".join(o.units) or "(không ghi rõ)", o.action, deadline_label(o.deadline),
-                     due.strftime("%d/%m/%Y") if due else "", "; ".join(o.recipients),
-                     render.number_label(s.number), s.section])
+                     due_text(o, today), "; ".join(o.recipients), render.number_label(s.number), s.section])
     return rows
+
+
+def ics_bytes(obligations: list[Obligation], settings: Settings | None = None) -> bytes:
+    """The calendar export with the reminder and repeat bounds of ``settings``."""
+    settings = settings or Settings()
+    return to_ics(obligations, reminder_days=settings.ics_reminder_days,
+                  recurrence_years=settings.ics_recurrence_years)
 
 
 def write_export(data: bytes, name: str) -> str:
@@ -91,10 +115,11 @@ def write_export(data: bytes, name: str) -> str:
     return str(path)
 
 
-def count_text(shown: int, total: int) -> str:
+def count_text(shown: int, total: int, overdue: int = 0) -> str:
+    late = f" **{overdue}** nhiệm vụ đã {OVERDUE}." if overdue else ""
     if shown == total:
-        return f"**{total}** nhiệm vụ có thời hạn. Bấm vào một dòng để xem câu trích trong văn bản."
-    return f"**{shown}** / {total} nhiệm vụ khớp điều kiện lọc."
+        return f"**{total}** nhiệm vụ có thời hạn.{late} Bấm vào một dòng để xem câu trích trong văn bản."
+    return f"**{shown}** / {total} nhiệm vụ khớp điều kiện lọc.{late}"
 
 
 def _node_html(graph: RelationGraph, key: str) -> str:
@@ -160,12 +185,13 @@ def graph_html(graph: RelationGraph) -> str:
             f'<ul class="cv-refs">{"".join(per_doc)}</ul></div>')
 
 
-def source_html(o: Obligation) -> str:
+def source_html(o: Obligation, today: date | None = None) -> str:
     s = o.source
+    late = f' <strong class="cv-bad">({OVERDUE})</strong>' if is_overdue(o, today) else ""
     where = " · ".join(p for p in (f"{render.type_label(s.doc_type)} {render.number_label(s.number)}",
                                    s.issuer or "", f"Mục: {s.section}" if s.section else "") if p)
     return (f'<div class="cv-source-box"><div class="cv-head">{escape(where)}</div>'
-            f'<div class="cv-where">Thời hạn: {escape(deadline_label(o.deadline))}</div>'
+            f'<div class="cv-where">Thời hạn: {escape(deadline_label(o.deadline))}{late}</div>'
             f'<div class="cv-quote">“{render.quote_html(s.quote)}”</div></div>')
 
 
@@ -193,7 +219,9 @@ class TasksPage:
                                      elem_id="cv-task-month")
             self.doc = gr.Dropdown(label="Văn bản", choices=doc_choices(register.obligations), value=ALL, scale=2,
                                    elem_id="cv-task-doc")
-        self.count = gr.Markdown(count_text(len(obligations), len(register.obligations)), elem_id="cv-task-count")
+        overdue = sum(is_overdue(o) for o in obligations)
+        self.count = gr.Markdown(count_text(len(obligations), len(register.obligations), overdue),
+                                 elem_id="cv-task-count")
         self.table = gr.Dataframe(value=table_rows(obligations), headers=COLUMNS, datatype="str", interactive=False,
                                   wrap=True, max_height=420, elem_id="cv-task-table",
                                   column_widths=["18%", "30%", "14%", "9%", "12%", "9%", "8%"])
@@ -201,7 +229,7 @@ class TasksPage:
         with gr.Row():
             self.csv = gr.DownloadButton("Tải CSV", value=write_export(to_csv(obligations), "nhiem-vu.csv"),
                                          elem_id="cv-task-csv", size="sm")
-            self.ics = gr.DownloadButton("Tải lịch (.ics)", value=write_export(to_ics(obligations), "nhiem-vu.ics"),
+            self.ics = gr.DownloadButton("Tải lịch (.ics)", value=write_export(self.ics(obligations), "nhiem-vu.ics"),
                                          elem_id="cv-task-ics", size="sm")
         self.source = gr.HTML(render.empty_document_html("Bấm vào một dòng để xem câu trích dẫn và văn bản gốc."),
                               elem_id="cv-task-source")
@@ -230,8 +258,12 @@ class TasksPage:
     def filter(self, unit: str, month: str, doc_id: str):
         register = self.register()
         found = filter_obligations(register, unit, month, doc_id)
-        return (table_rows(found), [o.id for o in found], count_text(len(found), len(register.obligations)),
-                write_export(to_csv(found), "nhiem-vu.csv"), write_export(to_ics(found), "nhiem-vu.ics"))
+        overdue = sum(is_overdue(o) for o in found)
+        return (table_rows(found), [o.id for o in found], count_text(len(found), len(register.obligations), overdue),
+                write_export(to_csv(found), "nhiem-vu.csv"), write_export(self.ics(found), "nhiem-vu.ics"))
+
+    def ics(self, obligations: list[Obligation]) -> bytes:
+        return ics_bytes(obligations, getattr(self.services, "settings", None))
 
     def open(self, shown: list[str], evt: gr.SelectData):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index

@@ -14,7 +14,17 @@ from html import escape
 
 from ingest.models import Document
 from ingest.text.labels import document_name, format_date, number_label, shorten, type_label
-from ingest.register import Deadline, Obligation, Register, SourceRef, Target, deadline_label, unit_key
+from ingest.register import (
+    Deadline,
+    Obligation,
+    Register,
+    SourceRef,
+    Target,
+    deadline_label,
+    obligation_confidence,
+    target_confidence,
+    unit_key,
+)
 from rag.web.render import markdown_text, plain_quote, quote_html
 
 # --------------------------------------------------------------------------- summary cards
@@ -245,19 +255,29 @@ def _target_question(rng: random.Random, t: Target, register: Register, k: int) 
     return _finish(rng, "target", prompt, answer, distractors, t.source)
 
 
-def make_quiz(register: Register, seed: int = 0, count: int = 5, options: int = 4) -> list[QuizQuestion]:
+def quiz_items(register: Register, min_confidence: float = 0.0) -> tuple[list[Obligation], list[Target]]:
+    """The obligations and targets sure enough to ask about (``ingest.register.confidence``)."""
+    return ([o for o in register.obligations if obligation_confidence(o) >= min_confidence],
+            [t for t in register.targets if target_confidence(t) >= min_confidence])
+
+
+def make_quiz(register: Register, seed: int = 0, count: int = 5, options: int = 4, *,
+              min_confidence: float = 0.0) -> list[QuizQuestion]:
     """Up to ``count`` questions with ``options`` choices each (3 or 4), the same for the same seed.
 
-    Kinds alternate (which unit, which deadline, which figure) so a short quiz covers all three.
-    Distractors are other units, deadlines and figures of the register, never ones stated in
-    the same sentence as the answer.
+    Only items with a confidence of at least ``min_confidence`` are asked about (the web tab
+    passes ``Settings.quiz_min_confidence``): a unit read from the addressees or a year inferred
+    from the plan is not taught as a fact. Kinds alternate (which unit, which deadline, which
+    figure) so a short quiz covers all three. Distractors are other units, deadlines and figures
+    of the whole register, never ones stated in the same sentence as the answer.
     """
     rng = random.Random(seed)
     k = max(2, min(3, options - 1))
+    obligations, targets = quiz_items(register, min_confidence)
     makers = {
-        "unit": [(_unit_question, o) for o in register.obligations],
-        "deadline": [(_deadline_question, o) for o in register.obligations],
-        "target": [(_target_question, t) for t in register.targets],
+        "unit": [(_unit_question, o) for o in obligations],
+        "deadline": [(_deadline_question, o) for o in obligations],
+        "target": [(_target_question, t) for t in targets],
     }
     for items in makers.values():
         rng.shuffle(items)
@@ -277,15 +297,21 @@ def make_quiz(register: Register, seed: int = 0, count: int = 5, options: int = 
     return quiz
 
 
+def source_label(source: SourceRef) -> str:
+    """"Kế hoạch số 12/KH-UBND · UBND huyện X · Mục: II": where a question was read."""
+    return " · ".join(p for p in (document_name(source.doc_type, source.number), source.issuer or "",
+                                  f"Mục: {source.section}" if source.section else "") if p)
+
+
 def question_markdown(q: QuizQuestion, n: int, total: int) -> str:
-    """The quiz question as Markdown; its prompt quotes documents, so it is escaped."""
-    return f"**Câu {n}/{total}.** {markdown_text(q.prompt)}"
+    """The quiz question as Markdown, with the document it was read from; its prompt quotes
+    documents, so it is escaped. The quoted sentence is shown once answered (``check_html``)."""
+    return f"**Câu {n}/{total}.** {markdown_text(q.prompt)}\n\n_Nguồn: {markdown_text(source_label(q.source))}_"
 
 
 def source_html(source: SourceRef) -> str:
     """Where the answer is written: document, section and the quoted sentence."""
-    where = " · ".join(p for p in (document_name(source.doc_type, source.number), source.issuer or "",
-                                   f"Mục: {source.section}" if source.section else "") if p)
+    where = source_label(source)
     return (f'<div class="cv-quiz-source"><div class="cv-head">Nguồn: {escape(where)}</div>'
             f'<div class="cv-quote">“{quote_html(source.quote)}”</div></div>')
 

@@ -7,6 +7,7 @@ import logging
 import gradio as gr
 
 from ingest.register import build_graph
+from ingest.settings import Settings
 from rag.web.services import Services
 from rag.web.training import QuizQuestion, cards_html, check_html, make_quiz, question_markdown, summary_cards
 
@@ -27,7 +28,8 @@ class TrainingPage:
     def build(self) -> None:
         with gr.Accordion("Tóm tắt văn bản", open=True):
             self.cards = gr.HTML(self.cards_html(), elem_id="cv-train-cards")
-        gr.Markdown("### Câu hỏi ôn tập\nCâu hỏi được tạo từ nhiệm vụ, thời hạn và chỉ tiêu trích từ văn bản. "
+        gr.Markdown("### Câu hỏi ôn tập\nCâu hỏi được tạo từ nhiệm vụ, thời hạn và chỉ tiêu trích từ văn bản "
+                    "(chỉ những mục trích được chắc chắn: đơn vị nêu trong văn bản, thời hạn ghi rõ). "
                     "Chọn đáp án rồi bấm “Kiểm tra” để xem đúng/sai và câu trích nguồn.")
         with gr.Row():
             self.seed = gr.Number(label="Mã bộ câu hỏi", value=1, precision=0, minimum=0, scale=1,
@@ -55,7 +57,10 @@ class TrainingPage:
 
     def make(self, seed) -> list[dict]:
         try:
-            return [q.to_dict() for q in make_quiz(self.services.assistant.register, int(seed or 0), QUIZ_SIZE)]
+            settings = getattr(self.services, "settings", None)
+            threshold = settings.quiz_min_confidence if settings is not None else Settings().quiz_min_confidence
+            return [q.to_dict() for q in make_quiz(self.services.assistant.register, int(seed or 0), QUIZ_SIZE,
+                                                   min_confidence=threshold)]
         except Exception:
             log.exception("making a quiz failed")
             return []
