@@ -1,7 +1,13 @@
 """Retrieval and answer latency (warm, no LLM) and memory, on the bundled corpus and on an index
 of at least 10,000 chunks made by replicating the corpus.
 
-Run from the repository root:  python evals/bench_answer.py [--copies 120] [--repeat 5] [--json OUT]
+Run from the repository root:
+
+    python evals/bench_answer.py [--copies 120] [--repeat 5] [--devset-data DIR] [--json OUT]
+
+``--copies 0`` skips the replicated index. ``--devset-data`` also measures an existing index of the
+development set (made by ``evals/bench_devset.py --data-dir DIR``) with the first 20 questions of
+its ``qa.jsonl``.
 
 The large index holds ``--copies`` renamed copies of every corpus file. Copies have identical
 text, so an embedding cache embeds each distinct passage once; the store still holds, indexes and
@@ -71,12 +77,12 @@ def _percentiles(values: list[float]) -> dict[str, float]:
             "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)}
 
 
-def _measure(assistant: Assistant, repeat: int) -> dict:
-    for q in QUESTIONS:  # warm-up: caches, term statistics, first-query costs
+def _measure(assistant: Assistant, repeat: int, questions: list[str] = QUESTIONS) -> dict:
+    for q in questions:  # warm-up: caches, term statistics, first-query costs
         assistant.ask(q)
     retrieval_ms, answer_ms = [], []
     for _ in range(repeat):
-        for q in QUESTIONS:
+        for q in questions:
             began = time.perf_counter()
             assistant.retriever.search(q)
             retrieval_ms.append((time.perf_counter() - began) * 1000)
@@ -101,6 +107,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--devset-data", type=Path, help="an index of the devset (evals/bench_devset.py --data-dir)")
+    parser.add_argument("--devset", type=Path, default=ROOT.parent / "shared" / "devset")
     args = parser.parse_args()
 
     embedder = _CachingEmbedder(load_embedder(Settings()))
@@ -112,6 +120,16 @@ def main() -> None:
         figures["corpus"] = info | _measure(assistant, args.repeat)
         index.close()
 
+        if args.devset_data:
+            lines = (args.devset / "qa.jsonl").read_text(encoding="utf-8").splitlines()
+            questions = [json.loads(line)["question"] for line in lines if line.strip()][:20]
+            index = Index.open(Settings(data_dir=args.devset_data, files_root=args.devset.resolve()))
+            info = {"chunks": sum(1 for _ in index.chunks()), "documents": len(index.documents())}
+            figures["devset"] = info | _measure(Assistant(index), args.repeat, questions)
+            index.close()
+
+        if args.copies <= 0:
+            return _finish(figures, args.json, work)
         big = work / "replicated"
         for copy in range(args.copies):
             folder = big / f"copy{copy:03d}"
@@ -127,10 +145,15 @@ def main() -> None:
         index.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _finish(figures, args.json, work)
+
+
+def _finish(figures: dict, out: Path | None, work: Path) -> None:
+    shutil.rmtree(work, ignore_errors=True)
     figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(figures, indent=2, ensure_ascii=False))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+    if out:
+        out.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

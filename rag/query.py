@@ -39,6 +39,11 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\bngay (?:ban hanh|ky)\b|\bban hanh (?:ngay|khi nao)\b"),
     "number": re.compile(r"\bso (?:hieu|ky hieu|van ban)\b|\bky hieu\b"),
     "recipients": re.compile(r"\bnoi nhan\b|\bgui (?:cho|den) (?:ai|nhung ai|don vi nao)\b|\bkinh gui\b"),
+    # Which document a document carries out, rests on or replaces ("triển khai chỉ thị nào",
+    # "dựa trên kế hoạch nào", "căn cứ văn bản gì"): answered by its preamble, which cites it.
+    "basis": re.compile(r"\b(?:trien khai|thuc hien|dua (?:tren|theo)|can cu|theo|thay the|cu the hoa)\s+"
+                        r"(?:\S+\s+){0,3}?(?:chi thi|ke hoach|van ban|quyet dinh|cong van|thong tu|nghi dinh|"
+                        r"nghi quyet|chuong trinh|luat)\s+(?:\S+\s+){0,3}?(?:nao|gi|so may)\b"),
 }
 
 

@@ -41,6 +41,8 @@ _DATE = re.compile(
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
 # "Thực hiện Công văn số ..." / "Căn cứ ...": the basis of a document, not what it requires.
 _PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
+# A document cited by its number: "Chỉ thị số 32/CT-TTg", "Kế hoạch 218/KH-UBND", "11-CT/TU".
+_CITED_NUMBER = re.compile(r"\b\d+(?:/\d{4})?[/-][a-z]{1,6}(?:[/-][a-z0-9]+)*\b")
 _ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
 # A number standing alone, or with a unit written against it ("300m", "8.400kg", "12h00", "95%").
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,]\d+)*(?:%|m2|m3|km|kg|ha|m|h\d*)?(?!\w)")
@@ -65,6 +67,9 @@ FEATURES: tuple[str, ...] = (
     "asks_figure_no_number",
     "asks_who_assigning",  # the question asks who / what to do and the sentence assigns
     "asks_who_preamble",   # ... and the sentence is a preamble ("Thực hiện Công văn ...")
+    "asks_basis_cites",    # the question asks which document another carries out or rests on, and the
+                           # sentence cites a document by number
+    "asks_basis_preamble", # ... and the sentence is a preamble ("Thực hiện Chỉ thị số ...", "Căn cứ ...")
     "section_names_unit",  # the question names the unit whose section holds the sentence
     "fragment",          # a heading, an agency line, a capitalised line or a short fragment
     "lead_in",           # ends with ":" (introduces a list)
@@ -288,6 +293,8 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
                 "asks_figure_no_number": float(q.wants("figure") and not has_figure),
                 "asks_who_assigning": float((q.wants("who") or q.wants("task")) and assigning),
                 "asks_who_preamble": float((q.wants("who") or q.wants("task")) and bool(_PREAMBLE.match(folded))),
+                "asks_basis_cites": float(q.wants("basis") and bool(_CITED_NUMBER.search(folded))),
+                "asks_basis_preamble": float(q.wants("basis") and bool(_PREAMBLE.match(folded))),
                 "section_names_unit": float(section_unit),
                 "fragment": float(is_fragment(stripped, chunk, tuning)),
                 "lead_in": float(stripped.endswith(":")),

@@ -135,3 +135,30 @@ def test_an_uncertain_answer_shows_its_related_passages_apart_from_sources():
     assert "data-cite" not in html
     # plain "not found" stays as it was
     assert render.answer_markdown(Answer(question="?", answer="x", abstained=True)) == render.NOT_FOUND
+
+
+BASED = _doc("b", [
+    "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+    ("Thực hiện Chỉ thị số 45/CT-TTg ngày 02/3/2026 của Thủ tướng Chính phủ về phòng, chống cháy rừng, Ủy ban "
+     "nhân dân tỉnh ban hành Kế hoạch phòng, chống cháy rừng mùa khô năm 2026 như sau:"),
+    "Sở Nông nghiệp và Môi trường chủ trì tổ chức tuần tra phòng, chống cháy rừng trong mùa khô.",
+    "Ủy ban nhân dân các xã tổ chức lực lượng phòng, chống cháy rừng tại chỗ.",
+], number="77/KH-UBND", doc_type="kế hoạch", issuer="UBND tỉnh Bình Minh", date="2026-03-10",
+    subject="Phòng, chống cháy rừng mùa khô năm 2026")
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("Kế hoạch phòng, chống cháy rừng mùa khô năm 2026 của tỉnh Bình Minh triển khai chỉ thị nào?", "basis"),
+    ("Kế hoạch phòng chống cháy rừng của tỉnh Bình Minh dựa trên văn bản nào của Thủ tướng?", "basis"),
+    ("Văn bản này căn cứ vào luật gì?", "basis"),
+    ("Sở Nông nghiệp và Môi trường phải làm gì?", "task"),
+])
+def test_which_document_a_document_carries_out_is_its_own_intent(question, intent):
+    assert Question.parse(question).wants(intent)
+
+
+def test_which_directive_a_plan_carries_out_is_answered_by_its_preamble():
+    answer = _ask("Kế hoạch phòng, chống cháy rừng mùa khô năm 2026 của tỉnh Bình Minh triển khai chỉ thị nào?",
+                  _retrieval(BASED, [2, 1, 3]))
+    assert not answer.abstained, answer.answer
+    assert "Chỉ thị số 45/CT-TTg" in answer.citations[0].quote
