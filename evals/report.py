@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from evals.runner import EvalResult, QuestionRecord
 from ingest.text.labels import shorten
 
-# Metrics shown as ratios (0-1), in display order, with their labels.
+# Metrics shown as ratios (0-1), in display order, with their labels (English: ``congvan eval compare``).
 RATIO_METRICS: list[tuple[str, str]] = [
     ("hit@1", "hit@1"),
     ("hit@3", "hit@3"),
@@ -36,6 +37,41 @@ COUNT_METRICS: list[tuple[str, str]] = [
 TAG_COLUMNS: list[tuple[str, str]] = [
     ("hit@5", "hit@5"), ("mrr@10", "MRR@10"), ("fact_recall", "fact recall"),
     ("citation_precision", "cit. precision"), ("abstention_accuracy", "abstention acc."),
+]
+
+# The downloadable report (Markdown and HTML) is read by the office running the app: Vietnamese,
+# metric codes (hit@5, MRR@10, nDCG@10, p50) kept as they are.
+RATIO_METRICS_VI: list[tuple[str, str]] = [
+    ("hit@1", "hit@1 (đoạn đúng đứng đầu)"),
+    ("hit@3", "hit@3 (đoạn đúng trong 3 đoạn đầu)"),
+    ("hit@5", "hit@5 (đoạn đúng trong 5 đoạn đầu)"),
+    ("hit@10", "hit@10 (đoạn đúng trong 10 đoạn đầu)"),
+    ("recall@5", "recall@5 (tỉ lệ đoạn đúng tìm được, 5 đoạn)"),
+    ("recall@10", "recall@10 (tỉ lệ đoạn đúng tìm được, 10 đoạn)"),
+    ("mrr@10", "MRR@10"),
+    ("ndcg@10", "nDCG@10"),
+    ("fact_recall", "Tỉ lệ dữ kiện có trong câu trả lời"),
+    ("citation_precision", "Tỉ lệ trích dẫn đúng"),
+    ("abstention_accuracy", "Từ chối đúng (câu ngoài văn bản)"),
+    ("false_abstention_rate", "Từ chối sai (câu có đáp án)"),
+]
+LATENCY_METRICS_VI: list[tuple[str, str]] = [("latency_p50_ms", "Thời gian trả lời p50 (ms)"),
+                                             ("latency_p95_ms", "Thời gian trả lời p95 (ms)")]
+COUNT_METRICS_VI: list[tuple[str, str]] = [
+    ("questions", "Số câu hỏi"), ("answerable", "Câu có đáp án"), ("unanswerable", "Câu ngoài văn bản"),
+    ("errors", "Lỗi"),
+]
+TAG_COLUMNS_VI: list[tuple[str, str]] = [
+    ("hit@5", "hit@5"), ("mrr@10", "MRR@10"), ("fact_recall", "Dữ kiện"),
+    ("citation_precision", "Trích dẫn đúng"), ("abstention_accuracy", "Từ chối đúng"),
+]
+_REASONS_VI = [
+    (re.compile(r"^abstained on an answerable question$"), lambda m: "từ chối trả lời dù văn bản có đáp án"),
+    (re.compile(r"^answered an unanswerable question$"), lambda m: "trả lời một câu mà văn bản không có đáp án"),
+    (re.compile(r"^no gold passage in the top (\d+) retrieved chunks$"),
+     lambda m: f"không có đoạn nguồn đúng trong {m.group(1)} đoạn tìm được đầu tiên"),
+    (re.compile(r"^missing facts: (.*)$", re.DOTALL), lambda m: f"thiếu dữ kiện: {m.group(1)}"),
+    (re.compile(r"^error: .*$", re.DOTALL), lambda m: "lỗi khi xử lý câu hỏi"),
 ]
 _SNIPPET = 300
 _TOP_SHOWN = 5
@@ -84,6 +120,22 @@ def _failed_by_tag(result: EvalResult) -> dict[str, int]:
     return counts
 
 
+def reason_vi(reason: str) -> str:
+    """A runner failure reason in Vietnamese (unknown reasons are kept as they are)."""
+    for pattern, text in _REASONS_VI:
+        m = pattern.match(reason)
+        if m:
+            return text(m)
+    return reason
+
+
+def _run_line_vi(result: EvalResult) -> str:
+    run = result.run
+    commit = (result.git_commit or "không rõ")[:10] + (" (có thay đổi chưa commit)" if result.git_dirty else "")
+    return (f"{result.timestamp} · commit {commit} · chế độ {run.get('mode')} · top_k {run.get('top_k')} · "
+            f"{run.get('questions')} câu hỏi từ {run.get('test_set') or '?'} trong {run.get('seconds')} s")
+
+
 def _run_line(result: EvalResult) -> str:
     run = result.run
     commit = (result.git_commit or "unknown")[:10] + (" (uncommitted changes)" if result.git_dirty else "")
@@ -95,47 +147,47 @@ def _run_line(result: EvalResult) -> str:
 
 
 def render_markdown(source: EvalResult | dict[str, Any] | Path | str) -> str:
-    """The run as Markdown: metrics, the per-tag table, and every failed question in detail."""
+    """The run as Markdown, in Vietnamese: metrics, the per-tag table, and every failed question in detail."""
     result = load_result(source)
     m = result.metrics
-    lines = [f"# Evaluation: {result.config_label}", "", _run_line(result), "", "## Metrics", "",
-             "| metric | value |", "|---|---|"]
-    lines += [f"| {label} | {format_metric(m.get(key))} |" for key, label in COUNT_METRICS + RATIO_METRICS]
-    lines += [f"| {label} | {format_metric(m.get(key), latency=True)} |" for key, label in LATENCY_METRICS]
-    lines += [f"| failed questions | {len(result.failures)} |", ""]
+    lines = [f"# Báo cáo đánh giá: {result.config_label}", "", _run_line_vi(result), "", "## Chỉ số", "",
+             "| chỉ số | giá trị |", "|---|---|"]
+    lines += [f"| {label} | {format_metric(m.get(key))} |" for key, label in COUNT_METRICS_VI + RATIO_METRICS_VI]
+    lines += [f"| {label} | {format_metric(m.get(key), latency=True)} |" for key, label in LATENCY_METRICS_VI]
+    lines += [f"| Câu không đạt | {len(result.failures)} |", ""]
 
     failed = _failed_by_tag(result)
-    lines += ["## Per tag", "", "| tag | n | " + " | ".join(label for _, label in TAG_COLUMNS) + " | failed |",
-              "|---|---|" + "---|" * len(TAG_COLUMNS) + "---|"]
+    lines += ["## Theo nhãn", "", "| nhãn | số câu | " + " | ".join(label for _, label in TAG_COLUMNS_VI)
+              + " | không đạt |", "|---|---|" + "---|" * len(TAG_COLUMNS_VI) + "---|"]
     for tag, tm in result.by_tag.items():
-        cells = " | ".join(format_metric(tm.get(key)) for key, _ in TAG_COLUMNS)
+        cells = " | ".join(format_metric(tm.get(key)) for key, _ in TAG_COLUMNS_VI)
         lines.append(f"| {_md_cell(tag)} | {tm.get('questions')} | {cells} | {failed.get(tag, 0)} |")
     lines.append("")
 
-    lines += [f"## Failed questions ({len(result.failures)})", ""]
+    lines += [f"## Câu không đạt ({len(result.failures)})", ""]
     for r in result.failed_records():
         lines += _md_failure(r)
     if result.input_errors:
-        lines += ["## Rows that could not be read", ""] + [f"- {e}" for e in result.input_errors] + [""]
+        lines += ["## Dòng không đọc được", ""] + [f"- {e}" for e in result.input_errors] + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _md_failure(r: QuestionRecord) -> list[str]:
-    lines = [f"### {r.id}: {r.question}", "", f"- **why:** {'; '.join(r.failures)}",
-             f"- **tags:** {', '.join(r.tags) or '–'} · answerable: {'yes' if r.answerable else 'no'}"]
+    lines = [f"### {r.id}: {r.question}", "", f"- **lý do:** {'; '.join(reason_vi(x) for x in r.failures)}",
+             f"- **nhãn:** {', '.join(r.tags) or '–'} · có đáp án: {'có' if r.answerable else 'không'}"]
     if r.facts:
         found = ", ".join(f"{f} {'✓' if ok else '✗'}" for f, ok in zip(r.facts, r.facts_found or [False] * len(r.facts)))
-        lines.append(f"- **facts:** {found}")
+        lines.append(f"- **dữ kiện:** {found}")
     if r.reference_answer:
-        lines.append(f"- **reference:** {_md_cell(r.reference_answer)}")
+        lines.append(f"- **đáp án mẫu:** {_md_cell(r.reference_answer)}")
     for q in r.gold_quotes:
-        lines.append(f"- **gold quote:** “{_md_cell(q['quote'] or '')}”" + (f" ({q['file']})" if q.get("file") else ""))
-    lines += ["", "Answer" + (" (abstained)" if r.abstained else "") + ":", ""]
-    lines += ["> " + line for line in (r.error or r.answer or "(empty)").splitlines()] + [""]
+        lines.append(f"- **câu nguồn đúng:** “{_md_cell(q['quote'] or '')}”" + (f" ({q['file']})" if q.get("file") else ""))
+    lines += ["", "Câu trả lời" + (" (từ chối)" if r.abstained else "") + ":", ""]
+    lines += ["> " + line for line in (r.error or r.answer or "(trống)").splitlines()] + [""]
     if r.retrieved:
-        lines += [f"Retrieved (top {min(_TOP_SHOWN, len(r.retrieved))} of {len(r.retrieved)}):", ""]
+        lines += [f"Đoạn tìm được ({min(_TOP_SHOWN, len(r.retrieved))} đầu trong {len(r.retrieved)}):", ""]
         for c in r.retrieved[:_TOP_SHOWN]:
-            mark = " **[gold]**" if c.matches else ""
+            mark = " **[nguồn đúng]**" if c.matches else ""
             where = " · ".join(p for p in (Path(c.file).name, c.number, c.section) if p)
             lines.append(f"{c.rank}. {_md_cell(where)}{mark}: {_md_cell(_shorten(c.text))}")
         lines.append("")
@@ -179,40 +231,41 @@ def _svg_bars(rows: list[tuple[str, float | None]], *, width: int = 520, label_w
 
 
 def render_html(source: EvalResult | dict[str, Any] | Path | str) -> str:
-    """The run as one self-contained HTML page (inline CSS and SVG charts, no script)."""
+    """The run as one self-contained HTML page in Vietnamese (inline CSS and SVG charts, no script)."""
     result = load_result(source)
     m = result.metrics
     e = html.escape
-    out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>Evaluation: {e(result.config_label)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>Evaluation: {e(result.config_label)}</h1>", f'<p class="run">{e(_run_line(result))}</p>']
+    out = ["<!doctype html>", '<html lang="vi"><head><meta charset="utf-8">',
+           f"<title>Báo cáo đánh giá: {e(result.config_label)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>Báo cáo đánh giá: {e(result.config_label)}</h1>", f'<p class="run">{e(_run_line_vi(result))}</p>']
 
-    out.append('<h2>Metrics</h2><div class="charts">')
-    out.append(_svg_bars([(label, m.get(key)) for key, label in RATIO_METRICS]))
-    out.append("<table><tr><th>figure</th><th>value</th></tr>")
-    for key, label in COUNT_METRICS:
+    out.append('<h2>Chỉ số</h2><div class="charts">')
+    out.append(_svg_bars([(label.split(" (")[0], m.get(key)) for key, label in RATIO_METRICS_VI],
+                         width=560, label_width=270))
+    out.append("<table><tr><th>số liệu</th><th>giá trị</th></tr>")
+    for key, label in COUNT_METRICS_VI:
         out.append(f'<tr><td>{e(label)}</td><td class="num">{format_metric(m.get(key))}</td></tr>')
-    for key, label in LATENCY_METRICS:
+    for key, label in LATENCY_METRICS_VI:
         out.append(f'<tr><td>{e(label)}</td><td class="num">{format_metric(m.get(key), latency=True)}</td></tr>')
-    out.append(f'<tr><td>failed questions</td><td class="num">{len(result.failures)}</td></tr></table></div>')
+    out.append(f'<tr><td>Câu không đạt</td><td class="num">{len(result.failures)}</td></tr></table></div>')
 
     failed = _failed_by_tag(result)
-    out.append("<h2>Per tag</h2><div class=\"charts\">")
+    out.append("<h2>Theo nhãn</h2><div class=\"charts\">")
     out.append(_svg_bars([(f"{t} · hit@5", tm.get("hit@5")) for t, tm in result.by_tag.items()], width=560, label_width=270))
-    out.append(_svg_bars([(f"{t} · fact recall", tm.get("fact_recall")) for t, tm in result.by_tag.items()], width=560, label_width=270))
-    out.append("</div><table><tr><th>tag</th><th>n</th>" + "".join(f"<th>{e(label)}</th>" for _, label in TAG_COLUMNS)
-               + "<th>failed</th></tr>")
+    out.append(_svg_bars([(f"{t} · dữ kiện", tm.get("fact_recall")) for t, tm in result.by_tag.items()], width=560, label_width=270))
+    out.append("</div><table><tr><th>nhãn</th><th>số câu</th>" + "".join(f"<th>{e(label)}</th>" for _, label in TAG_COLUMNS_VI)
+               + "<th>không đạt</th></tr>")
     for tag, tm in result.by_tag.items():
-        cells = "".join(f'<td class="num">{format_metric(tm.get(key))}</td>' for key, _ in TAG_COLUMNS)
+        cells = "".join(f'<td class="num">{format_metric(tm.get(key))}</td>' for key, _ in TAG_COLUMNS_VI)
         out.append(f'<tr><td>{e(tag)}</td><td class="num">{tm.get("questions")}</td>{cells}'
                    f'<td class="num">{failed.get(tag, 0)}</td></tr>')
     out.append("</table>")
 
-    out.append(f"<h2>Failed questions ({len(result.failures)})</h2>")
+    out.append(f"<h2>Câu không đạt ({len(result.failures)})</h2>")
     for r in result.failed_records():
         out.append(_html_failure(r))
     if result.input_errors:
-        out.append("<h2>Rows that could not be read</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in result.input_errors) + "</ul>")
+        out.append("<h2>Dòng không đọc được</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in result.input_errors) + "</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -220,23 +273,23 @@ def render_html(source: EvalResult | dict[str, Any] | Path | str) -> str:
 def _html_failure(r: QuestionRecord) -> str:
     e = html.escape
     parts = [f'<div class="fail" id="{e(r.id)}"><h3>{e(r.id)}: {e(r.question)}</h3>',
-             f'<div class="why">{e("; ".join(r.failures))}</div>',
-             f'<div class="tags">{e(", ".join(r.tags))} · answerable: {"yes" if r.answerable else "no"}</div>']
+             f'<div class="why">{e("; ".join(reason_vi(x) for x in r.failures))}</div>',
+             f'<div class="tags">{e(", ".join(r.tags))} · có đáp án: {"có" if r.answerable else "không"}</div>']
     if r.facts:
         found = r.facts_found or [False] * len(r.facts)
-        parts.append("<p>Facts: " + ", ".join(
+        parts.append("<p>Dữ kiện: " + ", ".join(
             f'<span class="{"ok" if ok else "miss"}">{e(f)} {"✓" if ok else "✗"}</span>' for f, ok in zip(r.facts, found)) + "</p>")
     if r.reference_answer:
-        parts.append(f"<p>Reference: {e(r.reference_answer)}</p>")
+        parts.append(f"<p>Đáp án mẫu: {e(r.reference_answer)}</p>")
     for q in r.gold_quotes:
-        parts.append(f'<p class="meta">Gold quote: “{e(q["quote"] or "")}”{" (" + e(q["file"]) + ")" if q.get("file") else ""}</p>')
-    parts.append(f'<p>Answer{" (abstained)" if r.abstained else ""}:</p><div class="answer">{e(r.error or r.answer or "(empty)")}</div>')
+        parts.append(f'<p class="meta">Câu nguồn đúng: “{e(q["quote"] or "")}”{" (" + e(q["file"]) + ")" if q.get("file") else ""}</p>')
+    parts.append(f'<p>Câu trả lời{" (từ chối)" if r.abstained else ""}:</p><div class="answer">{e(r.error or r.answer or "(trống)")}</div>')
     if r.retrieved:
-        parts.append(f'<p>Retrieved (top {min(_TOP_SHOWN, len(r.retrieved))} of {len(r.retrieved)}):</p><ol class="chunks">')
+        parts.append(f'<p>Đoạn tìm được ({min(_TOP_SHOWN, len(r.retrieved))} đầu trong {len(r.retrieved)}):</p><ol class="chunks">')
         for c in r.retrieved[:_TOP_SHOWN]:
             where = " · ".join(p for p in (Path(c.file).name, c.number, c.section) if p)
-            gold = ' <span class="gold">gold</span>' if c.matches else ""
-            parts.append(f'<li><span class="meta">{e(where)} · score {c.score:.4f}</span>{gold}<br>{e(_shorten(c.text))}</li>')
+            gold = ' <span class="gold">nguồn đúng</span>' if c.matches else ""
+            parts.append(f'<li><span class="meta">{e(where)} · điểm {c.score:.4f}</span>{gold}<br>{e(_shorten(c.text))}</li>')
         parts.append("</ol>")
     parts.append("</div>")
     return "".join(parts)

@@ -334,8 +334,8 @@ def test_compare_shows_both_runs_and_deltas(tmp_path):
 def test_reports_list_failures_and_are_self_contained(tmp_path):
     result = _result("hybrid", hit=0.5, failed=["q1"])
     md = render_markdown(result)
-    assert "# Evaluation: hybrid" in md and "## Failed questions (1)" in md
-    assert "### q1: Hạn báo cáo năm?" in md and "missing facts: 10/11" in md and "**[gold]**" in md
+    assert "# Báo cáo đánh giá: hybrid" in md and "## Câu không đạt (1)" in md
+    assert "### q1: Hạn báo cáo năm?" in md and "thiếu dữ kiện: 10/11" in md and "**[nguồn đúng]**" in md
     page = render_html(result)
     assert "<svg" in page and "<style>" in page
     assert "<script" not in page and "src=" not in page and "href=" not in page
@@ -451,4 +451,4 @@ def test_run_eval_against_the_corpus(corpus_index, tmp_path):
     assert set(result.failures) == {r.id for r in result.records if r.failures}
     saved = load_result(result.save(tmp_path / "r.json"))
     assert saved.metrics == result.metrics
-    assert "Evaluation: test" in render_markdown(saved)
+    assert "Báo cáo đánh giá: test" in render_markdown(saved)

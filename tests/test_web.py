@@ -187,7 +187,7 @@ def test_format_date(iso, shown):
 def test_answer_renderings_carry_markers_and_sources():
     answer = _answer()
     md = render.answer_markdown(answer)
-    assert "[1]" in md and "Công văn 3452/UBND-VX · Ủy ban nhân dân tỉnh Sóc Trăng · 23/10/2024" in md
+    assert "[1]" in md and "3452/UBND-VX" not in md  # the source cards name it, once
     plain = render.answer_plaintext(answer)
     assert "Nguồn:" in plain and "Mục: II. NHIỆM VỤ" in plain and "“Giao Sở Lao động thực hiện.”" in plain
     html = render.sources_html(answer)
@@ -347,7 +347,7 @@ def wait_answer(page, answers: int) -> str:
 def test_example_question_gets_a_streamed_answer_with_sources(page):
     page.get_by_text("Đơn vị nào phải báo cáo trước ngày 10/11?").first.click()
     answer = wait_answer(page, 1)
-    assert "[1]" in answer and "10/11" in answer and "Nguồn:" in answer
+    assert "[1]" in answer and "10/11" in answer and "Nguồn:" not in answer  # sources: the cards, once
     card = page.locator("#cv-sources .cv-source").first
     text = card.inner_text()
     assert "[1]" in text and re.search(r"\d{2}/\d{4}", text) and "Mục:" in text and "“" in text

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import tempfile
 from pathlib import Path
 
 import gradio as gr
 
 from evals.format import EvalInputError, LoadResult, RowError, load_items
-from evals.report import format_metric, render_html
+from evals.report import format_metric, reason_vi, render_html
 from evals.runner import EvalResult, QuestionRecord, run_eval
 from rag.web.services import Services
 
@@ -34,14 +33,7 @@ TAG_COLUMNS: list[tuple[str, str]] = [
     ("hit@5", "hit@5"), ("mrr@10", "MRR@10"), ("fact_recall", "Dữ kiện"),
     ("citation_precision", "Trích dẫn đúng"), ("abstention_accuracy", "Từ chối đúng"),
 ]
-_REASONS = [
-    (re.compile(r"^abstained on an answerable question$"), lambda m: "từ chối trả lời dù văn bản có đáp án"),
-    (re.compile(r"^answered an unanswerable question$"), lambda m: "trả lời một câu mà văn bản không có đáp án"),
-    (re.compile(r"^no gold passage in the top (\d+) retrieved chunks$"),
-     lambda m: f"không có đoạn nguồn đúng trong {m.group(1)} đoạn tìm được đầu tiên"),
-    (re.compile(r"^missing facts: (.*)$", re.DOTALL), lambda m: f"thiếu dữ kiện: {m.group(1)}"),
-    (re.compile(r"^error: .*$", re.DOTALL), lambda m: "lỗi khi xử lý câu hỏi"),
-]
+
 
 
 class EvalPage:
@@ -152,15 +144,6 @@ def read_test_set(path: Path, *, max_mb: float) -> LoadResult:
 
 def _strip_path(message: str, path: Path) -> str:
     return message.replace(f"{path}:", "dòng ").replace(str(path), path.name)
-
-
-def reason_vi(reason: str) -> str:
-    """A runner failure reason in Vietnamese (unknown reasons are kept as they are)."""
-    for pattern, text in _REASONS:
-        m = pattern.match(reason)
-        if m:
-            return text(m)
-    return reason
 
 
 def metrics_rows(metrics: dict) -> list[tuple[str, str]]:

@@ -64,6 +64,60 @@ table.cv-meta th { white-space: nowrap; width: 1%; }
 .cv-arrow { color: var(--color-accent); }
 .cv-quiz-ok { color: #2b8a3e; font-weight: 600; }
 .cv-quiz-bad { font-weight: 600; }
+/* Tables: the theme's monospace font breaks Vietnamese accents ("Hạn kế´tiếp"). */
+#cv-lib-table, #cv-task-table, #cv-lib-table *, #cv-task-table *, .cv-eval-table, .cv-eval-table * {
+  font-family: var(--font) !important; }
+/* The chat: example questions that look clickable; the answer starts below any toolbar. */
+.cv-examples { gap: 8px; flex-wrap: wrap; }
+.cv-examples button.cv-example { border: 1px solid var(--color-accent) !important; color: var(--color-accent);
+  border-radius: 999px; font-weight: 500; white-space: normal; }
+.cv-examples button.cv-example:hover { background: var(--color-accent-soft); }
+#cv-chat .bubble-wrap { padding-top: 30px; }
+#cv-chats label { width: 100%; }
+#cv-history .form { border: none; }
+/* Toast titles: Gradio writes the toast's type ("Warning", "Error", "Info") whatever title it is given. */
+.toast-title.warning, .toast-title.error, .toast-title.info, .toast-title.success { font-size: 0 !important; }
+.toast-title .toast-count { font-size: var(--text-sm); }
+.toast-title.warning::before { content: "Cảnh báo"; font-size: var(--text-md); }
+.toast-title.error::before { content: "Lỗi"; font-size: var(--text-md); }
+.toast-title.info::before { content: "Thông báo"; font-size: var(--text-md); }
+.toast-title.success::before { content: "Thành công"; font-size: var(--text-md); }
+/* Cards that replace the library and tasks tables on a phone. */
+.cv-row-cards { display: none; }
+.cv-row-card { display: block; width: 100%; text-align: left; font: inherit; color: inherit; cursor: pointer;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 6px 0;
+  background: var(--background-fill-secondary); }
+.cv-row-card dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 8px; margin: 0; }
+.cv-row-card dt { font-weight: 600; opacity: 0.8; font-size: 0.85em; }
+.cv-row-card dd { margin: 0; font-size: 0.92em; overflow-wrap: anywhere; }
+.cv-row-card .cv-card-title { font-weight: 600; margin-bottom: 4px; }
+
+@media (max-width: 640px) {
+  /* Every tab in one tap: Gradio moves tabs that do not fit into a "…" menu, measuring them in a
+     hidden copy of the bar; tiny copies all fit, and the real bar wraps onto a grid. */
+  .tab-wrapper .tab-container.visually-hidden button { font-size: 1px !important; padding: 0 !important;
+    margin: 0 !important; min-width: 0 !important; }
+  .tab-wrapper .overflow-menu { display: none !important; }
+  .tab-wrapper { height: auto !important; padding-bottom: 4px; }
+  .tab-wrapper [role=tablist] { display: grid !important; grid-template-columns: repeat(3, 1fr); gap: 4px;
+    width: 100%; height: auto !important; overflow: visible !important; }
+  .tab-wrapper [role=tablist] button { white-space: normal !important; padding: 6px 4px !important; margin: 0 !important;
+    border: 1px solid var(--border-color-primary) !important; border-radius: 6px; font-size: 0.85em !important;
+    line-height: 1.2; height: auto !important; }
+  .tab-wrapper [role=tablist] button.selected { border-color: var(--color-accent) !important;
+    background: var(--color-accent-soft); }
+  /* The chat: answer, then its sources, then the question box; the list of conversations last. */
+  #cv-chat-col, #cv-sources-col { display: contents; }
+  #cv-chat-row > *, #cv-chat-col > *, #cv-sources-col > * { flex: 1 1 100% !important; min-width: 100% !important; }
+  #cv-chat { order: 1; height: auto !important; max-height: 70vh; }
+  #cv-sources-title { order: 2; } #cv-sources { order: 3; } #cv-document { order: 4; }
+  #cv-examples { order: 5; } #cv-ask-row { order: 6; } #cv-scope-row { order: 7; } #cv-rate { order: 8; }
+  #cv-copy-box { order: 9; } #cv-history { order: 10; }
+  .cv-examples button.cv-example { flex: 1 1 100% !important; }
+  /* Tables become cards. */
+  #cv-lib-table, #cv-task-table { display: none !important; }
+  .cv-row-cards { display: block; }
+}
 """
 
 
@@ -103,6 +157,7 @@ def build_app(services: Services) -> gr.Blocks:
         demo.load(library.reload, inputs=library.reload_inputs, outputs=library.reload_outputs,
                   api_visibility="private")
         demo.load(chat.reload_scope, outputs=[chat.scope], api_visibility="private")
+        chat.register_load(demo)  # this browser's conversations, kept across reloads
         # The register pages read what is indexed now (page load, and after an upload).
         for register_page in (tasks, training):
             demo.load(register_page.reload, inputs=register_page.reload_inputs,

@@ -36,6 +36,9 @@ class LibraryPage:
             value=catalog.rows(docs), headers=catalog.COLUMNS, datatype="str", interactive=False, wrap=True,
             max_height=420, elem_id="cv-lib-table", column_widths=["13%", "9%", "16%", "8%", "28%", "12%", "14%"],
         )
+        # On a phone the table is hidden and its rows are shown as cards (CSS in ``layout``).
+        self.cards = gr.HTML(render.row_cards_html(catalog.COLUMNS, catalog.rows(docs)), js_on_load=render.CARDS_JS,
+                             elem_id="cv-lib-cards")
         self.shown = gr.State([d.doc_id for d in docs])
         self.selected_doc = gr.State("")
         with gr.Row():
@@ -46,18 +49,28 @@ class LibraryPage:
     def register_events(self) -> None:
         filters = [self.search, self.doc_type, self.issuer]
         for control in filters:
-            control.change(self.filter, inputs=filters, outputs=[self.table, self.shown, self.count],
+            control.change(self.filter, inputs=filters, outputs=[self.table, self.shown, self.count, self.cards],
                            show_progress="hidden", api_visibility="private", trigger_mode="always_last")
         self.table.select(self.open, inputs=[self.shown], outputs=[self.document, self.selected_doc, self.ask_here],
                           api_visibility="private")
+        self.cards.click(self.open_card, inputs=[self.shown], outputs=[self.document, self.selected_doc, self.ask_here],
+                         api_visibility="private")
 
     def filter(self, query: str, doc_type: str, issuer: str):
         docs = self.services.documents()
         found = catalog.filter_documents(docs, query, doc_type, issuer)
-        return catalog.rows(found), [d.doc_id for d in found], _count_text(len(found), len(docs))
+        rows = catalog.rows(found)
+        return (rows, [d.doc_id for d in found], _count_text(len(found), len(docs)),
+                render.row_cards_html(catalog.COLUMNS, rows, empty="Không có văn bản nào khớp điều kiện lọc."))
 
     def open(self, shown: list[str], evt: gr.SelectData):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return self.open_row(shown, row)
+
+    def open_card(self, shown: list[str], evt: gr.EventData):
+        return self.open_row(shown, render.row_of(evt))
+
+    def open_row(self, shown: list[str], row):
         if not isinstance(row, int) or not 0 <= row < len(shown):
             return gr.skip(), gr.skip(), gr.skip()
         doc_id = shown[row]
@@ -78,13 +91,13 @@ class LibraryPage:
         types, issuers = catalog.type_choices(docs), catalog.issuer_choices(docs)
         doc_type = doc_type if doc_type in {v for _, v in types} else catalog.ALL
         issuer = issuer if issuer in {v for _, v in issuers} else catalog.ALL
-        rows, shown, count = self.filter(query, doc_type, issuer)
+        rows, shown, count, cards = self.filter(query, doc_type, issuer)
         return (gr.update(choices=types, value=doc_type), gr.update(choices=issuers, value=issuer),
-                rows, shown, count)
+                rows, shown, count, cards)
 
     @property
     def reload_outputs(self) -> list:
-        return [self.doc_type, self.issuer, self.table, self.shown, self.count]
+        return [self.doc_type, self.issuer, self.table, self.shown, self.count, self.cards]
 
     @property
     def reload_inputs(self) -> list:

@@ -64,16 +64,25 @@ def answer_text(answer: Answer) -> str:
     return answer.answer
 
 
+UNDERSTOOD = "Hiểu là"
+
+
+def understood_line(answer: Answer) -> str:
+    """'Hiểu là: …': how a follow-up was read against the conversation ('' for a question that stood alone)."""
+    q = (answer.standalone_question or "").strip()
+    return f"{UNDERSTOOD}: {q}" if q and q != answer.question.strip() else ""
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The chat message: answer with [n] markers, notes, and a short source list below it."""
-    lines = [markdown_text(answer_text(answer))]
+    """The chat message: how a follow-up was understood, the answer with [n] markers, and notes.
+
+    The sources themselves are listed once, as cards beside (on a phone: under) the chat.
+    """
+    understood = understood_line(answer)
+    lines = [f"*{markdown_text(understood)}*\n"] if understood else []
+    lines.append(markdown_text(answer_text(answer)))
     for note in answer.notes:
         lines.append(f"\n> Lưu ý: {markdown_text(note)}")
-    if answer.citations and not answer.abstained:
-        lines.append("\n**Nguồn:**")
-        for c in answer.citations:
-            where = f" · {c.section}" if c.section else ""
-            lines.append(f"- [{c.n}] {markdown_text(citation_label(c) + where)}")
     if answer.abstained and answer.related:
         lines.append("\n**Có thể liên quan** (chưa chắc đã trả lời câu hỏi):")
         for c in answer.related:
@@ -83,7 +92,8 @@ def answer_markdown(answer: Answer) -> str:
 
 def answer_plaintext(answer: Answer) -> str:
     """The answer and its sources as plain text, for copying into a report or an e-mail."""
-    lines = [f"Câu hỏi: {answer.question}", "", answer_text(answer)]
+    understood = understood_line(answer)
+    lines = [f"Câu hỏi: {answer.question}", *([understood] if understood else []), "", answer_text(answer)]
     if answer.citations and not answer.abstained:
         lines += ["", "Nguồn:"]
         for c in answer.citations:
@@ -188,10 +198,10 @@ def document_html(doc: Document, chunks: list[Chunk], *, highlight: tuple[int, i
     body, pos = [], 0
     for offset, _order, html in marks:
         offset = max(0, min(offset, len(text)))
-        body.append(escape(text[pos:offset]))
+        body.append(_text_html(text[pos:offset]))
         body.append(html)
         pos = offset
-    body.append(escape(text[pos:]))
+    body.append(_text_html(text[pos:]))
 
     meta = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in metadata_rows(doc))
     if sections:
@@ -213,6 +223,11 @@ def document_html(doc: Document, chunks: list[Chunk], *, highlight: tuple[int, i
         f'<table class="cv-meta">{meta}</table></details>{toc}{found}'
         f'<div class="cv-text">{"".join(body)}</div></div>'
     )
+
+
+def _text_html(text: str) -> str:
+    """A stretch of a document's text, escaped, its Markdown bold shown as bold (no raw ``**``)."""
+    return _BOLD.sub(r"<strong>\1</strong>", escape(text)).replace("**", "")
 
 
 def scan_html(image_png: bytes, page: int, boxes: list[tuple[float, float, float, float]]) -> str:
@@ -273,6 +288,38 @@ def markdown_text(text: str) -> str:
     source's bold and italics.
     """
     return _MARKDOWN_SPECIAL_RE.sub(lambda m: _MARKDOWN_SPECIAL.get(m.group(), "\\]"), text)
+
+
+CARDS_JS = """
+element.addEventListener('click', (event) => {
+  const card = event.target.closest('[data-row]');
+  if (card) { trigger('click', {row: card.dataset.row}); }
+});
+"""
+"""For ``row_cards_html``: a card reports its row, as a table's select would."""
+
+
+def row_cards_html(headers: list[str], rows: list[list[str]], *, title: int = 0, empty: str = "Không có dòng nào.") -> str:
+    """A table as one card per row (for a phone): column ``title`` heads the card, the other
+    non-empty cells follow as label: value. Each card is a button carrying its row number."""
+    if not rows:
+        return f'<div class="cv-row-cards cv-empty">{escape(empty)}</div>'
+    cards = []
+    for i, row in enumerate(rows):
+        fields = "".join(f"<dt>{escape(h)}</dt><dd>{escape(v)}</dd>"
+                         for j, (h, v) in enumerate(zip(headers, row)) if j != title and str(v).strip())
+        cards.append(f'<button type="button" class="cv-row-card" data-row="{i}">'
+                     f'<div class="cv-card-title">{escape(str(row[title]))}</div><dl>{fields}</dl></button>')
+    return f'<div class="cv-row-cards">{"".join(cards)}</div>'
+
+
+def row_of(evt) -> int | None:
+    """The row a card click reports (``None`` when absent or malformed)."""
+    data = getattr(evt, "_data", None) or {}
+    try:
+        return int(data.get("row"))
+    except (TypeError, ValueError):
+        return None
 
 
 def upload_results_html(results: list[tuple[bool, str]]) -> str:

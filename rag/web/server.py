@@ -108,6 +108,7 @@ def auth_of(settings: Settings) -> tuple[str, str] | None:
 def launch(demo, settings: Settings, *, port: int | None = None, block: bool = True, quiet: bool = False):
     """Queue and launch ``demo`` on the configured host/port (127.0.0.1:7860 by default)."""
     from rag.web.auth import make_auth
+    from rag.web.i18n import gradio_i18n
     from rag.web.layout import CSS, THEME
 
     demo.queue(default_concurrency_limit=settings.chat_concurrency)
@@ -125,6 +126,7 @@ def launch(demo, settings: Settings, *, port: int | None = None, block: bool = T
         css=CSS,
         ssr_mode=False,
         footer_links=["api", "settings"],
+        i18n=gradio_i18n(),  # Gradio's own strings in Vietnamese
     )
 
 

@@ -195,6 +195,11 @@ def source_html(o: Obligation, today: date | None = None) -> str:
             f'<div class="cv-quote">“{render.quote_html(s.quote)}”</div></div>')
 
 
+def task_cards_html(rows: list[list[str]]) -> str:
+    """The tasks as cards (phones): the action heads each card, then units, deadline, due date…"""
+    return render.row_cards_html(COLUMNS, rows, title=1, empty="Không có nhiệm vụ nào khớp điều kiện lọc.")
+
+
 # --------------------------------------------------------------------------- the page
 
 
@@ -225,11 +230,14 @@ class TasksPage:
         self.table = gr.Dataframe(value=table_rows(obligations), headers=COLUMNS, datatype="str", interactive=False,
                                   wrap=True, max_height=420, elem_id="cv-task-table",
                                   column_widths=["18%", "30%", "14%", "9%", "12%", "9%", "8%"])
+        # On a phone the table is hidden and its rows are shown as cards (CSS in ``layout``).
+        self.cards = gr.HTML(task_cards_html(table_rows(obligations)), js_on_load=render.CARDS_JS,
+                             elem_id="cv-task-cards")
         self.shown = gr.State([o.id for o in obligations])
         with gr.Row():
             self.csv = gr.DownloadButton("Tải CSV", value=write_export(to_csv(obligations), "nhiem-vu.csv"),
                                          elem_id="cv-task-csv", size="sm")
-            self.ics = gr.DownloadButton("Tải lịch (.ics)", value=write_export(self.ics(obligations), "nhiem-vu.ics"),
+            self.ics = gr.DownloadButton("Tải lịch (.ics)", value=write_export(self.ics_data(obligations), "nhiem-vu.ics"),
                                          elem_id="cv-task-ics", size="sm")
         self.source = gr.HTML(render.empty_document_html("Bấm vào một dòng để xem câu trích dẫn và văn bản gốc."),
                               elem_id="cv-task-source")
@@ -242,10 +250,11 @@ class TasksPage:
             control.change(self.filter, inputs=filters, outputs=self.filter_outputs, show_progress="hidden",
                            api_visibility="private", trigger_mode="always_last")
         self.table.select(self.open, inputs=[self.shown], outputs=[self.source], api_visibility="private")
+        self.cards.click(self.open_card, inputs=[self.shown], outputs=[self.source], api_visibility="private")
 
     @property
     def filter_outputs(self) -> list:
-        return [self.table, self.shown, self.count, self.csv, self.ics]
+        return [self.table, self.shown, self.count, self.csv, self.ics, self.cards]
 
     def graph_html(self) -> str:
         try:
@@ -259,14 +268,22 @@ class TasksPage:
         register = self.register()
         found = filter_obligations(register, unit, month, doc_id)
         overdue = sum(is_overdue(o) for o in found)
-        return (table_rows(found), [o.id for o in found], count_text(len(found), len(register.obligations), overdue),
-                write_export(to_csv(found), "nhiem-vu.csv"), write_export(self.ics(found), "nhiem-vu.ics"))
+        rows = table_rows(found)
+        return (rows, [o.id for o in found], count_text(len(found), len(register.obligations), overdue),
+                write_export(to_csv(found), "nhiem-vu.csv"), write_export(self.ics_data(found), "nhiem-vu.ics"),
+                task_cards_html(rows))
 
-    def ics(self, obligations: list[Obligation]) -> bytes:
+    def ics_data(self, obligations: list[Obligation]) -> bytes:
         return ics_bytes(obligations, getattr(self.services, "settings", None))
 
     def open(self, shown: list[str], evt: gr.SelectData):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return self.open_row(shown, row)
+
+    def open_card(self, shown: list[str], evt: gr.EventData):
+        return self.open_row(shown, render.row_of(evt))
+
+    def open_row(self, shown: list[str], row):
         if not isinstance(row, int) or not 0 <= row < len(shown):
             return gr.skip()
         o = next((o for o in self.register().obligations if o.id == shown[row]), None)
