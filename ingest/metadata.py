@@ -36,7 +36,10 @@ _FIELD_ORDER = list(DocumentMetadata.model_fields)
 
 # The quốc hiệu, the Party header and the motto may share a line with the issuer (OCR of two
 # columns); everything from them to the end of the line belongs to the right column.
-_RIGHT_COLUMN = re.compile(r"\bcong hoa xa hoi\b|\bdang cong san viet nam\b|\bdoc \S+ - \S+ do\b")
+# The right column's national motto (Nghị định 30/2020): "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" (its
+# second line "CHỦ NGHĨA VIỆT NAM" alone when a conversion puts each line apart), "Độc lập - Tự do
+# - Hạnh phúc", or the Party's "ĐẢNG CỘNG SẢN VIỆT NAM".
+_RIGHT_COLUMN = re.compile(r"\bcong hoa xa hoi\b|\bchu nghia viet nam\b|\bdang cong san viet nam\b|\bdoc \S+ - \S+ do\b")
 _PARTY_HEADER = re.compile(r"\bdang cong san viet nam\b")
 
 # Standard agency abbreviations in headers, expanded before looking for their written form: a
@@ -475,7 +478,10 @@ def _agency_units(header: list[str]) -> list[str]:
     units: list[str] = []
     for line in header:
         folded = fold(line)
-        if units and (_CONTINUATION_START.match(folded) or _CONTINUATION_END.search(fold(units[-1]))):
+        # A line of one word is the tail of a wrapped name ("VĂN PHÒNG CHÍNH" / "PHỦ"): no agency
+        # is named by a single word.
+        wrapped = len(line.strip(" *").split()) == 1
+        if units and (wrapped or _CONTINUATION_START.match(folded) or _CONTINUATION_END.search(fold(units[-1]))):
             units[-1] = f"{units[-1]} {line}"
         else:
             units.append(line)

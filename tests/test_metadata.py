@@ -624,3 +624,38 @@ def test_a_team_set_up_by_a_decision_is_the_issuer_and_the_decision_is_not_its_n
                 "Đoàn thanh tra theo Quyết định số 77/QĐ-SYT của Sở Y tế lập kế hoạch.\n")
     assert (meta.number, meta.date, meta.place) == ("12/KH-ĐTT", "2025-08-07", "Bắc Kạn")
     assert (meta.issuer, meta.parent_issuer) == ("Đoàn thanh tra theo Quyết định số 77/QĐ-SYT", "Sở Y tế")
+
+
+# A web page converted to Markdown puts each line of the two header columns on a line of its own,
+# between table pipes and bold marks: the motto's second line and a wrapped agency name stand alone.
+_CONVERTED_HEADER = """|
+**{agency_1}
+**{agency_2}
+-------
+|
+**CỘNG HÒA XÃ HỘI
+CHỦ NGHĨA VIỆT NAM**
+Độc lập - Tự do - Hạnh phúc
+---------------
+|
+Số: {number}
+|
+*Bình Minh, ngày 12 tháng 3 năm 2026*
+|
+
+**KẾ HOẠCH**
+
+Phòng, chống cháy rừng mùa khô năm 2026
+
+{issuer} ban hành kế hoạch phòng, chống cháy rừng như sau.
+"""
+
+
+@pytest.mark.parametrize("agency_1, agency_2, issuer", [
+    ("ỦY BAN NHÂN DÂN", "TỈNH BÌNH MINH", "Ủy ban nhân dân tỉnh Bình Minh"),   # the motto's line is no agency
+    ("VĂN PHÒNG CHÍNH", "PHỦ**", "Văn phòng Chính phủ"),                       # one word: a wrapped name
+])
+def test_issuer_of_a_header_converted_line_by_line(agency_1, agency_2, issuer):
+    text = _CONVERTED_HEADER.format(agency_1=agency_1, agency_2=agency_2, number="45/KH-UBND", issuer=issuer)
+    [meta] = extract_metadata([text])
+    assert meta.issuer == issuer and meta.number == "45/KH-UBND" and meta.date == "2026-03-12"
