@@ -187,7 +187,8 @@ def test_format_date(iso, shown):
 def test_answer_renderings_carry_markers_and_sources():
     answer = _answer()
     md = render.answer_markdown(answer)
-    assert "[1]" in md and "3452/UBND-VX" not in md  # the source cards name it, once
+    shown = re.sub(r' title="[^"]*"', "", md)  # [1] previews its source on hover only
+    assert "[1]" in shown and "3452/UBND-VX" not in shown  # the source cards name it, once
     plain = render.answer_plaintext(answer)
     assert "Nguồn:" in plain and "Mục: II. NHIỆM VỤ" in plain and "“Giao Sở Lao động thực hiện.”" in plain
     html = render.sources_html(answer)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from ingest.models import Document
 from ingest.text.normalize import fold, match_text
 from ingest.text.labels import format_date, number_label, type_label
@@ -85,3 +87,28 @@ def scope_filters(scope: str | None) -> dict[str, str]:
     if kind == "issuer" and value:
         return {"issuer": value}
     return {}
+
+
+def scope_documents(scope: str | None, docs: list[Document]) -> list[Document]:
+    """The documents a scope value limits the chat to (all of them for ``ALL``)."""
+    filters = scope_filters(scope)
+    if "doc_id" in filters:
+        return [d for d in docs if d.doc_id == filters["doc_id"]]
+    if "issuer" in filters:
+        return [d for d in docs if (d.metadata.issuer or "") == filters["issuer"]]
+    return list(docs)
+
+
+def scope_note(scope: str | None, docs: list[Document]) -> str:
+    """HTML shown next to the chat input while questions are limited: 'Đang hỏi trong: 1 văn bản
+    (Kế hoạch 12/KH-UBND …)'; '' when the chat is not limited. Document text is escaped."""
+    filters = scope_filters(scope)
+    if not filters:
+        return ""
+    chosen = scope_documents(scope, docs)
+    if "doc_id" in filters:
+        what = f"1 văn bản ({document_label(chosen[0])})" if chosen else "1 văn bản (không còn trong kho)"
+    else:
+        what = f"{len(chosen)} văn bản của {filters['issuer']}"
+    return (f'<div class="cv-scope-note" title="Câu hỏi chỉ được trả lời từ các văn bản này">'
+            f"Đang hỏi trong: <strong>{escape(what)}</strong></div>")

@@ -15,8 +15,8 @@ import gradio as gr
 from ingest.errors import CongvanError
 from rag.assistant import QuestionTooLong, check_question
 from rag.models import Answer
-from rag.web import render
-from rag.web.catalog import ALL, scope_choices, scope_filters
+from rag.web import export, render
+from rag.web.catalog import ALL, scope_choices, scope_filters, scope_note
 from rag.web.feedback import FeedbackRejected
 from rag.web.limits import OutOfTime, preview, within
 from rag.web.services import Services
@@ -88,9 +88,19 @@ class ChatPage:
                     # make Gradio drop any markup that would still get through.
                     sanitize_html=True, allow_tags=False,
                 )
+                with gr.Row(elem_id="cv-answer-tools"):
+                    # The answer being rated/shown, as a Word file built from the stored Answer.
+                    self.download = gr.DownloadButton("Tải .docx", value=None, visible=False, size="sm",
+                                                      variant="secondary", elem_id="cv-docx", scale=0,
+                                                      min_width=120)
                 with gr.Row(elem_id="cv-examples", elem_classes=["cv-examples"]):
                     self.examples = [gr.Button(q, size="sm", variant="secondary", elem_classes=["cv-example"],
                                                min_width=160) for q in EXAMPLES]
+                with gr.Row(elem_id="cv-scope-note-row", equal_height=True):
+                    # Shown while questions are limited to some documents (the scope below, or the library).
+                    self.scope_note = gr.HTML("", visible=False, elem_id="cv-scope-note")
+                    self.scope_clear = gr.Button("Bỏ giới hạn", size="sm", visible=False, scale=0, min_width=110,
+                                                 elem_id="cv-scope-clear")
                 with gr.Row(elem_id="cv-ask-row"):
                     self.question = gr.Textbox(
                         label="Câu hỏi", show_label=False, placeholder="Nhập câu hỏi, ví dụ: Ai ký Công văn 3452/UBND-VX?",
@@ -136,15 +146,21 @@ class ChatPage:
                "outputs": [self.chatbot, self.question, self.turns, self.selected, self.sources, self.copy_text,
                            self.store, self.chats, self.title],
                "concurrency_limit": limit, "concurrency_id": "chat", "show_progress": "minimal"}
-        self.question.submit(api_visibility="private", **ask)
-        self.send.click(api_visibility="private", **ask)
+        offer_docx = {"fn": self.export_selected, "inputs": [self.turns, self.selected], "outputs": [self.download],
+                  "api_visibility": "private", "show_progress": "hidden"}
+        self.question.submit(api_visibility="private", **ask).then(**offer_docx)
+        self.send.click(api_visibility="private", **ask).then(**offer_docx)
         for button in self.examples:
             button.click(lambda q: q, inputs=[button], outputs=[self.question], api_visibility="private",
-                         show_progress="hidden").then(api_visibility="private", **ask)
+                         show_progress="hidden").then(api_visibility="private", **ask).then(**offer_docx)
         self.chatbot.select(self.select_turn, inputs=[self.turns],
-                            outputs=[self.selected, self.sources, self.copy_text], api_visibility="private")
+                            outputs=[self.selected, self.sources, self.copy_text], api_visibility="private"
+                            ).then(**offer_docx)
         self.chatbot.like(self.vote_message, inputs=[self.turns], outputs=[self.selected, self.comment],
-                          api_visibility="private")
+                          api_visibility="private").then(**offer_docx)
+        self.scope.change(self.show_scope, inputs=[self.scope], outputs=[self.scope_note, self.scope_clear],
+                          api_visibility="private", show_progress="hidden")
+        self.scope_clear.click(lambda: ALL, outputs=[self.scope], api_visibility="private", show_progress="hidden")
         self.sources.click(self.open_source, inputs=[self.turns, self.selected], outputs=[self.document],
                            api_visibility="private")
         self.up.click(self.vote_up, inputs=[self.turns, self.selected, self.comment], outputs=[self.comment],
@@ -154,13 +170,13 @@ class ChatPage:
         # "Cuộc trò chuyện mới" keeps the conversation in the list and starts an empty one; the
         # chat's trash icon and "Xóa" delete the conversation shown. Both clear its sources.
         self.new_chat.click(self.start_new, inputs=[self.store], outputs=[self.store, *self.view],
-                            api_visibility="private")
+                            api_visibility="private").then(**offer_docx)
         self.chatbot.clear(self.delete_current, inputs=[self.store], outputs=[self.store, *self.view],
-                           api_visibility="private")
+                           api_visibility="private").then(**offer_docx)
         self.delete.click(self.delete_current, inputs=[self.store], outputs=[self.store, *self.view],
-                          api_visibility="private")
+                          api_visibility="private").then(**offer_docx)
         self.chats.input(self.open_chat, inputs=[self.chats, self.store], outputs=[self.store, *self.view],
-                         api_visibility="private")
+                         api_visibility="private").then(**offer_docx)
         self.rename.click(self.rename_current, inputs=[self.title, self.store], outputs=[self.store, self.chats],
                           api_visibility="private")
         self.title.submit(self.rename_current, inputs=[self.title, self.store], outputs=[self.store, self.chats],
@@ -168,7 +184,9 @@ class ChatPage:
 
     def register_load(self, demo: gr.Blocks) -> None:
         """Show this browser's current conversation when the page opens (or is reloaded)."""
-        demo.load(self.restore, inputs=[self.store], outputs=self.view, api_visibility="private")
+        demo.load(self.restore, inputs=[self.store], outputs=self.view, api_visibility="private").then(
+            self.export_selected, inputs=[self.turns, self.selected], outputs=[self.download],
+            api_visibility="private", show_progress="hidden")
 
     # Conversations ----------------------------------------------------------------------
 
@@ -347,6 +365,28 @@ class ChatPage:
             return gr.skip(), gr.skip()
         self._vote("up" if data.liked else "down", turns, n, "")
         return n, gr.skip()
+
+    @staticmethod
+    def export_selected(turns: list[dict], selected: int):
+        """The "Tải .docx" button for the selected answer (hidden when there is none)."""
+        answer = _answer(turns, selected)
+        if answer is None:
+            return gr.update(value=None, visible=False)
+        try:
+            return gr.update(value=str(export.write_docx(answer)), visible=True)
+        except Exception:
+            log.exception("exporting an answer failed")
+            return gr.update(value=None, visible=False)
+
+    def show_scope(self, scope: str | None):
+        """The "Đang hỏi trong: …" note and its clear button, shown only while the chat is limited."""
+        try:
+            docs = self.services.documents()
+        except Exception:
+            log.exception("listing documents failed")
+            docs = []
+        note = scope_note(scope, docs)
+        return gr.update(value=note, visible=bool(note)), gr.update(visible=bool(note))
 
     def reload_scope(self):
         """Fresh scope choices (after an upload, or when a page is opened)."""

@@ -64,6 +64,7 @@ table.cv-meta th { white-space: nowrap; width: 1%; }
 .cv-arrow { color: var(--color-accent); }
 .cv-quiz-ok { color: #2b8a3e; font-weight: 600; }
 .cv-quiz-bad { font-weight: 600; }
+.cv-quiz-score { margin: 6px 0; font-size: 0.95em; }
 /* Tables: the theme's monospace font breaks Vietnamese accents ("Hạn kế´tiếp"). */
 #cv-lib-table, #cv-task-table, #cv-lib-table *, #cv-task-table *, .cv-eval-table, .cv-eval-table * {
   font-family: var(--font) !important; }
@@ -74,6 +75,11 @@ table.cv-meta th { white-space: nowrap; width: 1%; }
 .cv-examples button.cv-example:hover { background: var(--color-accent-soft); }
 #cv-chat .bubble-wrap { padding-top: 30px; }
 #cv-chats label { width: 100%; }
+/* [n] in an answer previews its source on hover; the scope note sits by the question box. */
+abbr.cv-cite { text-decoration: underline dotted; cursor: help; color: var(--color-accent); font-weight: 600; }
+#cv-answer-tools { justify-content: flex-end; }
+#cv-scope-note-row { align-items: center; }
+.cv-scope-note { padding: 4px 10px; border-radius: 6px; background: var(--color-accent-soft); font-size: 0.92em; }
 #cv-history .form { border: none; }
 /* Toast titles: Gradio writes the toast's type ("Warning", "Error", "Info") whatever title it is given. */
 .toast-title.warning, .toast-title.error, .toast-title.info, .toast-title.success { font-size: 0 !important; }
@@ -111,6 +117,7 @@ table.cv-meta th { white-space: nowrap; width: 1%; }
   #cv-chat-row > *, #cv-chat-col > *, #cv-sources-col > * { flex: 1 1 100% !important; min-width: 100% !important; }
   #cv-chat { order: 1; height: auto !important; max-height: 70vh; }
   #cv-sources-title { order: 2; } #cv-sources { order: 3; } #cv-document { order: 4; }
+  #cv-answer-tools { order: 1; } #cv-scope-note-row { order: 6; }
   #cv-examples { order: 5; } #cv-ask-row { order: 6; } #cv-scope-row { order: 7; } #cv-rate { order: 8; }
   #cv-copy-box { order: 9; } #cv-history { order: 10; }
   .cv-examples button.cv-example { flex: 1 1 100% !important; }

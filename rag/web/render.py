@@ -80,7 +80,8 @@ def answer_markdown(answer: Answer) -> str:
     """
     understood = understood_line(answer)
     lines = [f"*{markdown_text(understood)}*\n"] if understood else []
-    lines.append(markdown_text(answer_text(answer)))
+    body = markdown_text(answer_text(answer))
+    lines.append(body if answer.abstained else cite_previews(body, answer.citations))
     for note in answer.notes:
         lines.append(f"\n> Lưu ý: {markdown_text(note)}")
     if answer.abstained and answer.related:
@@ -88,6 +89,35 @@ def answer_markdown(answer: Answer) -> str:
         for c in answer.related:
             lines.append(f"- {markdown_text(citation_label(c))}: “{markdown_text(plain_quote(c.quote))}”")
     return "\n".join(lines)
+
+
+# A citation marker in text already made safe by ``markdown_text`` (which may have escaped its "]").
+_MARKER = re.compile(r"(?<!\\)\[(\d{1,3})\\?\]")
+# Characters Markdown could read inside a title, written as entities (the browser decodes them).
+_TITLE_ENTITIES = {ord(ch): f"&#{ord(ch)};" for ch in "\n*_`\\[]~$|"}
+
+
+def cite_preview(c: Citation) -> str:
+    """The hover text of a [n] marker: the cited document, its section and the quoted sentence."""
+    where = citation_where(c)
+    parts = [citation_label(c), where, f"“{plain_quote(c.quote)}”"]
+    return "\n".join(p for p in parts if p)
+
+
+def cite_previews(markdown: str, citations: list[Citation]) -> str:
+    """``markdown`` (already escaped) with each [n] that names a citation wrapped in an ``<abbr>``
+    whose title previews the source on hover. The title is HTML-escaped (quotes included) and
+    holds no Markdown or tag that could be interpreted; markers with no citation stay as they are."""
+    by_n = {c.n: c for c in citations}
+
+    def wrap(m: re.Match) -> str:
+        c = by_n.get(int(m.group(1)))
+        if c is None:
+            return m.group(0)
+        title = escape(cite_preview(c), quote=True).translate(_TITLE_ENTITIES)
+        return f'<abbr class="cv-cite" title="{title}">[{c.n}]</abbr>'
+
+    return _MARKER.sub(wrap, markdown)
 
 
 def answer_plaintext(answer: Answer) -> str:

@@ -327,3 +327,28 @@ def check_html(q: QuizQuestion, chosen: str | None) -> str:
         verdict = (f'<div class="cv-quiz-bad cv-bad">✘ Chưa đúng. Đáp án đúng: '
                    f"<strong>{escape(right)}</strong></div>")
     return verdict + source_html(q.source)
+
+
+# --------------------------------------------------------------------------- quiz score
+
+
+def record_answer(score: dict | None, index: int, correct: bool) -> dict:
+    """The score after question ``index`` was checked: a question's first check is what counts
+    (checking it again after seeing the right answer changes nothing). Keys are str(index)."""
+    score = dict(score or {})
+    score.setdefault(str(index), bool(correct))
+    return score
+
+
+def score_html(score: dict | None, total: int) -> str:
+    """'Điểm: 3/4 câu đúng (đã trả lời 4/5 câu)'; a hint before the first answer."""
+    if not total:
+        return ""
+    score = score or {}
+    answered = len(score)
+    right = sum(1 for v in score.values() if v)
+    if not answered:
+        return f'<div class="cv-quiz-score">Điểm: chưa trả lời câu nào (bộ {total} câu).</div>'
+    done = " Đã trả lời hết, bấm “Tạo bộ câu hỏi” để làm bộ mới." if answered >= total else ""
+    return (f'<div class="cv-quiz-score">Điểm: <strong>{right}/{answered}</strong> câu đúng '
+            f"(đã trả lời {answered}/{total} câu).{done}</div>")

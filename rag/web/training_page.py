@@ -9,7 +9,8 @@ import gradio as gr
 from ingest.register import build_graph
 from ingest.settings import Settings
 from rag.web.services import Services
-from rag.web.training import QuizQuestion, cards_html, check_html, make_quiz, question_markdown, summary_cards
+from rag.web.training import (QuizQuestion, cards_html, check_html, make_quiz, question_markdown, record_answer,
+                              score_html, summary_cards)
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,13 @@ class TrainingPage:
             self.check = gr.Button("Kiểm tra", variant="primary", elem_id="cv-quiz-check")
             self.next = gr.Button("Câu tiếp theo", elem_id="cv-quiz-next")
         self.result = gr.HTML("", elem_id="cv-quiz-result")
+        # Each question's first check, {str(index): correct}; a new quiz starts it again.
+        self.score = gr.State({})
+        self.score_view = gr.HTML(score_html({}, len(quiz)), elem_id="cv-quiz-score")
 
     def register_events(self) -> None:
-        self.check.click(self.verify, inputs=[self.quiz, self.current, self.choice], outputs=[self.result],
-                         api_visibility="private")
+        self.check.click(self.verify, inputs=[self.quiz, self.current, self.choice, self.score],
+                         outputs=[self.result, self.score, self.score_view], api_visibility="private")
         self.next.click(self.show, inputs=[self.quiz, self.current],
                         outputs=[self.current, self.question, self.choice, self.result], api_visibility="private")
         self.new.click(self.new_quiz, inputs=[self.seed], outputs=self.quiz_outputs, api_visibility="private")
@@ -80,10 +84,16 @@ class TrainingPage:
             log.exception("building summary cards failed")
             return '<div class="cv-empty cv-bad">Không tạo được bản tóm tắt văn bản.</div>'
 
-    def verify(self, quiz: list[dict], current: int, chosen: str | None) -> str:
+    def verify(self, quiz: list[dict], current: int, chosen: str | None, score: dict | None = None):
+        """The verdict, and the score with this question counted (once, and only when an option was chosen)."""
         if not quiz:
-            return ""
-        return check_html(QuizQuestion.from_dict(quiz[current % len(quiz)]), chosen)
+            return "", gr.skip(), gr.skip()
+        index = current % len(quiz)
+        q = QuizQuestion.from_dict(quiz[index])
+        if not chosen:
+            return check_html(q, chosen), gr.skip(), gr.skip()
+        score = record_answer(score, index, chosen == q.options[q.answer])
+        return check_html(q, chosen), score, score_html(score, len(quiz))
 
     def show(self, quiz: list[dict], current: int, step: int = 1):
         if not quiz:
@@ -94,11 +104,11 @@ class TrainingPage:
 
     def new_quiz(self, seed):
         quiz = self.make(seed)
-        return (quiz, *self.show(quiz, 0, step=0))
+        return (quiz, *self.show(quiz, 0, step=0), {}, score_html({}, len(quiz)))
 
     @property
     def quiz_outputs(self) -> list:
-        return [self.quiz, self.current, self.question, self.choice, self.result]
+        return [self.quiz, self.current, self.question, self.choice, self.result, self.score, self.score_view]
 
     def reload(self, seed):
         """Fresh cards and quiz (after an upload, or when a page is opened)."""
