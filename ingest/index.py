@@ -18,7 +18,9 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Sequence
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,8 +28,12 @@ from ingest.embeddings import Embedder, load_embedder
 from ingest.errors import CongvanError, IndexLockedError, IndexMismatchError
 from ingest.models import Chunk, Document
 from ingest.schema import (
+    CHUNK_TEXT_FIELD,
     MANIFEST_KEY,
     SCHEMA_VERSION,
+    TERM_STATS_KEY,
+    TERM_STATS_PENDING,
+    TERM_STATS_VERSION,
     ChunkPoint,
     DocumentPoint,
     FileRecord,
@@ -36,16 +42,20 @@ from ingest.schema import (
     RetrievedChunk,
     SchemaPoint,
     StatePoint,
+    TermStatsPoint,
+    chunk_text_of,
     document_key,
     point_id,
     retrieved_from_payload,
     state_key,
 )
 from ingest.settings import Settings
-from ingest.sparse import SparseVector
+from ingest.sparse import SparseVector, tokenize
 from ingest.store import Condition, Fusion, PointRecord, SearchMode, Store, open_store, store_location
 
 _MANIFEST_ID = point_id(MANIFEST_KEY)
+_TERM_STATS_ID = point_id(TERM_STATS_KEY)
+_PENDING_ID = point_id(state_key(TERM_STATS_PENDING))
 _KNOWN_FILES = "known-files.json"
 
 Location = Literal["live", "staging"]
@@ -90,6 +100,31 @@ class DataDirLock:
         self.release()
 
 
+class TermCounts:
+    """Document frequencies of terms over chunk texts: ``df[term]`` chunks of ``n`` hold it.
+
+    What the answerer's IDF weights are made of; counted with ``ingest.sparse.tokenize``.
+    """
+
+    def __init__(self, n: int = 0, df: dict[str, int] | None = None) -> None:
+        self.n = n
+        self.df: Counter[str] = Counter(df or {})
+
+    def add(self, texts: Iterable[str]) -> None:
+        """Count the chunks ``texts`` in."""
+        for text in texts:
+            self.n += 1
+            self.df.update(set(tokenize(text)))
+
+    def remove(self, texts: Iterable[str]) -> None:
+        """Count the chunks ``texts`` out (they were counted in before)."""
+        for text in texts:
+            self.n -= 1
+            self.df.subtract(set(tokenize(text)))
+        for term in [t for t, c in self.df.items() if c <= 0]:
+            del self.df[term]
+
+
 class Index:
     """The collection of one congvan deployment: documents, chunks, file records, manifest."""
 
@@ -102,6 +137,10 @@ class Index:
         self._lock = lock
         self.location = location
         self.files_root = Path(files_root) if files_root is not None else default_files_root(settings)
+        # The term counts of an ingest run in progress (``_stats_run``), and its token.
+        self._stats_run: TermCounts | None = None
+        self._stats_token: str | None = None
+        self._stats_trusted = False
         self._read_manifest(check=check_manifest)
 
     @classmethod
@@ -244,6 +283,100 @@ class Index:
             prefetch_limit=prefetch_limit, rrf_k=rrf_k, weights=weights, fusion=fusion,
         )
         return [retrieved_from_payload(h.payload, h.score) for h in hits]
+
+    # Term statistics -----------------------------------------------------------------------
+
+    def term_counts(self) -> TermCounts:
+        """The term statistics of every chunk: the persisted point (one read), or, for an index
+        without them (made before they were kept) or with stale ones (an interrupted run),
+        counted from every chunk once and written when no other writer can be at work."""
+        found = self._read_term_stats()
+        if found is not None:
+            return found
+        counts = self.count_terms()
+        pending = self.state(TERM_STATS_PENDING)
+        # The data directory's lock excludes other writers; on a server only a missing point is
+        # written here (a pending flag may be another process's run, which writes them itself).
+        if self._stats_token is None and (not self.settings.qdrant_url or pending is None):
+            self._save_term_stats(counts)
+        return counts
+
+    def _read_term_stats(self) -> TermCounts | None:
+        """The persisted term statistics when present, current and not being changed; else None."""
+        point, pending = None, None
+        for payload in self.store.retrieve([_TERM_STATS_ID, _PENDING_ID]):
+            if payload.get("kind") == TermStatsPoint.KIND:
+                point = TermStatsPoint.from_payload(payload)
+            elif payload.get("kind") == StatePoint.KIND:
+                pending = StatePoint.from_payload(payload).value
+        if point is None or pending or point.version != TERM_STATS_VERSION:
+            return None
+        return TermCounts(point.n, point.df())
+
+    def count_terms(self) -> TermCounts:
+        """Term statistics counted from every chunk point (a scroll of their texts only)."""
+        counts = TermCounts()
+        counts.add(self._chunk_texts([Condition("kind", ChunkPoint.KIND)]))
+        return counts
+
+    def _chunk_texts(self, conditions: list[Condition]) -> list[str]:
+        return [chunk_text_of(p) for p in self.store.scroll(conditions, fields=[CHUNK_TEXT_FIELD])]
+
+    def _save_term_stats(self, counts: TermCounts) -> None:
+        # The statistics first, then the flag cleared: a crash in between leaves them stale.
+        self.write([TermStatsPoint.of(counts.n, counts.df)])
+        self.set_state(TERM_STATS_PENDING, None)
+
+    def _stats_for_update(self) -> TermCounts | None:
+        """The counts an ingest run changes (None: recounted when it ends), begun at its first
+        change: the pending flag is set to the run's token before any chunk changes."""
+        if self._stats_token is None:
+            current = self._read_term_stats()
+            if current is None and self.state(TERM_STATS_PENDING) is None \
+                    and not self.store.count([Condition("kind", ChunkPoint.KIND)]):
+                current = TermCounts()  # a new, empty index: nothing to recount
+            self._stats_trusted = current is not None
+            self._stats_run = current
+            self._stats_token = uuid.uuid4().hex
+            self.set_state(TERM_STATS_PENDING, self._stats_token)
+        return self._stats_run
+
+    def add_chunks(self, points: list[PointRecord], texts: list[str]) -> None:
+        """Write chunk points (``texts``: their passages) and count them into the term statistics."""
+        counts = self._stats_for_update()
+        self.store.upsert(points)
+        if counts is not None:
+            counts.add(texts)
+
+    def delete_file(self, key: str) -> None:
+        """Delete every point of file ``key``, counting its chunks out of the term statistics."""
+        counts = self._stats_for_update()
+        texts = [] if counts is None else self._chunk_texts(
+            [Condition("kind", ChunkPoint.KIND), Condition("file", key)])
+        self.store.delete([Condition("file", key)])
+        if counts is not None:
+            counts.remove(texts)
+
+    def recount_term_stats(self) -> None:
+        """Have this run recount the term statistics when it ends: points were lost without
+        being counted out (damaged storage), so counting changes no longer adds up."""
+        self._stats_for_update()
+        self._stats_trusted = False
+
+    def finish_term_stats(self) -> None:
+        """End an ingest run's changes: write its term statistics and clear the pending flag.
+
+        A run whose token was replaced meanwhile (another process's run on a shared server)
+        marks them stale instead, for the next reader to recount. A run that began on stale or
+        missing statistics recounts them now from every chunk."""
+        token, counts, trusted = self._stats_token, self._stats_run, self._stats_trusted
+        self._stats_token, self._stats_run, self._stats_trusted = None, None, False
+        if token is None:
+            return
+        if self.state(TERM_STATS_PENDING) != token:
+            self.set_state(TERM_STATS_PENDING, "stale")
+            return
+        self._save_term_stats(counts if trusted and counts is not None else self.count_terms())
 
     def file_records(self) -> dict[str, FileRecord]:
         """File key → its record (sha256, fingerprint, doc ids) for every completely indexed file."""

@@ -119,6 +119,7 @@ def ingest_paths(
     # from disk, whatever paths this run was given, and said so.
     lost = set(index.lost_files(known))
     if lost:
+        index.recount_term_stats()
         given = {index.file_key(p) for p in files}
         for key in sorted(lost - given):
             path = index.path_of(key)
@@ -156,12 +157,13 @@ def ingest_paths(
             # The file record says done but the points are not all there (a damaged or
             # truncated index): index the file again rather than report it as fine.
             loaded.warnings.append(f"the index had lost {missing}; the file was indexed again")
+            index.recount_term_stats()
         twin = by_sha.get(loaded.sha256)
         if twin and twin != key and (twin in queued or index.path_of(twin).is_file()):
             # Same bytes already indexed (or queued) under another name: one copy is enough, or
             # answers would cite both. An older version of this name must not linger either.
             if record:
-                index.store.delete([Condition("file", key)])
+                index.delete_file(key)
             twin_record = known.get(twin)
             summary.outcomes.append(FileOutcome(
                 file=key, status="unchanged", documents=len(twin_record.doc_ids) if twin_record else 0,
@@ -217,7 +219,7 @@ def ingest_paths(
         else:
             warnings = parsed.loaded.warnings
             if key in moves:
-                index.store.delete([Condition("file", moves[key])])
+                index.delete_file(moves[key])
                 warnings = [*warnings, f"moved from {moves[key]}, which is gone from disk; its old name was removed"]
             summary.outcomes.append(FileOutcome(
                 file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks),
@@ -228,6 +230,8 @@ def ingest_paths(
 
     if prune:
         summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p) for p in files}, known=known))
+    # The term statistics, changed with every chunk written or deleted above, are written once.
+    index.finish_term_stats()
     if pending or any(o.status == "pruned" for o in summary.outcomes):
         index.store.optimize()
     if pending or lost or any(o.status == "pruned" for o in summary.outcomes):
@@ -257,8 +261,8 @@ def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord]
     key = parsed.loaded.path
     store = index.store
     register = register_points(parsed.register)
-    store.delete([Condition("file", key)])
-    store.upsert(chunk_points)
+    index.delete_file(key)
+    index.add_chunks(chunk_points, [c.text for c in parsed.chunks])
     index.write([DocumentPoint.of(d, chunks=sum(1 for c in parsed.chunks if c.doc_id == d.doc_id))
                  for d in parsed.documents])
     store.upsert(register)
@@ -277,7 +281,7 @@ def _prune(index: Index, roots: list[Path], *, seen: set[str], known: dict[str, 
     for key in sorted(known):
         under_root = any(key == p or key.startswith(p.rstrip("/") + "/") for p in prefixes)
         if under_root and key not in seen and not index.path_of(key).exists():
-            index.store.delete([Condition("file", key)])
+            index.delete_file(key)
             outcomes.append(FileOutcome(file=key, status="pruned"))
     return outcomes
 

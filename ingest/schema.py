@@ -8,7 +8,9 @@ targets, relations; see ``ingest.register``):
 - document points (``DocumentPoint``): a ``Document`` (full text), filter fields, chunk count;
 - file records (``FileRecord``), written last for a file, which mark it as completely indexed;
 - the manifest (``Manifest``): embedding model, vector size, schema version, files root;
-- state points (``StatePoint``): small values the application records in the index.
+- state points (``StatePoint``): small values the application records in the index;
+- the term statistics (``TermStatsPoint``): document frequencies of the chunks' terms, kept
+  up to date by ingest so the answerer reads them in one point instead of scrolling every chunk.
 
 It is the one place that turns a model into a payload dict and a point id (``point_id``,
 ``to_payload``) and a payload dict back into a model (``from_payload``), so no other module
@@ -236,5 +238,56 @@ def state_key(name: str) -> str:
     return f"congvan:state:{name}"
 
 
-SchemaPoint = Union[ChunkPoint, DocumentPoint, FileRecord, Manifest, StatePoint]
+TERM_STATS_KEY = "congvan:term-stats"
+"""The stable key of the one term statistics point."""
+
+TERM_STATS_VERSION = 1
+"""Version of what the term statistics count (``ingest.sparse.tokenize`` over chunk texts);
+persisted statistics of another version are recounted."""
+
+CHUNK_TEXT_FIELD = "chunk.text"
+"""The payload path of a chunk point's passage text: read alone when counting terms."""
+
+
+def chunk_text_of(payload: dict[str, Any]) -> str:
+    """The passage text of a chunk point's payload (whole, or read with ``CHUNK_TEXT_FIELD`` only)."""
+    return str(payload["chunk"]["text"])
+
+
+class TermStatsPoint(_Point):
+    """Document frequencies of terms over every chunk point (``n`` of them), payload only.
+
+    Terms and their counts are two parallel lists (terms are arbitrary strings, unsafe as
+    payload keys). Ingest updates it with each run; ``term_stats_pending`` (a ``StatePoint``)
+    says a run changed chunks without writing it yet, so it is not to be trusted.
+    """
+
+    KIND: ClassVar[str] = "term_stats"
+    kind: Literal["term_stats"] = "term_stats"
+    version: int = TERM_STATS_VERSION
+    n: int = 0
+    terms: list[str] = Field(default_factory=list)
+    counts: list[int] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, n: int, df: dict[str, int]) -> "TermStatsPoint":
+        """The point of ``n`` chunks whose terms occur in ``df[term]`` of them (zero counts dropped)."""
+        items = sorted((t, c) for t, c in df.items() if c > 0)
+        return cls(n=n, terms=[t for t, _ in items], counts=[c for _, c in items])
+
+    def df(self) -> dict[str, int]:
+        """Term → number of chunks it occurs in."""
+        return dict(zip(self.terms, self.counts))
+
+    @property
+    def key(self) -> str:
+        return TERM_STATS_KEY
+
+
+TERM_STATS_PENDING = "term_stats_pending"
+"""The ``StatePoint`` name an ingest run sets (to its run token) before changing chunks and
+clears after writing the term statistics; any other value means they are stale."""
+
+
+SchemaPoint = Union[ChunkPoint, DocumentPoint, FileRecord, Manifest, StatePoint, TermStatsPoint]
 """Every point type this module owns."""

@@ -57,8 +57,12 @@ class Assistant:
 
     @cached_property
     def term_stats(self) -> TermStats:
-        """IDF statistics over every indexed chunk (built once, refreshed after ingest)."""
-        return TermStats(c.text for c in self.index.chunks())
+        """IDF statistics over every indexed chunk (read once, refreshed after ingest): the
+        statistics ingest keeps in the index, one point read rather than a scroll of every chunk."""
+        counts = self.index.term_counts()
+        stats = TermStats(())
+        stats.n, stats.df = counts.n, counts.df
+        return stats
 
     @cached_property
     def register(self) -> Register:
