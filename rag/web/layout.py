@@ -117,7 +117,7 @@ abbr.cv-cite { text-decoration: underline dotted; cursor: help; color: var(--col
   #cv-chat-row > *, #cv-chat-col > *, #cv-sources-col > * { flex: 1 1 100% !important; min-width: 100% !important; }
   #cv-chat { order: 1; height: auto !important; max-height: 70vh; }
   #cv-sources-title { order: 2; } #cv-sources { order: 3; } #cv-document { order: 4; }
-  #cv-answer-tools { order: 1; } #cv-scope-note-row { order: 6; }
+  #cv-answer-tools { order: 4; } #cv-scope-note-row { order: 6; }
   #cv-examples { order: 5; } #cv-ask-row { order: 6; } #cv-scope-row { order: 7; } #cv-rate { order: 8; }
   #cv-copy-box { order: 9; } #cv-history { order: 10; }
   .cv-examples button.cv-example { flex: 1 1 100% !important; }
