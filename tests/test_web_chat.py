@@ -284,3 +284,26 @@ def test_phone_layout_every_tab_in_one_tap_cards_and_sources_under_the_answer(br
         assert (shots / "phone-chat.png").stat().st_size > 10_000
     finally:
         context.close()
+
+
+@pytest.mark.slow
+def test_an_answer_can_be_regenerated(browser, app_url):  # noqa: F811
+    context, page = _open(browser, app_url)
+    try:
+        ask(page, FIRST, 1)
+        # Regenerate: the same question is sent to the server and answered again, still one turn.
+        retry = page.locator("#cv-chat button[aria-label='Hỏi lại'], #cv-chat button[title='Hỏi lại']").last
+        joins: list[str] = []
+        page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
+        retry.click()
+        # The rewind event, then the ask chained after it (sent once the rewind's output is shown).
+        for _ in range(300):
+            if len(joins) >= 2:
+                break
+            page.wait_for_timeout(100)
+        assert len(joins) >= 2, joins
+        assert "15/5" in wait_answer(page, 1)
+        assert page.locator("#cv-chat .message-row.user-row").count() == 1
+        assert page.locator("#cv-chat .message-row.user-row").first.inner_text().strip() == FIRST
+    finally:
+        context.close()

@@ -237,3 +237,19 @@ def test_hover_preview_download_and_scope_note_in_the_browser(page):
     page.locator("#cv-scope-clear").click()
     page.locator("#cv-scope-note").wait_for(state="hidden")
     assert page.get_by_role("combobox", name="Phạm vi câu hỏi").input_value() == "Tất cả văn bản đã nạp"
+
+
+@pytest.mark.parametrize("message, edited, question, kept", [
+    (3, None, "Câu hai?", 1),            # regenerate the second answer: the second question again
+    (2, None, "Câu hai?", 1),            # the same from its question
+    (2, "Câu hai, sửa lại?", "Câu hai, sửa lại?", 1),   # an edited question replaces it
+    (0, "  Câu một mới? ", "Câu một mới?", 0),          # editing the first question restarts the chat
+    (9, None, "Câu hai?", 1),            # an index past the end means the last turn
+])
+def test_a_retry_or_an_edit_rewinds_the_conversation_to_that_question(message, edited, question, kept):
+    from rag.web.chat_page import rewind
+
+    turns = [{"question": "Câu một?", "answer": None}, {"question": "Câu hai?", "answer": None}]
+    asked, rest = rewind(turns, message, edited)
+    assert asked == question and rest == turns[:kept]
+    assert rewind([], 0, None) == ("", [])

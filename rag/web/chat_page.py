@@ -87,6 +87,8 @@ class ChatPage:
                     # Messages are escaped by ``render`` (no tags, links or images survive); these
                     # make Gradio drop any markup that would still get through.
                     sanitize_html=True, allow_tags=False,
+                    # A question can be edited and asked again; an answer regenerated (the retry icon).
+                    editable="user",
                 )
                 with gr.Row(elem_id="cv-answer-tools"):
                     # The answer being rated/shown, as a Word file built from the stored Answer.
@@ -156,6 +158,10 @@ class ChatPage:
         self.chatbot.select(self.select_turn, inputs=[self.turns],
                             outputs=[self.selected, self.sources, self.copy_text], api_visibility="private"
                             ).then(**offer_docx)
+        again = {"inputs": [self.turns], "outputs": [self.question, self.turns, self.chatbot],
+                 "api_visibility": "private", "show_progress": "hidden"}
+        self.chatbot.retry(self.retry_turn, **again).then(api_visibility="private", **ask).then(**offer_docx)
+        self.chatbot.edit(self.edit_turn, **again).then(api_visibility="private", **ask).then(**offer_docx)
         self.chatbot.like(self.vote_message, inputs=[self.turns], outputs=[self.selected, self.comment],
                           api_visibility="private").then(**offer_docx)
         self.scope.change(self.show_scope, inputs=[self.scope], outputs=[self.scope_note, self.scope_clear],
@@ -357,6 +363,17 @@ class ChatPage:
         gr.Info("Đã ghi nhận đánh giá. Cảm ơn anh/chị!", title="Thông báo")
         return ""
 
+    def retry_turn(self, turns: list[dict], data: gr.RetryData):
+        """Regenerate: the retried turn and those after it leave the conversation, and its question
+        goes back to the box, which the chained ask answers again."""
+        question, kept = rewind(turns, data.index, None)
+        return question, kept, messages(kept)
+
+    def edit_turn(self, turns: list[dict], data: gr.EditData):
+        """Edit a question: the turns from it on leave the conversation, and the edited text is asked."""
+        question, kept = rewind(turns, data.index, data.value if isinstance(data.value, str) else None)
+        return question, kept, messages(kept)
+
     def vote_message(self, turns: list[dict], data: gr.LikeData):
         """A thumb on a message: that answer becomes the one rated, and the vote is stored."""
         index = data.index if isinstance(data.index, int) else (data.index[0] if data.index else 0)
@@ -391,6 +408,18 @@ class ChatPage:
     def reload_scope(self):
         """Fresh scope choices (after an upload, or when a page is opened)."""
         return gr.update(choices=scope_choices(self.services.documents()))
+
+
+def rewind(turns: list[dict], message: int | tuple | list, edited: str | None) -> tuple[str, list[dict]]:
+    """(the question to ask again, the turns before it) for a retry or an edit of chat message
+    ``message`` (``messages`` makes two per turn: the question, then its answer). ``edited`` is the
+    new text of an edited question; None asks the turn's own question again."""
+    index = message[0] if isinstance(message, (tuple, list)) else message
+    at = max(0, min(int(index) // 2, len(turns) - 1)) if turns else 0
+    if not turns:
+        return (edited or "").strip(), []
+    question = (edited if edited is not None else turns[at]["question"]).strip()
+    return question, turns[:at]
 
 
 def messages(turns: list[dict]) -> list[dict[str, str]]:
