@@ -47,6 +47,11 @@ class Tuning(BaseModel):
                                 "(its deadline, its figures, the question's words), never through them. Chosen by "
                                 "hand for reading on a phone, not swept: no in-sample figure was tuned with it.")
 
+    figure_lead_up_chars: int = Field(
+        160, ge=1, description="How far before a figure (characters) the question's words are looked for when "
+                               "a long quote is cut around the figure they name. Chosen by hand, not swept: no "
+                               "in-sample figure was tuned with it.")
+
     # --- features of candidate sentences (their weights are fitted) -----------------------------
 
     context_coverage_credit: float = _fraction(

@@ -46,8 +46,6 @@ UNCERTAIN = ("Không tìm thấy câu trả lời chắc chắn trong các văn 
 _ASCII_BRACKETS = str.maketrans({"[": "\uff3b", "]": "\uff3d"})
 # "theo" (according to) followed by a few words and then, at the end of this prefix, the number.
 _ACCORDING = re.compile(r"\btheo(?:\s+\S+){0,4}\s*$")
-# How far before a figure the words that name it are looked for (characters).
-_LEAD_UP = 160
 # A quantity in a matching view: a number (not part of a date or code) and the word after it.
 _QUANTITY = re.compile(r"(?<![\d/.,-])\d+(?:[.,]\d+)*\s*(?:%|[a-z]+)?(?![\d/])")
 
@@ -332,7 +330,8 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
                 if actors:
                     lines.append(_actors_line(doc, actors, s, citations))
             n = _cite(citations, doc, s.chunk.section, s.start, s.end)
-            quote = quote_window(doc.text[s.start:s.end].replace("*", ""), _answering_spans(q, s), tuning.quote_max_chars)
+            quote = quote_window(doc.text[s.start:s.end].replace("*", ""), _answering_spans(q, s, tuning),
+                                 tuning.quote_max_chars)
             lines.append(f"- “{escape_markers(quote)}” [{n}]")
     direct = _direct_line(q, chosen, citations)
     if direct:
@@ -340,7 +339,7 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
 
 
-def _answering_spans(q: Question, s: Candidate) -> list[tuple[int, int]]:
+def _answering_spans(q: Question, s: Candidate, tuning: Tuning) -> list[tuple[int, int]]:
     """Where in the sentence the answer stands (offsets into the sentence): its deadlines when the
     question asks when, its figures when it asks how much, else the question's words."""
     text = s.doc.text[s.start:s.end]
@@ -355,8 +354,9 @@ def _answering_spans(q: Question, s: Candidate) -> list[tuple[int, int]]:
         # The quantity the question's words lead up to: most of them in the stretch before it.
         quantities = [m.span() for m in _QUANTITY.finditer(view)]
         if quantities:
-            best = max(quantities, key=lambda qs: (sum(1 for a, _ in spans if qs[0] - _LEAD_UP <= a < qs[0]), -qs[0]))
-            return [(a, b) for a, b in spans if best[0] - _LEAD_UP <= a < best[0]] + [best]
+            reach = tuning.figure_lead_up_chars
+            best = max(quantities, key=lambda qs: (sum(1 for a, _ in spans if qs[0] - reach <= a < qs[0]), -qs[0]))
+            return [(a, b) for a, b in spans if best[0] - reach <= a < best[0]] + [best]
     return spans
 
 
