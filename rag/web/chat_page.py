@@ -271,15 +271,19 @@ class ChatPage:
         wait = (gr.skip(),) * 3
         yield messages(turns), "", turns, gr.skip(), render.sources_html(None), "", *wait
         try:
-            text, answer = "", None
+            text, held, answer = "", "", None
             pieces = self.services.stream(question, history=history, filters=filters)
             for piece in within(pieces, settings.request_time_budget_s):
                 if isinstance(piece, Answer):
                     answer = piece
-                elif piece:
-                    text += piece
+                    continue
+                # Text is drawn one piece late: an answer that arrives whole (no LLM) is then
+                # drawn once, finished, instead of flashing as plain text before its final form.
+                if held:
+                    text += held
                     turn["pending"] = text
                     yield messages(turns), "", turns, gr.skip(), gr.skip(), gr.skip(), *wait
+                held = piece or ""
             if answer is None:
                 raise RuntimeError("the assistant finished without an answer")
         except OutOfTime as exc:
