@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from llama_index.core.llms import LLM, ChatMessage, MessageRole
-
 from ingest.models import Document
 from ingest.sparse import tokenize
 from ingest.text.labels import format_date, page_at
@@ -46,6 +44,7 @@ from ingest.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
+    from llama_index.core.llms import LLM, ChatMessage
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +159,9 @@ def build_prompt(question: str, sources: Retrieval | Sequence[Source], *, budget
     if isinstance(sources, Retrieval):
         sources = select_sources(sources, budget_tokens=budget_tokens)
     blocks = "\n\n".join(_source_block(s) for s in sources)
+    # Imported here: llama-index takes 2 s to import, which every start would pay without an LLM.
+    from llama_index.core.llms import ChatMessage, MessageRole
+
     return [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
             ChatMessage(role=MessageRole.USER, content=_user_message(question, blocks))]
 
