@@ -232,9 +232,25 @@ class _Opening:
     cuts: dict[int, int] = field(default_factory=dict)
 
 
+class _AlignedFold(dict):
+    """``str.translate`` table of each character's folded form, filled as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        self[code] = folded = (fold(ch) or ch)[0]
+        return folded
+
+
+_ALIGNED_FOLD = _AlignedFold()
+
+
 def _fold_aligned(text: str) -> str:
-    """``fold`` that keeps one character per input character, so match offsets map back."""
-    return "".join((fold(ch) or ch)[0] for ch in text)
+    """``fold`` that keeps one character per input character, so match offsets map back.
+
+    A translate table rather than ``fold`` per character: metadata folds a document's whole
+    text once per agency spelling looked up, which was a third of ingest time.
+    """
+    return text.translate(_ALIGNED_FOLD)
 
 
 def _is_caps(text: str) -> bool:
