@@ -91,11 +91,21 @@ def match_text(text: str) -> str:
     return repair_ocr_codes(clean_spacing(canonical_tones(display_text(text))))
 
 
+class _DropCombining(dict):
+    """``str.translate`` table that deletes combining marks, filled as characters are met
+    (one dict lookup per character instead of a Python call: fold runs over every chunk)."""
+
+    def __missing__(self, code: int) -> int | None:
+        self[code] = kept = None if unicodedata.combining(chr(code)) else code
+        return kept
+
+
+_DROP_COMBINING = _DropCombining()
+
+
 def fold(text: str) -> str:
     """Accent-folded lower-case text: NFD, combining marks dropped, đ→d."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("đ", "d")
+    return unicodedata.normalize("NFD", text.lower()).translate(_DROP_COMBINING).replace("đ", "d")
 
 
 def fold_match(text: str) -> str:
