@@ -36,6 +36,7 @@ from ingest.schema import (
     TERM_STATS_VERSION,
     ChunkPoint,
     DocumentPoint,
+    DocumentSummary,
     FileRecord,
     FilterFields,
     Manifest,
@@ -233,7 +234,9 @@ class Index:
     # Reading -----------------------------------------------------------------------------
 
     def documents(self, conditions: list[Condition] | None = None) -> list[Document]:
-        """Every indexed document (full text included), ordered by file and position."""
+        """Every indexed document (full text included), ordered by file and position. Its memory
+        grows with the archive: what answers a question reads ``catalogue`` and
+        ``documents_by_id`` instead."""
         payloads = self.store.scroll([Condition("kind", DocumentPoint.KIND), *(conditions or [])])
         docs = [DocumentPoint.from_payload(p).document for p in payloads]
         return sorted(docs, key=lambda d: (d.file, d.part))
@@ -248,10 +251,28 @@ class Index:
                                      fields=list(FilterFields.model_fields))
         return {FilterFields.from_payload(p).doc_id for p in payloads}
 
+    def catalogue(self, conditions: list[Condition] | None = None) -> list[DocumentSummary]:
+        """Every indexed document without its text (``DocumentSummary``), ordered by file and
+        position: the document points are read with ``DocumentSummary.FIELDS`` only, so the
+        texts stay in the engine."""
+        payloads = self.store.scroll([Condition("kind", DocumentPoint.KIND), *(conditions or [])],
+                                     fields=list(DocumentSummary.FIELDS))
+        docs = [DocumentSummary.from_payload(p) for p in payloads]
+        return sorted(docs, key=lambda d: (d.file, d.part))
+
     def document(self, doc_id: str) -> Document | None:
         """One document by id, or None."""
         found = self.store.retrieve([point_id(document_key(doc_id))])
         return DocumentPoint.from_payload(found[0]).document if found else None
+
+    def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The documents (full text included) of ``doc_ids`` that exist, by id, read in one request."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        docs = (DocumentPoint.from_payload(p).document
+                for p in self.store.retrieve([point_id(document_key(i)) for i in ids]))
+        return {d.doc_id: d for d in docs}
 
     def chunks(self, doc_id: str | None = None) -> list[Chunk]:
         """The chunks of one document in order, or with no ``doc_id`` every chunk of the index

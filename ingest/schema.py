@@ -6,6 +6,7 @@ targets, relations; see ``ingest.register``):
 - chunk points (``ChunkPoint``): a ``Chunk``, its section path and the document's filter fields,
   with the dense and sparse vectors;
 - document points (``DocumentPoint``): a ``Document`` (full text), filter fields, chunk count;
+  read without the text as a ``DocumentSummary`` (the catalogue);
 - file records (``FileRecord``), written last for a file, which mark it as completely indexed;
 - the manifest (``Manifest``): embedding model, vector size, schema version, files root;
 - state points (``StatePoint``): small values the application records in the index;
@@ -30,7 +31,7 @@ from typing import Any, ClassVar, Literal, Self, Union
 
 from pydantic import BaseModel, Field
 
-from ingest.models import Chunk, Document
+from ingest.models import Chunk, Document, DocumentMetadata
 
 SCHEMA_VERSION = 1
 """Version of the payload format; an index written with another version must be rebuilt."""
@@ -182,6 +183,40 @@ class DocumentPoint(FilterFields):
 def document_key(doc_id: str) -> str:
     """The stable key of a document point (its id is ``point_id`` of it)."""
     return f"doc:{doc_id}"
+
+
+class DocumentSummary(BaseModel):
+    """A document without its text (nor its pages): what document lists, filters and number
+    lookups need, read from a document point with ``FIELDS`` only, so the catalogue of a large
+    archive costs its metadata, not its texts. Not a point of its own: a view of
+    ``DocumentPoint``; the full ``Document`` is read on demand (``Index.documents_by_id``)."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "document.doc_id", "document.file", "document.part", "document.file_sha256", "document.kind",
+        "document.start", "document.metadata", "chunks")
+    """The payload paths read (nested paths select inside ``document``, leaving its text out)."""
+
+    doc_id: str
+    file: str
+    part: int = 0
+    file_sha256: str
+    kind: str
+    start: int = 0
+    metadata: DocumentMetadata = Field(default_factory=DocumentMetadata)
+    chunks: int = Field(0, description="How many chunk points the document has.")
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "DocumentSummary":
+        """The summary of a document point's payload (whole, or read with ``FIELDS`` only)."""
+        doc = payload["document"]
+        return cls(**{k: doc[k] for k in ("doc_id", "file", "part", "file_sha256", "kind", "start", "metadata")
+                      if k in doc}, chunks=payload.get("chunks", 0))
+
+    @classmethod
+    def of(cls, doc: Document, chunks: int = 0) -> "DocumentSummary":
+        """The summary of a full ``doc``."""
+        return cls(doc_id=doc.doc_id, file=doc.file, part=doc.part, file_sha256=doc.file_sha256, kind=doc.kind,
+                   start=doc.start, metadata=doc.metadata, chunks=chunks)
 
 
 class FileRecord(_Point):

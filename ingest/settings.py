@@ -190,6 +190,12 @@ class Settings(BaseSettings):
         None, description="JSON file of the fitted sentence-selection model (weights and outcome thresholds, "
                           "written by evals/fit_selection.py); empty = the one shipped in rag/selection_model.json.")
     rerank_candidates: int = 20
+    document_cache_size: int = Field(
+        128, ge=1, description="Full documents (text, pages) kept in memory between questions, least recently used "
+                               "dropped first; the rest are read from the index when a question needs them. A "
+                               "question reads the documents of its answer_pool passages (at most 16 by default), "
+                               "so 128 keeps several questions' worth; a long OCR'd document with its word boxes "
+                               "takes a few MB, so this bounds their memory whatever the archive's size.")
 
     # Web app
     host: str = Field("127.0.0.1", description="Address the web app listens on; 0.0.0.0 opens it to the network.")

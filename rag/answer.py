@@ -15,10 +15,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TypeVar
 
 from ingest.models import Document
+from ingest.schema import DocumentSummary
 from ingest.settings import Settings, Tuning, get_settings
 from ingest.sparse import tokenize
 from ingest.text.actors import Actors, resolve_actors
@@ -49,6 +51,9 @@ _ACCORDING = re.compile(r"\btheo(?:\s+\S+){0,4}\s*$")
 # A quantity in a matching view: a number (not part of a date or code) and the word after it.
 _QUANTITY = re.compile(r"(?<![\d/.,-])\d+(?:[.,]\d+)*\s*(?:%|[a-z]+)?(?![\d/])")
 
+D = TypeVar("D", Document, DocumentSummary)
+
+
 class TermStats:
     """Document frequencies of terms over the indexed chunks, for IDF weights."""
 
@@ -66,18 +71,30 @@ class TermStats:
 
 
 def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
-                      documents: dict[str, Document] | None = None, settings: Settings | None = None) -> Answer:
+                      documents: dict[str, Document] | None = None, named: list[Document] | None = None,
+                      mentioning: Callable[[Document], Iterable[Document]] | None = None,
+                      settings: Settings | None = None) -> Answer:
     """Compose a cited Vietnamese answer to ``q`` from retrieved chunks, or abstain.
 
-    ``documents`` (every indexed document) lets a question that names a document by its number
-    ("Ai ký Công văn 3452/UBND-VX?") be answered from that document even when other documents
-    that merely cite the number rank higher. Scoring values come from ``settings.tuning``
-    (default: the process settings). The answer's ``question`` is ``q.standalone``.
+    A question that names a document by its number ("Ai ký Công văn 3452/UBND-VX?") is answered
+    from that document even when other documents that merely cite the number rank higher:
+    ``named`` gives those documents (full texts; ``Retriever.named`` finds them), or else they
+    are looked up in ``documents`` (default: the retrieved ones). An attachment without a date
+    line of its own is dated by the sentence of another document that writes its number and
+    date: ``mentioning(doc)`` gives the documents to look in, in order, its own file's first
+    (``Retriever.mentioning`` finds them through the index, lazily), by default ``documents``
+    (or the retrieved ones) — a scan of every text, which only a small set may afford. Scoring
+    values come from ``settings.tuning`` (default: the process settings). The answer's
+    ``question`` is ``q.standalone``.
     """
     tuning = (settings or get_settings()).tuning
     answer = Answer(question=q.standalone, answer=NOT_FOUND, abstained=True, retrieved=retrieval.chunks)
     everything = documents or retrieval.documents
-    named = named_documents(q, everything)
+    if named is None:
+        named = named_documents(q, everything)
+    if mentioning is None:
+        def mentioning(doc: Document) -> Iterable[Document]:
+            return sorted(everything.values(), key=lambda d: (d.file != doc.file, d.file, d.part))
     if q.wants("signer") or q.wants("date") or q.wants("number"):
         # Questions about a document itself are answered from its metadata, pointing at where
         # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
@@ -90,7 +107,7 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
             if not numbered.abstained:
                 return numbered
         if targets:
-            dated = _compose_dates(targets, everything, answer)
+            dated = _compose_dates(targets, mentioning, answer)
             if not dated.abstained:
                 return dated
     model = load_model(settings or get_settings())
@@ -162,9 +179,10 @@ def escape_markers(text: str) -> str:
     return text.translate(_ASCII_BRACKETS)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=256)
 def _folded(text: str) -> str:
-    # Document texts and numbers are the same objects query after query: fold each once.
+    # Document texts are the same objects query after query: fold each once. Bounded like the
+    # retriever's document cache (it keeps whole texts alive), not by the archive's size.
     return fold(text)
 
 
@@ -173,8 +191,10 @@ def _folded_match(text: str) -> str:
     return fold_match(text)
 
 
-def named_documents(q: Question, documents: dict[str, Document]) -> list[Document]:
-    """Indexed documents whose own number the question names ("Công văn 3452/UBND-VX")."""
+def named_documents(q: Question, documents: dict[str, D]) -> list[D]:
+    """The ``documents`` (full or ``DocumentSummary``) whose own number the question names
+    ("Công văn 3452/UBND-VX"). A scan of them all: over the whole archive, ``Retriever.named``
+    finds the same by a lookup."""
     # A document number always has a "/" or "-" and, to be named, a digit: among the question's
     # terms only its codes can equal one.
     codes = set(q.codes)
@@ -202,9 +222,10 @@ def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats, tu
 _DATE_LINE = re.compile(r"ngay\s*(\d{1,2})?\s*thang\s*(\d{1,2})\s*nam\s*(\d{4})")
 
 
-def _compose_dates(docs: list[Document], everything: dict[str, Document], answer: Answer) -> Answer:
+def _compose_dates(docs: list[Document], mentioning: Callable[[Document], Iterable[Document]],
+                   answer: Answer) -> Answer:
     """"Văn bản X ban hành ngày nào?": the date line of the document, or, for an attachment
-    dated by its cover letter, the cover letter's sentence that dates it."""
+    dated by its cover letter, the sentence of one of ``mentioning(doc)`` that dates it."""
     citations: list[Citation] = []
     lines = []
     for doc in docs:
@@ -214,7 +235,7 @@ def _compose_dates(docs: list[Document], everything: dict[str, Document], answer
         span = _date_line(doc)
         source = doc
         if span is None and m.number:
-            source, span = _dated_mention(m.number, doc, everything)
+            source, span = _dated_mention(m.number, doc, mentioning(doc))
         if span is None:
             continue
         n = _cite(citations, source, "Ngày ban hành", *span)
@@ -236,17 +257,18 @@ def _date_line(doc: Document) -> tuple[int, int] | None:
 
 
 def _dated_mention(number: str, dated: Document,
-                   everything: dict[str, Document]) -> tuple[Document, tuple[int, int] | None]:
-    """The first sentence that writes ``number`` followed by its date, looking first in the
-    file that holds the document (its cover letter)."""
+                   candidates: Iterable[Document]) -> tuple[Document, tuple[int, int] | None]:
+    """The first sentence that writes ``number`` followed by its date in ``candidates``, taken
+    in their order (the file that holds the document, its cover letter, first) and no further
+    than the first that has one; ``dated`` and no span when none does."""
     pattern = re.compile(re.escape(fold(number)) + r"[^\n]{0,12}?ngay\s*\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}")
-    for doc in sorted(everything.values(), key=lambda d: (d.file != dated.file, d.file, d.part)):
-        m = pattern.search(fold(doc.text))
+    for doc in candidates:
+        m = pattern.search(_folded(doc.text))
         if m:
             for start, end in sentence_spans(doc.text):
                 if start <= m.start() < end:
                     return doc, (start, end)
-    return next(iter(everything.values())), None
+    return dated, None
 
 
 def _compose_numbers(docs: list[Document], answer: Answer) -> Answer:

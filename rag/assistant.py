@@ -13,7 +13,7 @@ from ingest.register import Register, load_register, register_evidence
 from ingest.schema import retrieved_chunk
 from ingest.settings import Settings
 from ingest.store import SearchMode
-from rag.answer import TermStats, extractive_answer, merge_register_evidence, named_documents
+from rag.answer import TermStats, extractive_answer, merge_register_evidence
 from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
 from rag.query import ENGLISH_HINT, Question
@@ -104,12 +104,16 @@ class Assistant:
         q = Question.parse(question, history or [])
         shown = top_k or self.settings.top_k
         retrieval = self.retriever.search(q, top_k=max(shown, self.settings.answer_pool), filters=filters, mode=mode)
-        documents = {d.doc_id: d for d in self.retriever.documents()}
         # A question that names a document by number searches all of that document's passages,
-        # even those that ranked below documents merely citing the number.
-        retrieval = self.retriever.with_documents(retrieval, named_documents(q, documents))
+        # even those that ranked below documents merely citing the number. Found by a lookup in
+        # the catalogue; only those documents' texts are read (no document's text is scanned
+        # unless it was retrieved, named, or found by the index to write a number asked about).
+        named = self.retriever.named(q)
+        retrieval = self.retriever.with_documents(retrieval, named)
+        named = [retrieval.documents[d.doc_id] for d in named if d.doc_id in retrieval.documents]
         compose_began = time.perf_counter()
-        answer = extractive_answer(q, retrieval, self.term_stats, documents=documents, settings=self.settings)
+        answer = extractive_answer(q, retrieval, self.term_stats, named=named, mentioning=self.retriever.mentioning,
+                                   settings=self.settings)
         answer = self._evidence_first(answer, retrieval)
         # The answerer put the passages its sentences come from first: the first ``shown`` are the
         # sources, and what the LLM reads.
@@ -121,7 +125,8 @@ class Assistant:
             # items obey exactly the scope the passages did.
             allowed = self.index.document_ids(self.retriever.conditions(filters))
             evidence = [e for e in evidence if e.source.doc_id in allowed]
-        answer = merge_register_evidence(answer, evidence, documents)
+        answer = merge_register_evidence(
+            answer, evidence, self.retriever.full_documents(e.source.doc_id for e in evidence))
         timings = dict(retrieval.timings_ms)
         timings["answer"] = round((time.perf_counter() - compose_began) * 1000, 2)
         if self.llm is not None:
@@ -155,7 +160,7 @@ class Assistant:
             found = next((r for r in answer.retrieved if r.doc_id == c.doc_id and r.start <= c.start < r.end), None)
             if found is None:
                 chunk = next((ch for ch in self.index.chunks(c.doc_id) if ch.start <= c.start < ch.end), None)
-                doc = retrieval.documents.get(c.doc_id) or self.index.document(c.doc_id)
+                doc = retrieval.documents.get(c.doc_id) or self.retriever.document(c.doc_id)
                 found = retrieved_chunk(chunk, doc, score=0.0) if chunk and doc else None
             if found is not None:
                 first.append(found)

@@ -2,24 +2,33 @@
 
 Dense models read Vietnamese well but fail on text typed without diacritics (R@5 0.38 against
 0.88 for folded BM25 on the seed questions), so an unaccented query lowers the dense weight.
+
+Memory does not grow with the archive's texts: the retriever keeps the catalogue (every
+document's metadata, no text) and reads full documents on demand through a bounded LRU cache
+(``document_cache_size``); a question reads only the documents of its passages, those it names
+by number, and those a sparse search finds writing a number it looks for.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from ingest.index import Index
 from ingest.models import Document
-from ingest.text.normalize import canonical_tones, clean_spacing, display_text, fold
-from ingest.schema import RetrievedChunk, date_key, retrieved_chunk
+from ingest.text.normalize import canonical_tones, clean_spacing, display_text, fold, fold_match
+from ingest.schema import DocumentSummary, RetrievedChunk, date_key, retrieved_chunk
 from ingest.sparse import encode_query
 from ingest.store import Condition, SearchMode
 from rag.errors import FilterError
 from rag.query import Question
 
 FILTER_KEYS = ("issuer", "doc_type", "number", "file", "doc_id", "date_from", "date_to")
+_LOOSE_KEYS = ("issuer", "doc_type", "number", "file")
 
 
 @dataclass(frozen=True)
@@ -41,35 +50,148 @@ def is_unaccented(query: str) -> bool:
     return bool(letters) and fold(query) == query.lower()
 
 
+class DocumentCache:
+    """Full documents by id, at most ``size`` of them, the least recently used dropped first.
+
+    Thread-safe (web requests share one); a miss is read from the index, several in one request.
+    """
+
+    def __init__(self, index: Index, size: int) -> None:
+        self.index = index
+        self.size = max(1, size)
+        self._docs: OrderedDict[str, Document] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0  # bumped by ``clear``: a read begun before it is not kept
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._docs
+
+    def get_many(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The documents of ``doc_ids`` that exist, in the order asked. All are returned even
+        when they are more than the cache keeps."""
+        wanted = list(dict.fromkeys(doc_ids))
+        found: dict[str, Document] = {}
+        with self._lock:
+            generation = self._generation
+            for doc_id in wanted:
+                if doc_id in self._docs:
+                    self._docs.move_to_end(doc_id)
+                    found[doc_id] = self._docs[doc_id]
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            read = self.index.documents_by_id(missing)
+            found.update(read)
+            with self._lock:
+                for doc_id in missing if generation == self._generation else ():
+                    if doc_id in read:
+                        self._docs[doc_id] = read[doc_id]
+                        self._docs.move_to_end(doc_id)
+                while len(self._docs) > self.size:
+                    self._docs.popitem(last=False)
+        return {i: found[i] for i in wanted if i in found}
+
+    def clear(self) -> None:
+        """Forget every cached document (after an ingest changed them)."""
+        with self._lock:
+            self._docs.clear()
+            self._generation += 1
+
+
 class Retriever:
-    """Searches one index. Cheap to keep: documents are cached until ``refresh()``."""
+    """Searches one index. Cheap to keep: the catalogue (documents without their texts) is
+    cached until ``refresh()``, full documents in a bounded cache (``document_cache_size``)."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
         self.settings = index.settings
+        self.cache = DocumentCache(index, self.settings.document_cache_size)
 
     @cached_property
-    def _documents(self) -> dict[str, Document]:
-        return {d.doc_id: d for d in self.index.documents()}
+    def _catalogue(self) -> dict[str, DocumentSummary]:
+        return {d.doc_id: d for d in self.index.catalogue()}
+
+    @cached_property
+    def _numbers(self) -> dict[str, list[DocumentSummary]]:
+        """Catalogue entries by their number as a question's codes are written (``fold_match``)."""
+        by_number: dict[str, list[DocumentSummary]] = {}
+        for d in self._catalogue.values():
+            if d.metadata.number:
+                by_number.setdefault(fold_match(d.metadata.number), []).append(d)
+        return by_number
+
+    @cached_property
+    def _filter_ids(self) -> dict[tuple, tuple[str, ...]]:
+        return {}
+
+    @cached_property
+    def _folded_fields(self) -> dict[str, dict[str, str]]:
+        """The loosely matched filter fields of every catalogue entry, folded once."""
+        return {d.doc_id: {key: fold(_field(d, key)) for key in _LOOSE_KEYS} for d in self._catalogue.values()}
+
+    def _forget_catalogue(self) -> None:
+        for name in ("_catalogue", "_numbers", "_folded_fields", "_filter_ids"):
+            self.__dict__.pop(name, None)
 
     def refresh(self) -> None:
-        """Forget cached documents (after an ingest)."""
-        self.__dict__.pop("_documents", None)
+        """Forget the catalogue and the cached documents (after an ingest)."""
+        self._forget_catalogue()
+        self.cache.clear()
 
-    def documents(self) -> list[Document]:
-        """Every indexed document, in file order."""
-        return list(self._documents.values())
+    def documents(self) -> list[DocumentSummary]:
+        """Every indexed document without its text, in file order (see ``document`` for one
+        with its text)."""
+        return list(self._catalogue.values())
 
-    def with_documents(self, retrieval: Retrieval, docs: list[Document]) -> Retrieval:
+    def document(self, doc_id: str) -> Document | None:
+        """One full document, through the cache, or None."""
+        return self.cache.get_many([doc_id]).get(doc_id)
+
+    def full_documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """The full documents of ``doc_ids`` that exist, by id, through the cache."""
+        return self.cache.get_many(doc_ids)
+
+    def named(self, q: Question) -> list[DocumentSummary]:
+        """Indexed documents whose own number the question names ("Công văn 3452/UBND-VX"),
+        in file order: ``rag.answer.named_documents`` over the catalogue, by a lookup."""
+        found = [d for code in dict.fromkeys(q.codes) for d in self._numbers.get(code, [])]
+        return sorted({d.doc_id: d for d in found}.values(), key=lambda d: (d.file, d.part))
+
+    def mentioning(self, doc: Document | DocumentSummary, limit: int | None = None) -> Iterator[Document]:
+        """Full documents that may write ``doc``'s number, in the order to look in them: the
+        documents of its file (a cover letter and its attachment, by a payload filter), then,
+        only when asked for more, those holding a passage that a sparse search for the number
+        finds (``limit`` passages, default ``prefetch_limit``), by file. Read instead of every
+        document's text when an attachment is dated by its cover letter."""
+        own = self.full_documents(sorted(self.index.document_ids([Condition("file", doc.file)])))
+        yield from sorted(own.values(), key=lambda d: d.part)
+        number = doc.metadata.number
+        if not number:
+            return
+        text = clean_spacing(canonical_tones(display_text(number)))
+        hits = self.index.search(dense=None, sparse=encode_query(text), mode="sparse",
+                                 limit=limit or self.settings.prefetch_limit)
+        others = self.full_documents(h.doc_id for h in hits if h.doc_id not in own)
+        yield from sorted(others.values(), key=lambda d: (d.file, d.part))
+
+    def with_documents(self, retrieval: Retrieval, docs: Iterable[Document | DocumentSummary]) -> Retrieval:
         """``retrieval`` plus every passage of ``docs`` it lacks (after its own, unscored), as a
-        new ``Retrieval``: a question that names a document by number is answered from all of
-        that document, even passages that ranked below documents merely citing the number."""
+        new ``Retrieval`` whose ``documents`` hold them in full: a question that names a document
+        by number is answered from all of that document, even passages that ranked below
+        documents merely citing the number."""
+        docs = list(docs)
         if not docs:
             return retrieval
+        full = self.full_documents(d.doc_id for d in docs if not isinstance(d, Document))
         present = {c.chunk_id for c in retrieval.chunks}
         chunks = list(retrieval.chunks)
         documents = dict(retrieval.documents)
-        for doc in docs:
+        for given in docs:
+            doc = given if isinstance(given, Document) else full.get(given.doc_id)
+            if doc is None:  # deleted since the catalogue was read
+                continue
             documents[doc.doc_id] = doc
             chunks += [retrieved_chunk(chunk, doc, score=0.0) for chunk in self.index.chunks(doc.doc_id)
                        if chunk.chunk_id not in present]
@@ -114,12 +236,28 @@ class Retriever:
             chunks = _rerank(s.rerank_model, query, chunks)
             timings["rerank"] = _ms(began)
         chunks = chunks[:top_k]
-        docs = {c.doc_id: self._documents[c.doc_id] for c in chunks if c.doc_id in self._documents}
-        missing = {c.doc_id for c in chunks} - docs.keys()
-        if missing:  # ingested by another process since we cached
-            self.refresh()
-            docs = {c.doc_id: self._documents[c.doc_id] for c in chunks if c.doc_id in self._documents}
+        began = time.perf_counter()
+        docs = self.full_documents(c.doc_id for c in chunks)
+        if any(c.doc_id not in self._catalogue for c in chunks):
+            # ingested by another process since the catalogue was read: read it again when next needed
+            self._forget_catalogue()
+        timings["documents"] = _ms(began)
         return Retrieval(chunks, docs, timings)
+
+    def _matching_ids(self, loose: dict[str, str], doc_id: str | None) -> tuple[str, ...]:
+        """Ids of the catalogue's documents whose folded fields hold every ``loose`` value (and
+        that are ``doc_id`` when given); remembered per filter (a chat scope asks the same one
+        question after question) until the catalogue is read again."""
+        key = (tuple(sorted(loose.items())), doc_id)
+        memo = self._filter_ids
+        if key not in memo:
+            folded = self._folded_fields
+            candidates = [doc_id] if doc_id else folded
+            ids = tuple(i for i in candidates if i in folded and all(v in folded[i][k] for k, v in loose.items()))
+            if len(memo) >= 64:
+                memo.pop(next(iter(memo)))
+            memo[key] = ids or ("-none-",)
+        return memo[key]
 
     def conditions(self, filters: dict[str, str]) -> list[Condition]:
         """Turn user filters into store conditions.
@@ -131,14 +269,9 @@ class Retriever:
         if unknown:
             raise FilterError(f"unknown filter {', '.join(sorted(unknown))}; use one of: {', '.join(FILTER_KEYS)}")
         conditions: list[Condition] = []
-        loose = {k: fold(v).strip() for k, v in filters.items() if k in ("issuer", "doc_type", "number", "file") and v}
+        loose = {k: fold(v).strip() for k, v in filters.items() if k in _LOOSE_KEYS and v}
         if loose or filters.get("doc_id"):
-            ids = [
-                d.doc_id for d in self._documents.values()
-                if all(value in fold(_field(d, key)) for key, value in loose.items())
-                and (not filters.get("doc_id") or d.doc_id == filters["doc_id"])
-            ]
-            conditions.append(Condition("doc_id", any_of=tuple(ids) or ("-none-",)))
+            conditions.append(Condition("doc_id", any_of=self._matching_ids(loose, filters.get("doc_id"))))
         if filters.get("date_from") or filters.get("date_to"):
             try:
                 low = date_key(filters.get("date_from")) if filters.get("date_from") else None
@@ -149,7 +282,7 @@ class Retriever:
         return conditions
 
 
-def _field(doc: Document, key: str) -> str:
+def _field(doc: DocumentSummary, key: str) -> str:
     if key == "file":
         return doc.file
     return getattr(doc.metadata, key) or ""

@@ -16,6 +16,7 @@ from pathlib import Path
 from ingest.index import Index
 from ingest.models import Chunk, Document, IngestSummary
 from ingest.pipeline import Progress, ingest_paths
+from ingest.schema import DocumentSummary
 from rag.assistant import Assistant
 from rag.models import Answer
 from ingest.settings import Settings
@@ -66,14 +67,13 @@ class Services:
 
     # Documents --------------------------------------------------------------------------
 
-    def documents(self) -> list[Document]:
+    def documents(self) -> list[DocumentSummary]:
+        """Every indexed document's metadata, without its text (the retriever's catalogue)."""
         return self.assistant.retriever.documents()
 
     def document(self, doc_id: str) -> Document | None:
-        for doc in self.documents():
-            if doc.doc_id == doc_id:
-                return doc
-        return self.index.document(doc_id)
+        """One document with its text, read on demand through the retriever's bounded cache."""
+        return self.assistant.retriever.document(doc_id)
 
     def chunks(self, doc_id: str) -> list[Chunk]:
         return self.index.chunks(doc_id)
