@@ -4,6 +4,12 @@ Order of writes per file: embed everything first (the slow part, nothing touched
 delete the file's old points, write chunks and documents, and write the file record last. A
 run interrupted anywhere leaves either the old version or a file without its record, which the
 next run redoes; a file that fails to load keeps whatever was indexed for it before.
+
+A *sparse-first* run (``sparse_first=True``, ``congvan ingest --sparse-first``) skips the
+embedding: chunks are written with their sparse vectors only, so a file is searchable by
+keywords (sparse and hybrid search) seconds after it is parsed, and a ``DenseBacklogPoint``
+written before the file record lists the chunks still waiting for dense vectors;
+``ingest.backfill.embed_backlog`` (``congvan embed``) fills them in later.
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFil
 from ingest.text.normalize import canonical_tones, clean_spacing
 from ingest.ocr import Ocr, OcrProgress
 from ingest.register import REGISTER_VERSION, Register, extract_register, register_points
-from ingest.sparse import encode_document
+from ingest.sparse import SparseVector, encode_document
 from ingest.split import split_documents
-from ingest.schema import ChunkPoint, DocumentPoint, FileRecord
+from ingest.schema import ChunkPoint, DenseBacklogPoint, DocumentPoint, FileRecord
 from ingest.store import Condition, PointRecord
 
 log = logging.getLogger(__name__)
@@ -95,6 +101,7 @@ def ingest_paths(
     progress: Progress | None = None,
     ocr_progress: OcrProgress | None = None,
     max_chunks: int | None = None,
+    sparse_first: bool = False,
 ) -> IngestSummary:
     """Bring the index up to date with ``paths`` (files or folders) and report per file.
 
@@ -104,6 +111,10 @@ def ingest_paths(
 
     Scanned pages and images are OCR'd when ``settings.ocr_enabled`` (``ocr_progress`` is
     told of every page read); OCR results are cached, so an unchanged scan is never re-read.
+
+    With ``sparse_first`` the files indexed are not embedded: their chunks get the sparse
+    vector only and the file a dense backlog point (see the module docstring); ``progress``
+    then counts chunks written instead of chunks embedded.
     """
     began = time.perf_counter()
     settings = index.settings
@@ -211,8 +222,8 @@ def ingest_paths(
                 progress(done + embedded, total, key)
 
         try:
-            points = _chunk_points(index, parsed.chunks, parsed.documents, advance)
-            _replace_file(index, parsed, points, fingerprint)
+            points = _chunk_points(index, parsed.chunks, parsed.documents, advance, dense=not sparse_first)
+            _replace_file(index, parsed, points, fingerprint, backlog=sparse_first)
         except Exception as exc:
             log.exception("indexing %s failed", key)
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=f"could not index: {exc}"))
@@ -241,23 +252,32 @@ def ingest_paths(
 
 
 def _chunk_points(index: Index, chunks: list[Chunk], documents: list[Document],
-                  advance: Callable[[int], None]) -> list[PointRecord]:
+                  advance: Callable[[int], None], *, dense: bool = True) -> list[PointRecord]:
+    """The chunk points of a file; without ``dense``, sparse vectors only (nothing embedded)."""
     settings = index.settings
     by_id = {d.doc_id: d for d in documents}
     batch = max(1, settings.embed_batch_size)
     points: list[PointRecord] = []
     for i in range(0, len(chunks), batch):
         group = chunks[i:i + batch]
-        vectors = index.embedder.embed_passages([dense_text(c) for c in group])
+        vectors = (index.embedder.embed_passages([dense_text(c) for c in group]) if dense
+                   else [None] * len(group))
         for chunk, vector in zip(group, vectors):
-            sparse = encode_document(sparse_text(chunk), k1=settings.bm25_k1, b=settings.bm25_b,
-                                     avg_len=settings.bm25_avg_len)
-            points.append(point_record(ChunkPoint.of(chunk, by_id[chunk.doc_id]), vector.tolist(), sparse))
+            points.append(point_record(ChunkPoint.of(chunk, by_id[chunk.doc_id]),
+                                       None if vector is None else vector.tolist(),
+                                       chunk_sparse_vector(index, chunk)))
         advance(i + len(group))
     return points
 
 
-def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord], fingerprint: str) -> None:
+def chunk_sparse_vector(index: Index, chunk: Chunk) -> SparseVector:
+    """The sparse vector a chunk point is written with (BM25 of ``sparse_text``)."""
+    s = index.settings
+    return encode_document(sparse_text(chunk), k1=s.bm25_k1, b=s.bm25_b, avg_len=s.bm25_avg_len)
+
+
+def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord], fingerprint: str, *,
+                  backlog: bool = False) -> None:
     key = parsed.loaded.path
     store = index.store
     register = register_points(parsed.register)
@@ -266,6 +286,9 @@ def _replace_file(index: Index, parsed: _Parsed, chunk_points: list[PointRecord]
     index.write([DocumentPoint.of(d, chunks=sum(1 for c in parsed.chunks if c.doc_id == d.doc_id))
                  for d in parsed.documents])
     store.upsert(register)
+    if backlog:
+        # Before the record: a file recorded complete always has its backlog point if it needs one.
+        index.write([DenseBacklogPoint(file=key, chunk_ids=[c.chunk_id for c in parsed.chunks])])
     # Last: the record is what marks the file as completely indexed.
     index.write([FileRecord(
         file=key, sha256=parsed.loaded.sha256, fingerprint=fingerprint,

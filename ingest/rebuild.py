@@ -44,8 +44,12 @@ def rebuild_index(
     progress: Progress | None = None,
     ocr_progress: OcrProgress | None = None,
     max_chunks: int | None = None,
+    sparse_first: bool = False,
 ) -> IngestSummary:
     """Re-index every known file plus ``paths`` into a new index and swap it in on success.
+
+    With ``sparse_first`` the new index is written without dense vectors (see
+    ``ingest.pipeline``); ``congvan embed`` completes it after the swap.
 
     Raises ``CongvanError`` before touching anything when a path does not exist or the index
     is locked, and ``RebuildAborted`` (old index kept) when a file indexed before would be lost.
@@ -66,7 +70,7 @@ def rebuild_index(
         # The new index keeps the old one's file names, so citations and feedback still match.
         with Index.open(settings, embedder=embedder, location="staging", lock=lock, files_root=root) as staging:
             summary = ingest_paths(staging, targets, progress=progress, ocr_progress=ocr_progress,
-                                   max_chunks=max_chunks) if targets else IngestSummary()
+                                   max_chunks=max_chunks, sparse_first=sparse_first) if targets else IngestSummary()
             new_keys = sorted(staging.file_records())
         lost = sorted({o.file for o in summary.outcomes if o.status == "failed" and o.file in old_paths})
         if gone and not prune:

@@ -11,7 +11,9 @@ targets, relations; see ``ingest.register``):
 - the manifest (``Manifest``): embedding model, vector size, schema version, files root;
 - state points (``StatePoint``): small values the application records in the index;
 - the term statistics (``TermStatsPoint``): document frequencies of the chunks' terms, kept
-  up to date by ingest so the answerer reads them in one point instead of scrolling every chunk.
+  up to date by ingest so the answerer reads them in one point instead of scrolling every chunk;
+- dense backlog points (``DenseBacklogPoint``): a file whose chunks were written with their
+  sparse vectors only (``congvan ingest --sparse-first``), waiting for ``congvan embed``.
 
 It is the one place that turns a model into a payload dict and a point id (``point_id``,
 ``to_payload``) and a payload dict back into a model (``from_payload``), so no other module
@@ -324,5 +326,29 @@ TERM_STATS_PENDING = "term_stats_pending"
 clears after writing the term statistics; any other value means they are stale."""
 
 
-SchemaPoint = Union[ChunkPoint, DocumentPoint, FileRecord, Manifest, StatePoint, TermStatsPoint]
+class DenseBacklogPoint(_Point):
+    """A file whose chunk points lack their dense vectors, payload only.
+
+    A sparse-first ingest writes a file's chunks with the sparse vector alone (searchable by
+    keywords at once) and this point before the file record; ``ingest.backfill`` embeds the
+    chunks, rewrites them with both vectors and deletes it. It carries the file's key in
+    ``file``, so deleting a file's points (a re-ingest, a prune) removes it with them.
+    """
+
+    KIND: ClassVar[str] = "dense_backlog"
+    kind: Literal["dense_backlog"] = "dense_backlog"
+    file: str = Field(description="The file's key in the index.")
+    chunk_ids: list[str] = Field(description="The chunks written without a dense vector, in order.")
+
+    @property
+    def key(self) -> str:
+        return dense_backlog_key(self.file)
+
+
+def dense_backlog_key(file: str) -> str:
+    """The stable key of a file's dense backlog point."""
+    return f"dense-backlog:{file}"
+
+
+SchemaPoint = Union[ChunkPoint, DocumentPoint, FileRecord, Manifest, StatePoint, TermStatsPoint, DenseBacklogPoint]
 """Every point type this module owns."""

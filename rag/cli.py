@@ -1,4 +1,5 @@
-"""The ``congvan`` command line: ``ingest`` and ``docs`` (ask, eval and bench come later)."""
+"""The ``congvan`` command line: ``ingest``, ``embed``, ``docs`` and ``ask`` (``tasks`` and
+``export-ics`` from ``rag.register_cli``; ``eval`` and ``bench`` through an entry point)."""
 
 from __future__ import annotations
 
@@ -41,16 +42,23 @@ def cli() -> None:
               help="Same as --rebuild, for a damaged index (its file list is read from beside it).")
 @click.option("--max-chunks", type=click.IntRange(1), default=None,
               help="Accept files of up to N chunks this time (default CONGVAN_MAX_CHUNKS_PER_FILE).")
+@click.option("--sparse-first", is_flag=True,
+              help="Write keyword (sparse) vectors only, so files are searchable at once; "
+                   "`congvan embed` adds the dense vectors later.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild: bool, repair: bool,
-           max_chunks: int | None, as_json: bool, quiet: bool) -> None:
+           max_chunks: int | None, sparse_first: bool, as_json: bool, quiet: bool) -> None:
     """Index PATHS (files or folders; default: the corpus folder). Unchanged files are skipped.
+
+    With --sparse-first nothing is embedded: the files are found by keyword and hybrid search
+    at once, and `congvan embed` completes their dense vectors (for large backfills).
 
     Exits with status 1 when any file failed, after indexing all the others.
     """
     from tqdm import tqdm
 
+    from ingest.backfill import BacklogSize, backlog_size
     from ingest.index import Index
     from ingest.pipeline import ingest_paths
     from ingest.rebuild import RebuildAborted, rebuild_index
@@ -66,17 +74,25 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
         if quiet or as_json or total == 0:
             return
         if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr)
+            bar = tqdm(total=total, unit="chunk", desc="Indexing" if sparse_first else "Embedding",
+                       file=sys.stderr)
         bar.set_postfix_str(Path(current).name[-40:], refresh=False)
         bar.update(done - bar.n)
 
     aborted = None
+    waiting = BacklogSize()
     try:
         if rebuild:
-            summary = rebuild_index(settings, targets, prune=prune, progress=progress, max_chunks=max_chunks)
+            summary = rebuild_index(settings, targets, prune=prune, progress=progress, max_chunks=max_chunks,
+                                    sparse_first=sparse_first)
+            if sparse_first:  # the new index's backlog is what this run wrote
+                ingested = [o for o in summary.outcomes if o.status == "ingested"]
+                waiting = BacklogSize(len(ingested), sum(o.chunks for o in ingested))
         else:
             with Index.open(settings) as index:
-                summary = ingest_paths(index, targets, prune=prune, progress=progress, max_chunks=max_chunks)
+                summary = ingest_paths(index, targets, prune=prune, progress=progress, max_chunks=max_chunks,
+                                       sparse_first=sparse_first)
+                waiting = backlog_size(index)
     except RebuildAborted as exc:
         summary, aborted = exc.summary, exc
     except CongvanError as exc:
@@ -86,7 +102,8 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
             bar.close()
 
     if as_json:
-        click.echo(json.dumps(summary.model_dump() | {"counts": _counts(summary)}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(summary.model_dump() | {"counts": _counts(summary), "dense_backlog": {
+            "files": waiting.files, "chunks": waiting.chunks}}, ensure_ascii=False, indent=2))
     else:
         for o in summary.outcomes:
             detail = f"{o.documents} doc(s), {o.chunks} chunk(s)" if o.status in ("ingested", "unchanged") else (o.reason or "")
@@ -98,10 +115,77 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
             f"\n{counts['ingested']} ingested, {counts['unchanged']} unchanged, {counts['failed']} failed, "
             f"{counts['pruned']} pruned in {summary.seconds:.1f} s"
         )
+        if waiting.chunks:
+            click.echo(f"{waiting.chunks} chunk(s) of {waiting.files} file(s) await dense vectors: keyword search "
+                       "finds them already; run `congvan embed` to complete them.")
     if aborted is not None:
         raise click.ClickException(str(aborted))
     if summary.failed:
         sys.exit(1)
+
+
+@cli.command()
+@data_dir_option
+@click.option("--limit", type=click.IntRange(1), default=None, help="Complete at most N files this time.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def embed(data_dir: Path | None, limit: int | None, as_json: bool, quiet: bool) -> None:
+    """Add the dense vectors a `congvan ingest --sparse-first` left out.
+
+    Resumable: stopped at any point, the next run redoes at most the file it was working on.
+    """
+    from tqdm import tqdm
+
+    from ingest.backfill import backlog_size, embed_backlog
+    from ingest.index import Index
+
+    bar = None
+
+    def progress(done: int, total: int, current: str) -> None:
+        nonlocal bar
+        if quiet or as_json or total == 0:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr)
+        bar.set_postfix_str(Path(current).name[-40:], refresh=False)
+        bar.update(done - bar.n)
+
+    try:
+        with Index.open(_settings(data_dir)) as index:
+            before = backlog_size(index)
+            if not before.files:
+                if as_json:
+                    click.echo(json.dumps({"files": 0, "chunks": 0, "missing": 0, "remaining_files": 0,
+                                           "remaining_chunks": 0, "seconds": 0.0}))
+                else:
+                    click.echo("Nothing to embed: every chunk has its dense vector.")
+                return
+            try:
+                summary = embed_backlog(index, progress=progress, limit=limit)
+            except KeyboardInterrupt:
+                if bar is not None:
+                    bar.close()
+                    bar = None
+                click.echo("Interrupted: run `congvan embed` again to continue where it stopped.", err=True)
+                sys.exit(130)
+    except CongvanError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps({"files": summary.files, "chunks": summary.chunks, "missing": summary.missing,
+                               "remaining_files": summary.remaining.files,
+                               "remaining_chunks": summary.remaining.chunks,
+                               "seconds": round(summary.seconds, 3)}))
+        return
+    click.echo(f"Embedded {summary.chunks} chunk(s) of {summary.files} file(s) in {summary.seconds:.1f} s.")
+    if summary.missing:
+        click.echo(f"! {summary.missing} chunk(s) listed in the backlog were no longer in the index; "
+                   "run `congvan ingest` to check the files.")
+    if summary.remaining.files:
+        click.echo(f"{summary.remaining.chunks} chunk(s) of {summary.remaining.files} file(s) still await dense "
+                   "vectors: run `congvan embed` again.")
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.backfill import BackfillSummary, backlog_size, embed_backlog
 from ingest.index import Index
 from ingest.models import Chunk, Document, IngestSummary
 from ingest.pipeline import Progress, ingest_paths
@@ -35,6 +36,16 @@ class UploadResult:
     ok: bool
     message: str
     documents: int = 0
+
+
+@dataclass
+class UploadSearchable:
+    """An upload is indexed by keywords and answerable now; its dense vectors are being added
+    in the same ingest job (progress goes to the upload's ``progress`` callback)."""
+
+    name: str
+    message: str
+    chunks: int = 0
 
 
 @dataclass
@@ -89,15 +100,25 @@ class Services:
         with self.ingest_queue.turn(label, size) as ticket:
             return self._run_ingest(paths, ticket, progress)
 
-    def _run_ingest(self, paths: list[Path], ticket: Ticket, progress: Progress | None) -> IngestSummary:
-        def report(done: int, total: int, current: str) -> None:
-            ticket.report(done, total)
-            if progress is not None:
-                progress(done, total, current)
-
-        summary = ingest_paths(self.index, paths, progress=report)
+    def _run_ingest(self, paths: list[Path], ticket: Ticket, progress: Progress | None, *,
+                    sparse_first: bool = False) -> IngestSummary:
+        summary = ingest_paths(self.index, paths, progress=_reporting(ticket, progress), sparse_first=sparse_first)
         self.assistant.refresh()
         return summary
+
+    def _complete_dense(self, ticket: Ticket, progress: Progress | None) -> BackfillSummary | None:
+        """Add the dense vectors the index still lacks (this upload's, and any an earlier job
+        left when the app stopped), then refresh the assistant. None when it failed: the files
+        stay answerable by keywords, and the next upload or `congvan embed` completes them."""
+        if not backlog_size(self.index).files:
+            return BackfillSummary()
+        try:
+            return embed_backlog(self.index, progress=_reporting(ticket, progress))
+        except Exception:
+            log.exception("adding dense vectors failed; they are added by the next upload or `congvan embed`")
+            return None
+        finally:
+            self.assistant.refresh()
 
     def add_upload(self, temp_path: Path, original_name: str, *,
                    progress: Callable[[int, int, str], None] | None = None) -> UploadResult:
@@ -107,10 +128,15 @@ class Services:
 
     def upload_steps(self, temp_path: Path, original_name: str, *,
                      progress: Callable[[int, int, str], None] | None = None,
-                     poll_s: float = 1.0) -> Iterator[UploadWaiting | UploadResult]:
+                     poll_s: float = 1.0) -> Iterator[UploadWaiting | UploadSearchable | UploadResult]:
         """``add_upload`` step by step: while the file waits in the ingest queue, an
         ``UploadWaiting`` saying what it waits for (every ``poll_s`` seconds) and an empty one
         when its turn comes, then its ``UploadResult``.
+
+        The file is ingested sparse-first (no embedding) and the assistant refreshed, so it is
+        answerable at once; an ``UploadSearchable`` says so, and its dense vectors are then
+        added in the same ingest job (``progress`` counts them) before the ``UploadResult``.
+        The job holds the ingest queue until they are done.
 
         Closing the generator while it waits gives up the file's place in the queue.
         """
@@ -144,10 +170,14 @@ class Services:
                     raise
             if waited:
                 yield UploadWaiting("")
-            summary = self._run_ingest([stored.path], ticket, progress)
+            summary = self._run_ingest([stored.path], ticket, progress, sparse_first=True)
+            outcome = next((o for o in summary.outcomes if o.file == key), None)
+            if outcome is not None and outcome.status == "ingested":
+                yield UploadSearchable(stored.path.name, f"“{stored.path.name}” đã tìm được bằng từ khoá; "
+                                       "đang bổ sung vector ngữ nghĩa…", outcome.chunks)
+            dense = self._complete_dense(ticket, progress)
         finally:
             self.ingest_queue.finish(ticket)
-        outcome = next((o for o in summary.outcomes if o.file == key), None)
         if outcome is None or outcome.status == "failed":
             if stored.created:
                 stored.path.unlink(missing_ok=True)
@@ -159,8 +189,19 @@ class Services:
             yield UploadResult(name, True, f"“{name}” đã có trong kho ({outcome.documents} văn bản), "
                                            "không cần nạp lại.", outcome.documents)
             return
-        yield UploadResult(name, True, f"Đã nạp “{name}”: {outcome.documents} văn bản, {outcome.chunks} đoạn.",
+        later = "" if dense is not None else " Đã tìm được bằng từ khoá; vector ngữ nghĩa sẽ được bổ sung sau."
+        yield UploadResult(name, True, f"Đã nạp “{name}”: {outcome.documents} văn bản, {outcome.chunks} đoạn.{later}",
                            outcome.documents)
 
     def close(self) -> None:
         self.index.close()
+
+
+def _reporting(ticket: Ticket, progress: Progress | None) -> Progress:
+    """A progress callback that also tells the jobs waiting behind ``ticket`` how far it is."""
+    def report(done: int, total: int, current: str) -> None:
+        ticket.report(done, total)
+        if progress is not None:
+            progress(done, total, current)
+
+    return report

@@ -1,4 +1,7 @@
-"""The upload tab: add documents from the browser, with progress and a reason for each failure."""
+"""The upload tab: add documents from the browser, with progress and a reason for each failure.
+
+A file is answerable as soon as it is indexed by keywords (sparse-first); the page says so and
+then shows how far its dense (semantic) vectors have got, in the same progress bar."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from gradio.utils import get_upload_folder
 
 from ingest.loaders import SUPPORTED_EXTENSIONS
 from rag.web import render
-from rag.web.services import Services, UploadResult
+from rag.web.services import Services, UploadResult, UploadSearchable
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class UploadPage:
         gr.Markdown(
             f"Thêm văn bản của cơ quan vào kho: **{', '.join(SUPPORTED_EXTENSIONS)}** ({scans}), "
             f"tối đa **{s.max_file_mb:g} MB** mỗi tệp. Văn bản đã nạp hiện trong *Thư viện văn bản* và được "
-            "dùng để trả lời ngay."
+            "dùng để trả lời ngay (tìm bằng từ khoá trước, vector ngữ nghĩa được bổ sung ngay sau đó)."
         )
         self.files = gr.File(label="Chọn tệp", file_count="multiple", file_types=list(SUPPORTED_EXTENSIONS),
                              elem_id="cv-upload-files")
@@ -66,15 +69,21 @@ class UploadPage:
         for i, path in enumerate(paths):
             label = f"Đang nạp {path.name} ({i + 1}/{len(paths)})"
             progress(i / len(paths), desc=label)
+            stage = {"desc": label}  # switched when the file becomes searchable
 
-            def advance(done: int, total: int, _current: str, label: str = label) -> None:
+            def advance(done: int, total: int, _current: str, stage: dict = stage) -> None:
                 if total:
-                    progress((done, total), desc=label, unit="đoạn")
+                    progress((done, total), desc=stage["desc"], unit="đoạn")
 
             try:
                 for step in self.services.upload_steps(path, path.name, progress=advance):
                     if isinstance(step, UploadResult):
                         results.append(step)
+                    elif isinstance(step, UploadSearchable):  # answerable now; dense vectors follow
+                        stage["desc"] = (f"{path.name} ({i + 1}/{len(paths)}): Đã tìm được bằng từ khoá; "
+                                         "đang bổ sung vector ngữ nghĩa")
+                        progress(i / len(paths), desc=stage["desc"])
+                        yield _results_html(results, searchable=step.message), gr.skip()
                     elif step.message:  # waiting for another upload: say for what
                         progress(i / len(paths), desc=f"Đang chờ lượt nạp {path.name} ({i + 1}/{len(paths)})")
                         yield _results_html(results, waiting=step.message), gr.skip()
@@ -97,8 +106,10 @@ class UploadPage:
         yield _results_html(results), None
 
 
-def _results_html(results: list[UploadResult], *, waiting: str = "") -> str:
+def _results_html(results: list[UploadResult], *, waiting: str = "", searchable: str = "") -> str:
     html = render.upload_results_html([(r.ok, r.message) for r in results])
+    if searchable:
+        html += f'<p class="cv-upload-searchable">{escape(searchable)}</p>'
     if waiting:
         html += f'<p class="cv-upload-waiting">{escape(waiting)}</p>'
     return html
