@@ -197,10 +197,10 @@ def docs(data_dir: Path | None, as_json: bool) -> None:
 
     try:
         with Index.open(_settings(data_dir)) as index:
-            documents = index.documents()
+            documents = index.catalogue()
     except CongvanError as exc:
         raise click.ClickException(str(exc)) from exc
-    rows = [d.model_dump(exclude={"text", "page_starts", "ocr_pages"}) for d in documents]
+    rows = [d.model_dump(exclude={"chunks"}) for d in documents]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ingest.index import Index
 from ingest.models import Document
+from ingest.schema import DocumentSummary
 from ingest.register.models import Relation
 from ingest.register.relations import number_key, resolve_relations
 from ingest.register.storage import load_register
@@ -69,13 +70,13 @@ class RelationGraph(BaseModel):
         return reversed_graph.upstream(key, kinds)
 
 
-def node_key(doc: Document) -> str:
+def node_key(doc: Document | DocumentSummary) -> str:
     """The graph key of an indexed document: its number, or its id when it has none."""
     number = doc.metadata.number
     return number_key(number) if number and number[:1].isdigit() else f"doc:{doc.doc_id}"
 
 
-def build_graph(documents: list[Document], relations: list[Relation]) -> RelationGraph:
+def build_graph(documents: list[Document] | list[DocumentSummary], relations: list[Relation]) -> RelationGraph:
     """The graph of ``relations`` (resolved here) over ``documents`` plus the numbers they cite."""
     resolved = resolve_relations(relations, documents)
     by_id = {d.doc_id: d for d in documents}
@@ -98,5 +99,5 @@ def build_graph(documents: list[Document], relations: list[Relation]) -> Relatio
 
 
 def relation_graph(index: Index) -> RelationGraph:
-    """The reference graph of everything indexed now."""
-    return build_graph(index.documents(), load_register(index).relations)
+    """The reference graph of everything indexed now (documents' metadata only, not their texts)."""
+    return build_graph(index.catalogue(), load_register(index).relations)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ingest.models import Chunk, Document
+from ingest.schema import DocumentSummary
 from ingest.register.models import Relation
 from ingest.register.spans import chunk_sentences, in_recipients_list, matching_view, source_ref
 from ingest.text.normalize import fold, match_text
@@ -108,7 +109,7 @@ def _unify_code(number: str) -> str:
     return re.sub(r"(?<=[/-])(QD|ND)(?=[-/]|$)", lambda m: _TYPE_CODE_REPAIRS[m.group(1)], number)
 
 
-def resolve_relations(relations: list[Relation], documents: list[Document]) -> list[Relation]:
+def resolve_relations(relations: list[Relation], documents: list[Document] | list[DocumentSummary]) -> list[Relation]:
     """Fill ``target_doc_id`` where an indexed document has the cited number."""
     by_number: dict[str, str] = {}
     for d in documents:
