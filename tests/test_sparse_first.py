@@ -347,6 +347,25 @@ def test_an_upload_is_answerable_before_its_dense_vectors_then_completed(tmp_pat
         services.close()
 
 
+def test_the_app_completes_a_backlog_left_by_an_earlier_run_in_the_background(tmp_path, docs, embedder):
+    from rag.web.services import Services
+
+    settings = Settings(data_dir=tmp_path / "data")
+    with Index.open(settings, embedder=embedder) as index:
+        ingest_paths(index, [docs], sparse_first=True)  # as if the app stopped before the dense side
+    services = Services(Index.open(settings, embedder=embedder))
+    try:
+        thread = services.complete_dense_in_background()
+        assert thread is not None
+        thread.join(120)
+        assert not thread.is_alive() and backlog_size(services.index) == BacklogSize()
+        assert services.ingest_queue.running is None
+        assert _search(services.index, "tập huấn phần mềm hỏi đáp", "dense")
+        assert services.complete_dense_in_background() is None  # nothing left to do
+    finally:
+        services.close()
+
+
 def test_the_upload_page_shows_the_file_searchable_then_the_dense_progress(tmp_path, embedder):
     import gradio as gr
 

@@ -143,6 +143,7 @@ def serve(settings: Settings | None = None) -> None:
     try:
         ensure_corpus(services)
         resume_uploads(services)
+        services.complete_dense_in_background()
         from rag.web.layout import build_app
 
         demo = build_app(services)

@@ -9,6 +9,7 @@ what it waits for), and the assistant is refreshed after each one.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,21 @@ class Services:
             return None
         finally:
             self.assistant.refresh()
+
+    def complete_dense_in_background(self) -> threading.Thread | None:
+        """Add, as one job of the ingest queue in a background thread, the dense vectors an
+        earlier run left out (the app stopped while adding an upload's); None when none are
+        missing. The app serves meanwhile: those files are answerable by keywords already."""
+        if not backlog_size(self.index).files:
+            return None
+
+        def run() -> None:
+            with self.ingest_queue.turn("bổ sung vector ngữ nghĩa còn thiếu") as ticket:
+                self._complete_dense(ticket, None)
+
+        thread = threading.Thread(target=run, name="congvan-dense-backlog", daemon=True)
+        thread.start()
+        return thread
 
     def add_upload(self, temp_path: Path, original_name: str, *,
                    progress: Callable[[int, int, str], None] | None = None) -> UploadResult:
