@@ -39,8 +39,8 @@ SCHEMA_VERSION = 1
 """Version of the payload format; an index written with another version must be rebuilt."""
 
 # Payload fields filtered on; both store backends index them when a collection is created.
-KEYWORD_FIELDS = ("kind", "file", "doc_id", "doc_type", "number", "issuer")
-INTEGER_FIELDS = ("date_key",)
+KEYWORD_FIELDS = ("kind", "file", "doc_id", "doc_type", "number", "issuer", "terms")
+INTEGER_FIELDS = ("date_key", "terms_version")
 
 _ID_NAMESPACE = uuid.UUID("5b0c3f9e-6a43-4d3e-9d7c-2f1c0e8a7b11")
 

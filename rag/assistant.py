@@ -9,7 +9,7 @@ from functools import cached_property
 
 from ingest.errors import CongvanError
 from ingest.index import Index
-from ingest.register import Register, load_register, register_evidence
+from ingest.register import Register, load_register, register_evidence, terms_indexed
 from ingest.schema import retrieved_chunk
 from ingest.settings import Settings
 from ingest.store import SearchMode
@@ -69,11 +69,17 @@ class Assistant:
         """Obligations, targets and relations extracted at ingest (read once, refreshed after ingest)."""
         return load_register(self.index)
 
+    @cached_property
+    def register_indexed(self) -> bool:
+        """Whether register evidence is found through the index's ``terms`` (every item carries
+        them) rather than by scanning the register (an index ingested before them)."""
+        return terms_indexed(self.index)
+
     def refresh(self) -> None:
         """Call after an ingest so new documents are searched and weighed."""
         self.retriever.refresh()
-        self.__dict__.pop("term_stats", None)
-        self.__dict__.pop("register", None)
+        for name in ("term_stats", "register", "register_indexed"):
+            self.__dict__.pop(name, None)
 
     def ask(
         self,
@@ -119,7 +125,11 @@ class Assistant:
         # sources, and what the LLM reads.
         answer = answer.model_copy(update={"retrieved": answer.retrieved[:shown]})
         retrieval = replace(retrieval, chunks=answer.retrieved)
-        evidence = register_evidence(q, self.register, settings=self.settings)
+        # Through the index: only the items holding the question's rarest words are read, so a
+        # question costs the same in a large archive (the register is not loaded).
+        source = self.index if self.register_indexed else self.register
+        evidence = register_evidence(q, source, settings=self.settings, df=lambda term: self.term_stats.df.get(term, 0),
+                                     indexed=self.register_indexed)
         if filters:
             # The store applies the same conditions the retriever searched with, so register
             # items obey exactly the scope the passages did.

@@ -10,6 +10,7 @@ This package owns the register from extraction to every way it is read back:
 * ``relations``    references between documents by number, ``number_key``, resolution
 * ``extract``      one file's register in one call (the ingest run's parse step), REGISTER_VERSION
 * ``storage``      register items as index points and back: the only module that knows their payload
+* ``terms``        the words an item is found by (stored with it), and a question's candidate terms
 * ``queries``      ``next_due``, ``list_obligations``, ``list_targets``, ``unit_key``
 * ``exports``      deadline labels, table rows, CSV (Vietnamese headers, formulas neutralised), iCalendar
                    (reminders, repeats ending with the plan's period)
@@ -43,7 +44,7 @@ from ingest.register.models import Deadline, Obligation, Register, Relation, Sou
 from ingest.register.obligations import extract_obligations
 from ingest.register.queries import list_obligations, list_targets, next_due, unit_key
 from ingest.register.relations import extract_references, extract_relations, number_key, resolve_relations
-from ingest.register.storage import REGISTER_KINDS, as_register, load_register, register_points
+from ingest.register.storage import REGISTER_KINDS, as_register, load_register, register_points, terms_indexed
 from ingest.register.targets import extract_targets
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "list_obligations",
     "list_targets",
     "load_register",
+    "terms_indexed",
     "next_due",
     "node_key",
     "number_key",

@@ -9,6 +9,7 @@ Coverage thresholds and bonuses are the settings' ``Tuning`` values (``evidence_
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal, Protocol
 
@@ -17,7 +18,8 @@ from pydantic import BaseModel, Field
 from ingest.index import Index
 from ingest.register.exports import deadline_label
 from ingest.register.models import Obligation, Register, SourceRef, Target
-from ingest.register.storage import as_register
+from ingest.register.storage import load_register, register_with_terms, terms_indexed
+from ingest.register.terms import candidate_terms, item_context, obligation_own, target_own
 from ingest.settings import Settings, get_settings
 from ingest.sparse import tokenize
 from ingest.text.normalize import fold_match
@@ -58,7 +60,8 @@ _QUESTION_WORDS = frozenset(
 
 
 def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, *,
-                      settings: Settings | None = None) -> list[Evidence]:
+                      settings: Settings | None = None, df: Callable[[str], int] | None = None,
+                      indexed: bool | None = None) -> list[Evidence]:
     """Obligations and targets that answer the question ``q`` (a ``rag.query.Question``), best
     first, at most ``evidence_limit`` (empty when it asks for neither, which is most questions:
     the caller merges this with passage retrieval). Shares below are the defaults of
@@ -73,6 +76,12 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
     * Questions about a document's issue date ("ban hành ngày nào") match nothing here.
     * Every place or body the question names, and any number or date it gives ("2577",
       "10/11"), must be found in the item or its document.
+
+    Given an index whose items carry their ``terms`` (``indexed``, default: checked), only the
+    items holding one of a few of the question's rarest words (``df``: a term's document
+    frequency, default all equal) are read, by a keyword filter, and scored as above: the same
+    result as a scan of the whole register (``ingest.register.terms.candidate_terms``), at a
+    cost that grows with the matches, not with the archive. Otherwise the register is scanned.
     """
     if q.wants("date") or q.wants("signer"):
         return []
@@ -85,14 +94,22 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
         return []
     words = [t for t in q.terms if " " not in t and t not in _QUESTION_WORDS and not _is_code(t)]
     codes = [c for c in q.codes if _is_code(c)]
-    register = as_register(index_or_register)
+    source = index_or_register
+    if isinstance(source, Index) and not (terms_indexed(source) if indexed is None else indexed):
+        source = load_register(source)
+
+    def items(kind: str, threshold: float) -> Register:
+        if isinstance(source, Register):
+            return source
+        wanted = candidate_terms(words, codes, q.names, threshold, df or (lambda _term: 0))
+        return register_with_terms(source, kind, wanted) if wanted else Register()
+
     candidates: list[Evidence] = []
     if asks_deadline or asks_duty:
         threshold = tuning.evidence_deadline_coverage if asks_deadline else tuning.evidence_duty_coverage
-        for o in register.obligations:
-            own = [*o.units, *o.coordinating, *o.recipients, o.via or "", o.action, o.deadline.text]
-            score = _match(q.names, words, codes, own, _context(o.source, with_references=asks_deadline),
-                           tuning.evidence_context_credit)
+        for o in items("obligation", threshold).obligations:
+            context = item_context(o.source, with_references=asks_deadline)
+            score = _match(q.names, words, codes, obligation_own(o), context, tuning.evidence_context_credit)
             if score >= threshold:
                 # "báo cáo 6 tháng" vs "báo cáo năm": the words of the deadline itself decide ties.
                 said = _terms(o.deadline.text)
@@ -101,8 +118,8 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
                                            source=o.source, obligation=o))
     if asks_figure:
         threshold = tuning.evidence_rate_coverage if asks_rate else tuning.evidence_figure_coverage
-        for t in register.targets:
-            score = _match(q.names, words, codes, [t.subject, t.value_text], _context(t.source),
+        for t in items("target", threshold).targets:
+            score = _match(q.names, words, codes, target_own(t), item_context(t.source),
                            tuning.evidence_context_credit)
             if score >= threshold:
                 # A question about a goal prefers targets to the baselines stated beside them.
@@ -119,14 +136,6 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
 
 def _is_code(term: str) -> bool:
     return any(ch.isdigit() for ch in term) and any(ch in "/-" for ch in term)
-
-
-def _context(s: SourceRef, with_references: bool = True) -> list[str]:
-    # The numbers a document cites can count as context: "kế hoạch thực hiện Chương trình
-    # 61-CTr/TU" is asked of the letter that carries the programme out, whose task sentence only
-    # says "Chương trình nêu trên".
-    refs = s.references if with_references else []
-    return [s.quote, s.section, s.doc_type or "", s.number or "", s.issuer or "", s.subject or "", *refs]
 
 
 @lru_cache(maxsize=65536)

@@ -17,8 +17,9 @@ from ingest.register.targets import extract_targets
 
 log = logging.getLogger(__name__)
 
-REGISTER_VERSION = 3
-"""Bump when extraction changes: it is part of the ingest fingerprint, so every file is redone."""
+REGISTER_VERSION = 4
+"""Bump when extraction or the items' points change (4: items carry their ``terms``): it is part
+of the ingest fingerprint, so every file is redone."""
 
 
 def extract_register(documents: list[Document], chunks: list[Chunk]) -> Register:

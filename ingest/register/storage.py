@@ -3,12 +3,15 @@
 Each item is a payload-only point (``kind`` 'obligation', 'target' or 'relation') carrying
 ``file`` and ``doc_id``, so re-ingesting or pruning a file replaces its register with its chunks.
 The item itself sits under the key named by its kind: ``{"kind": "target", "target": {...}}``.
+Obligations and targets also carry ``terms`` (``ingest.register.terms``), a keyword-indexed
+list that lets a question find its candidate items without reading the register.
 """
 
 from __future__ import annotations
 
 from ingest.index import Index
 from ingest.register.models import Obligation, Register, Relation, Target
+from ingest.register.terms import TERMS_VERSION, item_terms
 from ingest.schema import point_id
 from ingest.store import Condition, PointRecord
 
@@ -30,9 +33,31 @@ def register_points(register: Register) -> list[PointRecord]:
     return [PointRecord(point_id(f"{kind}:{item.id}"), _payload(kind, item)) for kind, item in items]
 
 
+SEARCHED_KINDS = ("obligation", "target")
+"""The item kinds register evidence looks for, which carry ``terms``."""
+
+
 def _payload(kind: str, item: Obligation | Target | Relation) -> dict:
     # ``file`` and ``doc_id`` are the flat fields a file's deletion and a document's filter match on.
-    return {"kind": kind, "file": item.source.file, "doc_id": item.source.doc_id, kind: item.model_dump()}
+    payload = {"kind": kind, "file": item.source.file, "doc_id": item.source.doc_id, kind: item.model_dump()}
+    if kind in SEARCHED_KINDS:
+        payload |= {"terms": item_terms(item), "terms_version": TERMS_VERSION}
+    return payload
+
+
+def register_with_terms(index: Index, kind: str, any_of: list[str]) -> Register:
+    """The items of ``kind`` ('obligation' or 'target') whose ``terms`` hold one of ``any_of``,
+    read through the index's keyword index rather than a scan of the register."""
+    payloads = index.store.scroll([Condition("kind", kind), Condition("terms", any_of=tuple(any_of))])
+    return _register({kind: [p[kind] for p in payloads]})
+
+
+def terms_indexed(index: Index) -> bool:
+    """True when every obligation and target of ``index`` carries its ``terms`` (written by this
+    version); an index ingested before them is searched by reading its whole register."""
+    items = index.store.count([Condition("kind", any_of=SEARCHED_KINDS)])
+    return items == index.store.count([Condition("kind", any_of=SEARCHED_KINDS),
+                                       Condition("terms_version", TERMS_VERSION)])
 
 
 def load_register(index: Index) -> Register:
@@ -41,14 +66,19 @@ def load_register(index: Index) -> Register:
     for payload in index.store.scroll([Condition("kind", any_of=REGISTER_KINDS)]):
         kind = payload["kind"]
         found[kind].append(payload[kind])
+    return _register(found)
+
+
+def _register(found: dict[str, list]) -> Register:
+    """A ``Register`` of item payloads by kind, in document and text order."""
 
     def order(item: Obligation | Target | Relation) -> tuple:
         return item.source.file, item.source.doc_id, item.source.start, item.id
 
     return Register(
-        obligations=sorted((Obligation.model_validate(p) for p in found["obligation"]), key=order),
-        targets=sorted((Target.model_validate(p) for p in found["target"]), key=order),
-        relations=sorted((Relation.model_validate(p) for p in found["relation"]), key=order),
+        obligations=sorted((Obligation.model_validate(p) for p in found.get("obligation", [])), key=order),
+        targets=sorted((Target.model_validate(p) for p in found.get("target", [])), key=order),
+        relations=sorted((Relation.model_validate(p) for p in found.get("relation", [])), key=order),
     )
 
 

@@ -1,0 +1,72 @@
+"""The words a register item is found by: the texts evidence matching reads of an obligation or
+a target, and the single-syllable terms and codes of them that its point stores (``terms``).
+
+Register evidence (``ingest.register.evidence``) scores an item by the share of the question's
+words found in the item's own fields and, at a lower credit, its sentence and document label. A
+question's candidates are then the items holding at least one of a few of its words, which a
+keyword-indexed ``terms`` field finds without reading the register (see ``candidate_terms``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+from ingest.register.models import Obligation, SourceRef, Target
+from ingest.sparse import tokenize
+
+TERMS_VERSION = 1
+"""Stored on every item point with its ``terms``; an index whose items lack it is scanned instead."""
+
+
+def obligation_own(o: Obligation) -> list[str]:
+    """What an obligation itself says: units, partners, recipients, channel, action, deadline."""
+    return [*o.units, *o.coordinating, *o.recipients, o.via or "", o.action, o.deadline.text]
+
+
+def target_own(t: Target) -> list[str]:
+    """What a target itself says: its subject and its value."""
+    return [t.subject, t.value_text]
+
+
+def item_context(s: SourceRef, with_references: bool = True) -> list[str]:
+    """An item's sentence and document label (type, number, issuer, subject).
+
+    The numbers a document cites can count as context: "kế hoạch thực hiện Chương trình
+    61-CTr/TU" is asked of the letter that carries the programme out, whose task sentence only
+    says "Chương trình nêu trên".
+    """
+    refs = s.references if with_references else []
+    return [s.quote, s.section, s.doc_type or "", s.number or "", s.issuer or "", s.subject or "", *refs]
+
+
+def item_terms(item: Obligation | Target) -> list[str]:
+    """The terms stored with an item: every single-syllable term and code of its own fields and
+    its context (references included), which are all a question's words can match."""
+    own = obligation_own(item) if isinstance(item, Obligation) else target_own(item)
+    texts = (" ".join(own), " ".join(item_context(item.source)))
+    return sorted({t for text in texts for t in tokenize(text) if " " not in t})
+
+
+def candidate_terms(words: list[str], codes: list[str], names: Iterable[str], threshold: float,
+                    df: Callable[[str], int]) -> list[str] | None:
+    """Terms of which every item the question can match holds at least one; None when no item
+    can match (nothing to look for).
+
+    * With codes: an item must hold one of them.
+    * With words: an item at ``threshold`` coverage misses at most ``(1 - threshold) * n`` of
+      the ``n`` words, so of any ``floor((1 - threshold) * n) + 1`` distinct words it holds one:
+      the rarest ones (lowest ``df``) are taken, so the index returns few items.
+    * With only names: the rarest syllable of the first name (an item must contain the name).
+    """
+    if codes:
+        return sorted(set(codes))
+    distinct = sorted(set(words), key=lambda w: (df(w), w))
+    if distinct:
+        needed = math.floor((1 - threshold) * len(words) + 1e-9) + 1
+        return distinct[:needed]
+    for name in names:
+        syllables = [t for t in tokenize(name) if " " not in t]
+        if syllables:
+            return [min(syllables, key=lambda w: (df(w), w))]
+    return None

@@ -1,0 +1,137 @@
+"""Register evidence found through the index (issue 15): items carry their terms, a question reads
+only the items holding one of its rarest words, and the result is the scan's."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.index import Index
+from ingest.register import load_register, register_evidence, register_points, terms_indexed
+from ingest.register import storage
+from ingest.register.terms import candidate_terms, item_terms
+from ingest.settings import Settings
+from rag.assistant import Assistant
+from rag.query import Question
+
+DF = {"bao": 90, "cao": 90, "so": 80, "tai": 30, "chinh": 30, "quy": 5, "han": 50}
+
+
+@pytest.mark.parametrize("words, codes, names, threshold, expected", [
+    # Codes decide: an item that holds none of them never matches.
+    (["bao", "cao"], ["2577/ubnd-vx"], (), 0.65, ["2577/ubnd-vx"]),
+    # 3 words at 65 %: an item misses at most 1.05 → 1 word, so any 2 words include one it has;
+    # the two rarest are taken.
+    (["bao", "cao", "quy"], [], (), 0.65, ["quy", "bao"]),
+    # 5 words at 80 %: misses at most 1, so 2 are needed.
+    (["so", "tai", "chinh", "bao", "quy"], [], (), 0.80, ["quy", "chinh"]),
+    # A repeated word counts once among the terms taken.
+    (["quy", "quy", "han"], [], (), 0.65, ["quy", "han"]),
+    # Only names: the rarest syllable of the first name.
+    ([], [], ("so tai chinh",), 0.65, ["chinh"]),  # ties: alphabetical
+    # Nothing to look for.
+    ([], [], (), 0.65, None),
+])
+def test_candidate_terms(words, codes, names, threshold, expected):
+    assert candidate_terms(words, codes, names, threshold, lambda w: DF.get(w, 0)) == expected
+
+
+def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corpus_index):
+    register = load_register(corpus_index)
+    assert register.obligations and register.targets and terms_indexed(corpus_index)
+    points = register_points(register)
+    items = [*register.obligations, *register.targets]
+    for point, item in zip(points, items):
+        assert point.payload["terms"] == item_terms(item) and point.payload["terms"]
+        assert all(" " not in t for t in point.payload["terms"])  # single syllables and codes
+    assert all("terms" not in p.payload for p in points[len(items):])  # relations are not searched
+    assistant = Assistant(corpus_index)
+    df = assistant.term_stats.df
+    questions = [
+        "Đơn vị nào phải báo cáo trước ngày 10/11?",
+        "Kế hoạch của huyện Bắc Sơn yêu cầu báo cáo 6 tháng trước ngày nào?",
+        "Sở Lao động - Thương binh và Xã hội phải làm gì?",
+        "Tỷ lệ trẻ em có hoàn cảnh đặc biệt được trợ giúp phấn đấu đạt bao nhiêu phần trăm?",
+        "Công văn 2577/UBND-KGVX yêu cầu báo cáo khi nào?",
+        "Hạn nộp báo cáo năm là khi nào?",
+        "Ai ký văn bản?",
+    ]
+    found = 0
+    for text in questions:
+        q = Question.parse(text, [])
+        through_index = register_evidence(q, corpus_index, settings=corpus_index.settings,
+                                          df=lambda t: df.get(t, 0))
+        scanned = register_evidence(q, register, settings=corpus_index.settings)
+        assert [e.model_dump() for e in through_index] == [e.model_dump() for e in scanned], text
+        found += bool(scanned)
+    assert found >= 4  # the comparison is not between empty lists
+
+
+def test_the_assistant_answers_from_the_register_without_loading_it(corpus_index, monkeypatch):
+    assistant = Assistant(corpus_index)
+    expected = assistant.ask("Đơn vị nào phải báo cáo trước ngày 10/11?")
+
+    def no_scan(index):
+        raise AssertionError("the whole register was read")
+
+    monkeypatch.setattr("rag.assistant.load_register", no_scan)
+    monkeypatch.setattr("ingest.register.evidence.load_register", no_scan)
+    fresh = Assistant(corpus_index)
+    answer = fresh.ask("Đơn vị nào phải báo cáo trước ngày 10/11?")
+    assert answer.answer == expected.answer and "10/11" in answer.answer
+    assert [c.quote for c in answer.citations] == [c.quote for c in expected.citations]
+
+
+FLOODS = """ỦY BAN NHÂN DÂN
+XÃ BÌNH AN
+Số: 45/UBND-VP
+
+V/v kiểm tra đê bao trước mùa lũ
+
+Bình An, ngày 02 tháng 10 năm 2024
+
+Kính gửi: Trưởng các thôn trên địa bàn xã.
+
+Ủy ban nhân dân xã yêu cầu trưởng các thôn kiểm tra đê bao, kênh mương và báo cáo số hộ dân
+sống ở vùng trũng thấp về Văn phòng Ủy ban nhân dân xã trước ngày 15/10/2024.
+
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+CHỦ TỊCH
+Trần Thị Bình
+"""
+
+
+def test_an_index_whose_items_lack_terms_is_scanned(tmp_path, embedder):
+    from ingest.pipeline import ingest_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "de_bao.txt").write_text(FLOODS, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", files_root=tmp_path)
+    with Index.open(settings, embedder=embedder) as index:
+        ingest_paths(index, [docs])
+        register = load_register(index)
+        assert register.obligations
+        # As an index written before items carried terms: the same items, without them.
+        old = register_points(register)
+        for p in old:
+            p.payload.pop("terms", None)
+            p.payload.pop("terms_version", None)
+        index.store.upsert(old)
+        assert not terms_indexed(index)
+        question = Question.parse("Trưởng các thôn phải báo cáo số hộ dân vùng trũng trước ngày nào?", [])
+        scanned = register_evidence(question, register, settings=settings)
+        assert scanned and "15/10/2024" in scanned[0].line
+        # Read through the index, the items would not be found: the register is scanned instead.
+        assert register_evidence(question, index, settings=settings) == scanned
+        assistant = Assistant(index)
+        assert assistant.register_indexed is False
+        assert "15/10" in assistant.ask("Trưởng các thôn phải báo cáo số hộ dân vùng trũng trước ngày nào?").answer
+        # The items written again by this version carry their terms.
+        index.store.upsert(register_points(register))
+        assistant.refresh()
+        assert assistant.register_indexed is True
+        assert register_evidence(question, index, settings=settings) == scanned
+        assert storage.register_with_terms(index, "obligation", ["trung"]).obligations
+        assert not storage.register_with_terms(index, "obligation", ["khong-co-tu-nay"]).obligations
