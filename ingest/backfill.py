@@ -87,8 +87,8 @@ def embed_backlog(index: Index, progress: Progress | None = None, limit: int | N
             if point.file == item.file:
                 chunk_points[point.chunk.chunk_id] = (point, payload)
         # In the order ingest wrote them; a listed chunk that is gone (damaged storage) is
-        # skipped: the file's record check (``_missing_points``) redoes such a file at the next
-        # ingest anyway.
+        # skipped: the file's record check (``_PointCounts.missing`` in ``ingest.pipeline``)
+        # redoes such a file at the next ingest anyway.
         ordered = [chunk_points[cid] for cid in item.chunk_ids if cid in chunk_points]
         summary.missing += len(item.chunk_ids) - len(ordered)
         for i in range(0, len(ordered), batch):

@@ -39,6 +39,23 @@ def test_unchanged_corpus_is_not_embedded_again(corpus_index, embedder):
     assert counting.passages == 0
 
 
+def test_unchanged_files_are_told_by_their_bytes_and_two_facet_requests(settings, small_corpus, embedder,
+                                                                        monkeypatch):
+    import ingest.pipeline
+
+    with Index.open(settings, embedder=embedder) as index:
+        ingest_paths(index, [small_corpus])
+        loaded, counts = [], []
+        monkeypatch.setattr(ingest.pipeline, "load_file", lambda path, **kw: loaded.append(path))
+        monkeypatch.setattr(index.store, "count", lambda *a, **kw: counts.append(a))
+        facets = []
+        count_by = index.store.count_by
+        monkeypatch.setattr(index.store, "count_by", lambda *a, **kw: facets.append(a) or count_by(*a, **kw))
+        again = ingest_paths(index, [small_corpus])
+    assert [o.status for o in again.outcomes] == ["unchanged", "unchanged"]
+    assert not loaded and not counts and len(facets) == 2  # no file parsed, no count per file
+
+
 def test_changed_file_replaces_its_chunks(settings, small_corpus, embedder):
     counting = CountingEmbedder(embedder)
     with Index.open(settings, embedder=counting) as index:
