@@ -1,5 +1,8 @@
 """The ingest run: discover files, skip unchanged ones, parse, embed and write each file safely.
 
+Files are written in batches as they are parsed (``ingest_batch_chunks``), so a run over an
+archive of any size holds one batch in memory.
+
 Order of writes per file: embed everything first (the slow part, nothing touched yet), then
 delete the file's old points, write chunks and documents, and write the file record last. A
 run interrupted anywhere leaves either the old version or a file without its record, which the
@@ -147,6 +150,40 @@ def ingest_paths(
     queued: set[str] = set()
     moves: dict[str, str] = {}
     point_counts: _PointCounts | None = None  # read once, when the first unchanged file needs them
+    # Parsed files are written in batches as parsing goes on; the progress total is the chunks
+    # parsed so far, so it grows with the run.
+    done = parsed_total = parsed_files = 0
+
+    def write_pending() -> None:
+        """Embed and write the files parsed so far, then forget them: an ingest holds at most
+        ``ingest_batch_chunks`` parsed chunks (plus one file) in memory, whatever the archive."""
+        nonlocal done
+        for parsed in pending:
+            key = parsed.loaded.path
+
+            def advance(embedded: int, key: str = key) -> None:
+                if progress:
+                    progress(done + embedded, parsed_total, key)
+
+            try:
+                points = _chunk_points(index, parsed.chunks, parsed.documents, advance, dense=not sparse_first)
+                _replace_file(index, parsed, points, fingerprint, backlog=sparse_first)
+            except Exception as exc:
+                log.exception("indexing %s failed", key)
+                summary.outcomes.append(FileOutcome(file=key, status="failed", reason=f"could not index: {exc}"))
+            else:
+                warnings = parsed.loaded.warnings
+                if key in moves:
+                    index.delete_file(moves[key])
+                    warnings = [*warnings, f"moved from {moves[key]}, which is gone from disk; its old name was removed"]
+                summary.outcomes.append(FileOutcome(
+                    file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks),
+                    warnings=warnings))
+            done += len(parsed.chunks)
+            if progress:
+                progress(done, parsed_total, key)
+        pending.clear()
+
     for path in files:
         key = index.file_key(path)
         record = known.get(key)
@@ -219,44 +256,22 @@ def ingest_paths(
             summary.outcomes.append(FileOutcome(file=key, status="failed", reason=_too_many_chunks(len(chunks), max_chunks)))
             continue
         pending.append(_Parsed(loaded, documents, chunks, extract_register(documents, chunks)))
+        parsed_total += len(chunks)
+        parsed_files += 1
+        if sum(len(p.chunks) for p in pending) >= settings.ingest_batch_chunks:
+            write_pending()
 
+    write_pending()
     if ocr is not None:
         ocr.close()
-
-    total = sum(len(p.chunks) for p in pending)
-    done = 0
-    for parsed in pending:
-        key = parsed.loaded.path
-
-        def advance(embedded: int, key: str = key) -> None:
-            if progress:
-                progress(done + embedded, total, key)
-
-        try:
-            points = _chunk_points(index, parsed.chunks, parsed.documents, advance, dense=not sparse_first)
-            _replace_file(index, parsed, points, fingerprint, backlog=sparse_first)
-        except Exception as exc:
-            log.exception("indexing %s failed", key)
-            summary.outcomes.append(FileOutcome(file=key, status="failed", reason=f"could not index: {exc}"))
-        else:
-            warnings = parsed.loaded.warnings
-            if key in moves:
-                index.delete_file(moves[key])
-                warnings = [*warnings, f"moved from {moves[key]}, which is gone from disk; its old name was removed"]
-            summary.outcomes.append(FileOutcome(
-                file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks),
-                warnings=warnings))
-        done += len(parsed.chunks)
-        if progress:
-            progress(done, total, key)
 
     if prune:
         summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p) for p in files}, known=known))
     # The term statistics, changed with every chunk written or deleted above, are written once.
     index.finish_term_stats()
-    if pending or any(o.status == "pruned" for o in summary.outcomes):
+    if parsed_files or any(o.status == "pruned" for o in summary.outcomes):
         index.store.optimize()
-    if pending or lost or any(o.status == "pruned" for o in summary.outcomes):
+    if parsed_files or lost or any(o.status == "pruned" for o in summary.outcomes):
         index.remember_files()
     summary.seconds = time.perf_counter() - began
     return summary

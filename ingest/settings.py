@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     embed_query_prefix: str = Field("query: ", description="Prefix for sentence-transformers query texts.")
     embed_passage_prefix: str = Field("passage: ", description="Prefix for sentence-transformers passage texts.")
     embed_batch_size: int = 16
+    ingest_batch_chunks: int = Field(
+        2000, ge=1, description="Parsed chunks an ingest holds before embedding and writing them: a run over a large "
+                                "archive keeps this many in memory, not the whole archive's.")
     embed_max_tokens: int = Field(512, description="The embedding model's window, in its own tokens.")
     embed_cache_dir: Path | None = Field(
         None, description="Where converted embedding models (e5-onnx-int8, e5-onnx-fp32) are kept. Empty = "

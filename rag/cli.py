@@ -76,6 +76,7 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
         if bar is None:
             bar = tqdm(total=total, unit="chunk", desc="Indexing" if sparse_first else "Embedding",
                        file=sys.stderr)
+        bar.total = max(bar.total or 0, total)  # the total grows as an ingest parses more files
         bar.set_postfix_str(Path(current).name[-40:], refresh=False)
         bar.update(done - bar.n)
 
@@ -147,6 +148,7 @@ def embed(data_dir: Path | None, limit: int | None, as_json: bool, quiet: bool) 
             return
         if bar is None:
             bar = tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr)
+        bar.total = max(bar.total or 0, total)  # the total grows as an ingest parses more files
         bar.set_postfix_str(Path(current).name[-40:], refresh=False)
         bar.update(done - bar.n)
 

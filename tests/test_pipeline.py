@@ -56,6 +56,28 @@ def test_unchanged_files_are_told_by_their_bytes_and_two_facet_requests(settings
     assert not loaded and not counts and len(facets) == 2  # no file parsed, no count per file
 
 
+def test_a_large_run_writes_in_batches_instead_of_holding_every_parsed_file(settings, small_corpus, embedder,
+                                                                            monkeypatch):
+    import ingest.pipeline
+
+    settings = settings.model_copy(update={"ingest_batch_chunks": 1})
+    recorded_when_parsing = []
+    parse = ingest.pipeline.parse_file
+    with Index.open(settings, embedder=embedder) as index:
+        def watching(loaded, **kw):
+            recorded_when_parsing.append(sorted(index.file_records()))
+            return parse(loaded, **kw)
+
+        monkeypatch.setattr(ingest.pipeline, "parse_file", watching)
+        seen = []
+        summary = ingest_paths(index, [small_corpus], progress=lambda done, total, f: seen.append((done, total)))
+        assert [o.status for o in summary.outcomes] == ["ingested", "ingested"]
+        assert len(index.file_records()) == 2
+    # The second file was parsed after the first was written.
+    assert recorded_when_parsing[0] == [] and len(recorded_when_parsing[1]) == 1
+    assert seen[-1][0] == seen[-1][1] == sum(o.chunks for o in summary.outcomes)
+
+
 def test_changed_file_replaces_its_chunks(settings, small_corpus, embedder):
     counting = CountingEmbedder(embedder)
     with Index.open(settings, embedder=counting) as index:

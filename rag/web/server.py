@@ -78,6 +78,7 @@ def _ingest_with_bar(services: Services, paths: list[Path], out: TextIO) -> Inge
             return
         if bar is None:
             bar = tqdm(total=total, unit="đoạn", desc="Đang nạp", file=out)
+        bar.total = max(bar.total or 0, total)  # the total grows as an ingest parses more files
         bar.set_postfix_str(Path(current).name[-40:], refresh=False)
         bar.update(done - bar.n)
 
