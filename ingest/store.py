@@ -30,11 +30,13 @@ Fusion = Literal["rrf", "dbsf"]
 
 @dataclass(frozen=True)
 class Condition:
-    """A payload condition: equality (``value``), membership (``any_of``) or a numeric range."""
+    """A payload condition: equality (``value``), membership (``any_of``; with ``at_least``, the
+    field holds at least that many of the values) or a numeric range."""
 
     key: str
     value: str | int | bool | None = None
     any_of: tuple[str, ...] | None = None
+    at_least: int | None = None
     gte: float | None = None
     lte: float | None = None
 
@@ -169,15 +171,18 @@ class EdgeStore(Store):
         if not conditions:
             return None
         qe = self._qe
-        must = []
+        must, min_should = [], None
         for c in conditions:
-            if c.any_of is not None:
+            if c.any_of is not None and c.at_least is not None:
+                min_should = qe.MinShould([qe.FieldCondition(key=c.key, match=qe.MatchValue(v)) for v in c.any_of],
+                                          c.at_least)
+            elif c.any_of is not None:
                 must.append(qe.FieldCondition(key=c.key, match=qe.MatchAny(list(c.any_of))))
             elif c.gte is not None or c.lte is not None:
                 must.append(qe.FieldCondition(key=c.key, range=qe.RangeFloat(gte=c.gte, lte=c.lte)))
             else:
                 must.append(qe.FieldCondition(key=c.key, match=qe.MatchValue(c.value)))
-        return qe.Filter(must=must)
+        return qe.Filter(must=must, min_should=min_should)
 
     def upsert(self, points: list[PointRecord]) -> None:
         qe = self._qe
@@ -323,15 +328,18 @@ class ServerStore(Store):
         if not conditions:
             return None
         m = self._m
-        must = []
+        must, min_should = [], None
         for c in conditions:
-            if c.any_of is not None:
+            if c.any_of is not None and c.at_least is not None:
+                min_should = m.MinShould(conditions=[m.FieldCondition(key=c.key, match=m.MatchValue(value=v))
+                                                     for v in c.any_of], min_count=c.at_least)
+            elif c.any_of is not None:
                 must.append(m.FieldCondition(key=c.key, match=m.MatchAny(any=list(c.any_of))))
             elif c.gte is not None or c.lte is not None:
                 must.append(m.FieldCondition(key=c.key, range=m.Range(gte=c.gte, lte=c.lte)))
             else:
                 must.append(m.FieldCondition(key=c.key, match=m.MatchValue(value=c.value)))
-        return m.Filter(must=must)
+        return m.Filter(must=must, min_should=min_should)
 
     def upsert(self, points: list[PointRecord]) -> None:
         m = self._m

@@ -125,7 +125,7 @@ class Assistant:
         # sources, and what the LLM reads.
         answer = answer.model_copy(update={"retrieved": answer.retrieved[:shown]})
         retrieval = replace(retrieval, chunks=answer.retrieved)
-        # Through the index: only the items holding the question's rarest words are read, so a
+        # Through the index: only the items holding enough of the question's words are read, so a
         # question costs the same in a large archive (the register is not loaded).
         source = self.index if self.register_indexed else self.register
         evidence = register_evidence(q, source, settings=self.settings, df=lambda term: self.term_stats.df.get(term, 0),

@@ -18,16 +18,22 @@ DF = {"bao": 90, "cao": 90, "so": 80, "tai": 30, "chinh": 30, "quy": 5, "han": 5
 
 @pytest.mark.parametrize("words, codes, names, threshold, expected", [
     # Codes decide: an item that holds none of them never matches.
-    (["bao", "cao"], ["2577/ubnd-vx"], (), 0.65, ["2577/ubnd-vx"]),
-    # 3 words at 65 %: an item misses at most 1.05 → 1 word, so any 2 words include one it has;
-    # the two rarest are taken.
-    (["bao", "cao", "quy"], [], (), 0.65, ["quy", "bao"]),
-    # 5 words at 80 %: misses at most 1, so 2 are needed.
-    (["so", "tai", "chinh", "bao", "quy"], [], (), 0.80, ["quy", "chinh"]),
-    # A repeated word counts once among the terms taken.
-    (["quy", "quy", "han"], [], (), 0.65, ["quy", "han"]),
+    (["bao", "cao"], ["2577/ubnd-vx"], (), 0.65, (["2577/ubnd-vx"], 1)),
+    # 3 words at 65 %: an item misses at most 1.05 → 1 word, so it holds 2 of the 3.
+    (["bao", "cao", "quy"], [], (), 0.65, (["quy", "bao", "cao"], 2)),
+    # 5 words at 80 %: misses at most 1, holds 4 of 5 (rarest first).
+    (["so", "tai", "chinh", "bao", "quy"], [], (), 0.80, (["quy", "chinh", "tai", "so", "bao"], 4)),
+    # A repeated word counts twice in the coverage but once among the terms: 3 words at 65 %
+    # miss at most 1 (counted with repeats), so 1 of the 2 distinct words is enough.
+    (["quy", "quy", "han"], [], (), 0.65, (["quy", "han"], 1)),
+    # Long questions: only the 8 rarest words are asked for, all but the 2 an item may miss.
+    ([f"w{i}" for i in range(10)], [], (), 0.80, ([f"w{i}" for i in range(8)], 6)),
+    # When that leaves none (a low threshold), one of any missing + 1 words.
+    ([f"w{i}" for i in range(20)], [], (), 0.5, (sorted(f"w{i}" for i in range(20))[:11], 1)),
+    # A single word must be there.
+    (["quy"], [], (), 0.65, (["quy"], 1)),
     # Only names: the rarest syllable of the first name.
-    ([], [], ("so tai chinh",), 0.65, ["chinh"]),  # ties: alphabetical
+    ([], [], ("so tai chinh",), 0.65, (["chinh"], 1)),  # ties: alphabetical
     # Nothing to look for.
     ([], [], (), 0.65, None),
 ])
@@ -134,4 +140,6 @@ def test_an_index_whose_items_lack_terms_is_scanned(tmp_path, embedder):
         assert assistant.register_indexed is True
         assert register_evidence(question, index, settings=settings) == scanned
         assert storage.register_with_terms(index, "obligation", ["trung"]).obligations
+        assert storage.register_with_terms(index, "obligation", ["trung", "de", "zzz"], at_least=2).obligations
+        assert not storage.register_with_terms(index, "obligation", ["trung", "zzz", "yyy"], at_least=2).obligations
         assert not storage.register_with_terms(index, "obligation", ["khong-co-tu-nay"]).obligations

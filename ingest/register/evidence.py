@@ -78,8 +78,8 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
       "10/11"), must be found in the item or its document.
 
     Given an index whose items carry their ``terms`` (``indexed``, default: checked), only the
-    items holding one of a few of the question's rarest words (``df``: a term's document
-    frequency, default all equal) are read, by a keyword filter, and scored as above: the same
+    items holding as many of the question's words as the threshold requires are read, by a
+    keyword filter (``df``: a term's document frequency, default all equal), and scored as above: the same
     result as a scan of the whole register (``ingest.register.terms.candidate_terms``), at a
     cost that grows with the matches, not with the archive. Otherwise the register is scanned.
     """
@@ -102,7 +102,7 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
         if isinstance(source, Register):
             return source
         wanted = candidate_terms(words, codes, q.names, threshold, df or (lambda _term: 0))
-        return register_with_terms(source, kind, wanted) if wanted else Register()
+        return register_with_terms(source, kind, *wanted) if wanted else Register()
 
     candidates: list[Evidence] = []
     if asks_deadline or asks_duty:

@@ -45,10 +45,11 @@ def _payload(kind: str, item: Obligation | Target | Relation) -> dict:
     return payload
 
 
-def register_with_terms(index: Index, kind: str, any_of: list[str]) -> Register:
-    """The items of ``kind`` ('obligation' or 'target') whose ``terms`` hold one of ``any_of``,
-    read through the index's keyword index rather than a scan of the register."""
-    payloads = index.store.scroll([Condition("kind", kind), Condition("terms", any_of=tuple(any_of))])
+def register_with_terms(index: Index, kind: str, any_of: list[str], at_least: int = 1) -> Register:
+    """The items of ``kind`` ('obligation' or 'target') whose ``terms`` hold at least ``at_least``
+    of ``any_of``, read through the index's keyword index rather than a scan of the register."""
+    wanted = Condition("terms", any_of=tuple(any_of), at_least=at_least)
+    payloads = index.store.scroll([Condition("kind", kind), wanted])
     return _register({kind: [p[kind] for p in payloads]})
 
 

@@ -3,8 +3,8 @@ a target, and the single-syllable terms and codes of them that its point stores 
 
 Register evidence (``ingest.register.evidence``) scores an item by the share of the question's
 words found in the item's own fields and, at a lower credit, its sentence and document label. A
-question's candidates are then the items holding at least one of a few of its words, which a
-keyword-indexed ``terms`` field finds without reading the register (see ``candidate_terms``).
+question's candidates are then the items holding enough of its words to reach the threshold,
+which a keyword-indexed ``terms`` field finds without reading the register (``candidate_terms``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from collections.abc import Callable, Iterable
 
 from ingest.register.models import Obligation, SourceRef, Target
 from ingest.sparse import tokenize
+
+MAX_REQUIRED_TERMS = 8
+"""At most this many of a question's words are asked for "at least k of them": Qdrant's
+``min_should`` grows combinatorially with them (measured: 8 terms 5 ms, 20 terms 3 s, 26 terms
+exhausted 24 GB). The rarest are kept; an item still holds all but ``missing`` of them."""
 
 TERMS_VERSION = 1
 """Stored on every item point with its ``terms``; an index whose items lack it is scanned instead."""
@@ -49,24 +54,28 @@ def item_terms(item: Obligation | Target) -> list[str]:
 
 
 def candidate_terms(words: list[str], codes: list[str], names: Iterable[str], threshold: float,
-                    df: Callable[[str], int]) -> list[str] | None:
-    """Terms of which every item the question can match holds at least one; None when no item
-    can match (nothing to look for).
+                    df: Callable[[str], int]) -> tuple[list[str], int] | None:
+    """``(terms, at_least)``: every item the question can match holds at least ``at_least`` of
+    ``terms``; None when no item can match (nothing to look for).
 
     * With codes: an item must hold one of them.
-    * With words: an item at ``threshold`` coverage misses at most ``(1 - threshold) * n`` of
-      the ``n`` words, so of any ``floor((1 - threshold) * n) + 1`` distinct words it holds one:
-      the rarest ones (lowest ``df``) are taken, so the index returns few items.
+    * With words: an item at ``threshold`` coverage of the ``n`` words (repeats counted) misses
+      at most ``missing = floor((1 - threshold) * n)`` of them, so of the ``MAX_REQUIRED_TERMS``
+      rarest distinct words (``df``: a term's document frequency) it holds all but ``missing``;
+      when that leaves none, it holds one of any ``missing + 1``.
     * With only names: the rarest syllable of the first name (an item must contain the name).
     """
     if codes:
-        return sorted(set(codes))
+        return sorted(set(codes)), 1
     distinct = sorted(set(words), key=lambda w: (df(w), w))
     if distinct:
-        needed = math.floor((1 - threshold) * len(words) + 1e-9) + 1
-        return distinct[:needed]
+        missing = math.floor((1 - threshold) * len(words) + 1e-9)
+        rarest = distinct[:MAX_REQUIRED_TERMS]
+        if len(rarest) > missing:
+            return rarest, len(rarest) - missing
+        return distinct[:missing + 1], 1  # any missing + 1 words hold one the item has
     for name in names:
         syllables = [t for t in tokenize(name) if " " not in t]
         if syllables:
-            return [min(syllables, key=lambda w: (df(w), w))]
+            return [min(syllables, key=lambda w: (df(w), w))], 1
     return None
