@@ -82,6 +82,9 @@ logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 SUPPORTED_EXTENSIONS: tuple[str, ...] = (".txt", ".md", ".docx", ".pdf", *IMAGE_EXTENSIONS)
+WARNING_EXTENSIONS: tuple[str, ...] = (".pdf", *IMAGE_EXTENSIONS)
+"""Files whose loading can warn (a text layer needing OCR, a poorly read scan): the others load
+with no warnings, so an unchanged one need not be loaded again to report it."""
 
 _SUPPORTED_LIST = ", ".join(SUPPORTED_EXTENSIONS)
 

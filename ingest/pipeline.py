@@ -29,7 +29,7 @@ from pathlib import Path
 from ingest.chunking import chunk_document, document_header
 from ingest.errors import LoadError
 from ingest.index import Index, point_record
-from ingest.loaders import discover, load_file
+from ingest.loaders import WARNING_EXTENSIONS, discover, load_file
 from ingest.metadata import extract_metadata
 from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile, OcrPageInfo
 from ingest.text.normalize import canonical_tones, clean_spacing
@@ -188,9 +188,11 @@ def ingest_paths(
         key = index.file_key(path)
         record = known.get(key)
         if (record and record.fingerprint == fingerprint and key not in lost
+                and path.suffix.lower() not in WARNING_EXTENSIONS
                 and _file_sha256(path, max_bytes) == record.sha256):
-            # Unchanged, told from the bytes alone: nothing is parsed (no PDF text layer, no
-            # .docx), so re-running over a large archive costs a hash per file.
+            # Unchanged, told from the bytes alone: nothing is parsed, so re-running over a
+            # large archive costs a hash per file. PDFs and images are loaded again (their OCR
+            # is cached), because their loading repeats warnings the user must keep seeing.
             point_counts = point_counts or _PointCounts.read(index, len(known))
             if point_counts.missing(key, record) is None:
                 summary.outcomes.append(FileOutcome(
