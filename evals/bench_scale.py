@@ -112,6 +112,9 @@ def build_archive(folder: Path, chunks: int) -> dict:
     from ingest.pipeline import parse_file
     from ingest.settings import Settings
 
+    marker = folder / ".bench-scale.json"
+    if marker.exists() and json.loads(marker.read_text())["target"] == chunks:
+        return json.loads(marker.read_text())
     settings = Settings()
     base = sources()
     sizes = []
@@ -119,9 +122,6 @@ def build_archive(folder: Path, chunks: int) -> dict:
         loaded = load_file(_source_path(name), key=name, max_bytes=1 << 30)
         sizes.append(len(parse_file(loaded, max_chars=settings.chunk_max_chars,
                                     min_chars=settings.chunk_min_chars)[1]))
-    marker = folder / ".bench-scale.json"
-    if marker.exists() and json.loads(marker.read_text())["target"] == chunks:
-        return json.loads(marker.read_text())
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     made = files = 0

@@ -56,8 +56,6 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
 
     Exits with status 1 when any file failed, after indexing all the others.
     """
-    from tqdm import tqdm
-
     from ingest.backfill import BacklogSize, backlog_size
     from ingest.index import Index
     from ingest.pipeline import ingest_paths
@@ -67,18 +65,7 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
     rebuild = rebuild or repair
     # A rebuild re-indexes what the index knew; the corpus is only the default of a plain run.
     targets = list(paths) or ([] if rebuild else [settings.corpus_dir])
-    bar = None
-
-    def progress(done: int, total: int, current: str) -> None:
-        nonlocal bar
-        if quiet or as_json or total == 0:
-            return
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="Indexing" if sparse_first else "Embedding",
-                       file=sys.stderr)
-        bar.total = max(bar.total or 0, total)  # the total grows as an ingest parses more files
-        bar.set_postfix_str(Path(current).name[-40:], refresh=False)
-        bar.update(done - bar.n)
+    progress = _ChunkBar("Indexing" if sparse_first else "Embedding", shown=not (quiet or as_json))
 
     aborted = None
     waiting = BacklogSize()
@@ -99,8 +86,7 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
     except CongvanError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
 
     if as_json:
         click.echo(json.dumps(summary.model_dump() | {"counts": _counts(summary), "dense_backlog": {
@@ -135,22 +121,10 @@ def embed(data_dir: Path | None, limit: int | None, as_json: bool, quiet: bool) 
 
     Resumable: stopped at any point, the next run redoes at most the file it was working on.
     """
-    from tqdm import tqdm
-
     from ingest.backfill import backlog_size, embed_backlog
     from ingest.index import Index
 
-    bar = None
-
-    def progress(done: int, total: int, current: str) -> None:
-        nonlocal bar
-        if quiet or as_json or total == 0:
-            return
-        if bar is None:
-            bar = tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr)
-        bar.total = max(bar.total or 0, total)  # the total grows as an ingest parses more files
-        bar.set_postfix_str(Path(current).name[-40:], refresh=False)
-        bar.update(done - bar.n)
+    progress = _ChunkBar("Embedding", shown=not (quiet or as_json))
 
     try:
         with Index.open(_settings(data_dir)) as index:
@@ -165,16 +139,13 @@ def embed(data_dir: Path | None, limit: int | None, as_json: bool, quiet: bool) 
             try:
                 summary = embed_backlog(index, progress=progress, limit=limit)
             except KeyboardInterrupt:
-                if bar is not None:
-                    bar.close()
-                    bar = None
+                progress.close()
                 click.echo("Interrupted: run `congvan embed` again to continue where it stopped.", err=True)
                 sys.exit(130)
     except CongvanError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     if as_json:
         click.echo(json.dumps({"files": summary.files, "chunks": summary.chunks, "missing": summary.missing,
                                "remaining_files": summary.remaining.files,
@@ -263,6 +234,30 @@ def ask(question: str, data_dir: Path | None, as_json: bool, top_k: int | None, 
         where = " · ".join(p for p in (c.doc_type and c.doc_type.capitalize(), c.number, c.issuer, c.date, c.section) if p)
         quote = " ".join(c.quote.split())
         click.echo(f"- {where}\n    “{quote}”\n    {c.file}:{c.start}-{c.end}")
+
+
+class _ChunkBar:
+    """A ``Progress`` callback drawing a tqdm bar on stderr, opened at the first report; the
+    total may grow (an ingest counts the chunks parsed so far)."""
+
+    def __init__(self, desc: str, *, shown: bool) -> None:
+        self.desc, self.shown, self.bar = desc, shown, None
+
+    def __call__(self, done: int, total: int, current: str) -> None:
+        if not self.shown or total == 0:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="chunk", desc=self.desc, file=sys.stderr)
+        self.bar.total = max(self.bar.total or 0, total)
+        self.bar.set_postfix_str(Path(current).name[-40:], refresh=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _counts(summary) -> dict[str, int]:

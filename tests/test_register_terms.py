@@ -12,6 +12,7 @@ from ingest.register.terms import candidate_terms, item_terms
 from ingest.settings import Settings
 from rag.assistant import Assistant
 from rag.query import Question
+from tests.test_sparse_first import FLOODS
 
 DF = {"bao": 90, "cao": 90, "so": 80, "tai": 30, "chinh": 30, "quy": 5, "han": 50}
 
@@ -87,25 +88,6 @@ def test_the_assistant_answers_from_the_register_without_loading_it(corpus_index
     assert [c.quote for c in answer.citations] == [c.quote for c in expected.citations]
 
 
-FLOODS = """ỦY BAN NHÂN DÂN
-XÃ BÌNH AN
-Số: 45/UBND-VP
-
-V/v kiểm tra đê bao trước mùa lũ
-
-Bình An, ngày 02 tháng 10 năm 2024
-
-Kính gửi: Trưởng các thôn trên địa bàn xã.
-
-Ủy ban nhân dân xã yêu cầu trưởng các thôn kiểm tra đê bao, kênh mương và báo cáo số hộ dân
-sống ở vùng trũng thấp về Văn phòng Ủy ban nhân dân xã trước ngày 15/10/2024.
-
-Nơi nhận:
-- Như trên;
-- Lưu: VT.
-CHỦ TỊCH
-Trần Thị Bình
-"""
 
 
 def test_an_index_whose_items_lack_terms_is_scanned(tmp_path, embedder):

@@ -28,27 +28,7 @@ from rag.assistant import Assistant
 from rag.cli import cli
 from tests.conftest import CountingEmbedder
 
-TRAINING = """ỦY BAN NHÂN DÂN
-HUYỆN THỬ NGHIỆM
-Số: 77/UBND-VP
-V/v tổ chức tập huấn sử dụng phần mềm hỏi đáp văn bản
-
-CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-Độc lập - Tự do - Hạnh phúc
-Thử Nghiệm, ngày 05 tháng 12 năm 2024
-
-Kính gửi: Các phòng, ban chuyên môn thuộc huyện.
-
-Ủy ban nhân dân huyện đề nghị các phòng, ban chuyên môn cử cán bộ tham dự lớp tập huấn sử dụng
-phần mềm hỏi đáp văn bản vào ngày 20/12/2024 tại Hội trường Ủy ban nhân dân huyện.
-
-Nơi nhận:
-- Như trên;
-- Lưu: VT.
-KT. CHỦ TỊCH
-PHÓ CHỦ TỊCH
-Nguyễn Văn Thử
-"""
+from tests.test_web import GOOD_UPLOAD as TRAINING  # the same synthetic letter as the upload tests
 
 FLOODS = """ỦY BAN NHÂN DÂN
 XÃ BÌNH AN
