@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from ingest.embeddings import Embedder, load_embedder
 from ingest.errors import CongvanError, IndexLockedError, IndexMismatchError
+from ingest.loaders import real_path
 from ingest.models import Chunk, Document
 from ingest.schema import (
     CHUNK_TEXT_FIELD,
@@ -175,9 +176,10 @@ class Index:
                 own_lock.release()
             raise
 
-    def file_key(self, path: Path) -> str:
-        """How ``path`` is named in this index (see ``file_key``)."""
-        return file_key(path, self.files_root)
+    def file_key(self, path: Path, dirs: dict[str, str] | None = None) -> str:
+        """How ``path`` is named in this index (see ``file_key``; ``dirs``: folders already
+        resolved in this run)."""
+        return file_key(path, self.files_root, dirs)
 
     def path_of(self, key: str) -> Path:
         """The file on disk that an index key names."""
@@ -459,15 +461,18 @@ def default_files_root(settings: Settings) -> Path:
     return Path(root).resolve()
 
 
-def file_key(path: Path, root: Path) -> str:
+def file_key(path: Path, root: Path, dirs: dict[str, str] | None = None) -> str:
     """How a file is named in the index: relative to ``root`` when inside it, else absolute.
 
     Never relative to the working directory, so the same file ingested from two directories
-    is one file, not two.
+    is one file, not two. ``dirs``: real paths of folders resolved earlier in the same run
+    (``ingest.loaders.real_path``), so a run over many files resolves each folder once.
     """
     resolved = Path(os.path.abspath(path))
     try:
-        resolved = resolved.resolve()
+        # A link itself is resolved by Path.resolve(), which refuses a loop (kept as given).
+        linked = dirs is None or os.path.islink(resolved)
+        resolved = resolved.resolve() if linked else Path(real_path(resolved, dirs))
     except (OSError, RuntimeError):  # a symlink loop: keep the absolute path as given
         pass
     try:

@@ -128,13 +128,14 @@ def ingest_paths(
     max_chunks = settings.max_chunks_per_file if max_chunks is None else max_chunks
 
     files, rejected = discover(paths)
-    summary.outcomes.extend(FileOutcome(file=index.file_key(p), status="failed", reason=r, code=c) for p, r, c in rejected)
+    dirs: dict[str, str] = {}  # folders resolved once for the whole run (file_key)
+    summary.outcomes.extend(FileOutcome(file=index.file_key(p, dirs), status="failed", reason=r, code=c) for p, r, c in rejected)
     # Files the index silently lost (damaged storage took their records too) are indexed again
     # from disk, whatever paths this run was given, and said so.
     lost = set(index.lost_files(known))
     if lost:
         index.recount_term_stats()
-        given = {index.file_key(p) for p in files}
+        given = {index.file_key(p, dirs) for p in files}
         for key in sorted(lost - given):
             path = index.path_of(key)
             if path.is_file():
@@ -185,7 +186,7 @@ def ingest_paths(
         pending.clear()
 
     for path in files:
-        key = index.file_key(path)
+        key = index.file_key(path, dirs)
         record = known.get(key)
         if (record and record.fingerprint == fingerprint and key not in lost
                 and path.suffix.lower() not in WARNING_EXTENSIONS
@@ -268,7 +269,7 @@ def ingest_paths(
         ocr.close()
 
     if prune:
-        summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p) for p in files}, known=known))
+        summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p, dirs) for p in files}, known=known))
     # The term statistics, changed with every chunk written or deleted above, are written once.
     index.finish_term_stats()
     if parsed_files or any(o.status == "pruned" for o in summary.outcomes):

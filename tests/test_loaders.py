@@ -22,7 +22,7 @@ import pytest
 from docx.oxml import parse_xml
 
 from ingest.errors import LoadCode, LoadError
-from ingest.loaders import SUPPORTED_EXTENSIONS, _size_reason, check_text_layer, discover, load_file
+from ingest.loaders import SUPPORTED_EXTENSIONS, _size_reason, check_text_layer, discover, load_file, real_path
 from ingest.settings import Settings
 from rag.web.uploads import explain
 from tests.conftest import CORPUS
@@ -992,3 +992,20 @@ def test_every_load_error_raised_carries_a_code():
                if len(node.args) < 3 and not any(isinstance(a, ast.Starred) for a in node.args)
                and not any(k.arg == "code" for k in node.keywords)]
     assert uncoded == []
+
+
+def test_real_path_resolves_each_folder_once_and_agrees_with_realpath(tmp_path: Path) -> None:
+    """A run over many files resolves their folders once (``dirs``); the result is exactly
+    ``os.path.realpath`` for plain files, files under a linked folder and linked files."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.txt").write_text("a", encoding="utf-8")
+    (real / "b.txt").write_text("b", encoding="utf-8")
+    (tmp_path / "via").symlink_to(real, target_is_directory=True)
+    (tmp_path / "link.txt").symlink_to(real / "b.txt")
+    dirs: dict[str, str] = {}
+    paths = [real / "a.txt", tmp_path / "via" / "a.txt", tmp_path / "via" / "b.txt", tmp_path / "link.txt",
+             Path(os.path.relpath(real / "a.txt"))]
+    for path in paths:
+        assert real_path(path, dirs) == os.path.realpath(path)
+    assert dirs[str(tmp_path / "via")] == str(real)
