@@ -29,7 +29,8 @@ from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
 from ingest.register.deadlines import deadlines_in
 from ingest.register.exports import deadline_label
-from ingest.register.spans import matching_view
+from ingest.register.relations import extract_references
+from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question
 from rag.retrieve import Retrieval
@@ -95,18 +96,22 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if mentioning is None:
         def mentioning(doc: Document) -> Iterable[Document]:
             return sorted(everything.values(), key=lambda d: (d.file != doc.file, d.file, d.part))
-    if q.wants("signer") or q.wants("date") or q.wants("number"):
+    if q.wants("signer") or q.wants("date") or q.wants("number") or (q.wants("basis") and named):
         # Questions about a document itself are answered from its metadata, pointing at where
         # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
         # a document by its description rather than its number.
         targets = named or _described_documents(q, retrieval, stats, tuning)
         if targets and q.wants("signer"):
             return _compose_signers(targets, answer)
+        if targets and q.wants("basis"):
+            based = _compose_basis(q, targets, answer)
+            if not based.abstained:
+                return based
         if targets and q.wants("number") and not q.wants("date"):
             numbered = _compose_numbers(targets, answer)
             if not numbered.abstained:
                 return numbered
-        if targets:
+        if targets and (q.wants("date") or q.wants("number")):
             dated = _compose_dates(targets, mentioning, answer)
             if not dated.abstained:
                 return dated
@@ -269,6 +274,47 @@ def _dated_mention(number: str, dated: Document,
                 if start <= m.start() < end:
                     return doc, (start, end)
     return dated, None
+
+
+# The kind of document a basis question asks for ("triển khai chỉ thị nào" → chỉ thị), and the
+# kinds a cited number's own words give it ("Chỉ thị số 32/CT-TTg").
+_DOC_KINDS = ("chi thi", "quyet dinh", "ke hoach", "chuong trinh", "cong van", "nghi quyet", "nghi dinh",
+              "thong tu", "thong bao", "huong dan", "ket luan", "de an", "luat", "van ban")
+_PASSIVE_BASIS = re.compile(r"\bduoc\s+(?:\S+\s+){0,2}?(?:trien khai|thuc hien|cu the hoa|thay the)\b")
+_ASKED_KIND = re.compile(r"\b(" + "|".join(_DOC_KINDS) + r")\b(?:\s+\S+){0,3}?\s+(?:nao|gi|so may)\b")
+
+
+def _compose_basis(q: Question, docs: list[Document], answer: Answer) -> Answer:
+    """"Kế hoạch X triển khai chỉ thị nào?": the documents X says it carries out or rests on
+    ("Thực hiện Chỉ thị số …", "Căn cứ …"), read from its own sentences, of the kind asked when
+    the question names one ("văn bản" names any), each with the sentence that says so."""
+    if _PASSIVE_BASIS.search(q.folded):
+        return answer  # "Chỉ thị X được triển khai bằng kế hoạch nào?": asks the other way round
+    asked = _ASKED_KIND.search(q.folded)
+    kind = asked.group(1) if asked and asked.group(1) != "van ban" else None
+    citations: list[Citation] = []
+    lines = []
+    for doc in docs:
+        found = []
+        for ref in extract_references(doc):
+            if ref.kind not in ("implements", "based_on"):
+                continue
+            if kind:
+                before = fold(ref.source.quote[:max(0, ref.source.quote.find(ref.target_number))])[-40:]
+                if kind not in before:
+                    continue
+            found.append(ref)
+        found.sort(key=lambda r: (r.kind != "implements", r.source.start))
+        if not found:
+            continue
+        lines.append(_heading(doc))
+        for ref in found[:3]:
+            n = _cite(citations, doc, ref.source.section, ref.source.start, ref.source.end)
+            verb = "Thực hiện" if ref.kind == "implements" else "Căn cứ"
+            lines.append(f"- {verb}: {escape_markers(ref.target_number)} — “{escape_markers(tidy(ref.source.quote))}” [{n}]")
+    if not citations:
+        return answer
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
 
 
 def _compose_numbers(docs: list[Document], answer: Answer) -> Answer:

@@ -57,6 +57,8 @@ FEATURES: tuple[str, ...] = (
     "context",           # share found only in the section path or document header
     "bigrams",           # share of the question's two-syllable terms' weight in the sentence
     "own_gap",           # own minus the best own of the question's candidates (0 for the best)
+    "own_local",         # own, each term weighed again by how few of the question's candidates hold it:
+                         # a name every sentence of the retrieved documents repeats tells none apart
     "chunk_rank",        # 1 / (rank of the chunk + 1)
     "chunk_score",       # the chunk's fused retrieval score over the first chunk's
     "top_document",      # the sentence's document is the first chunk's
@@ -71,6 +73,8 @@ FEATURES: tuple[str, ...] = (
                            # sentence cites a document by number
     "asks_basis_preamble", # ... and the sentence is a preamble ("Thực hiện Chỉ thị số ...", "Căn cứ ...")
     "section_names_unit",  # the question names the unit whose section holds the sentence
+    "offers_new",        # the question asks when / how many / who / on what basis, and the sentence holds a
+                         # date / quantity / named body / document number the question does not already say
     "fragment",          # a heading, an agency line, a capitalised line or a short fragment
     "lead_in",           # ends with ":" (introduces a list)
     "header_block",      # sits in the document's header chunk
@@ -91,6 +95,7 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_missing",      # missing_rare of the most probable sentence: the rarest question word it lacks
     "best_offers",       # the most probable sentence offers what is asked (a date for "when", a number for
                          # "how many"; 1 when the question asks neither)
+    "best_offers_new",   # offers_new of the most probable sentence
 )
 
 
@@ -201,6 +206,7 @@ def summarize(probabilities: list[float], features: list[dict[str, float]], scor
         "retrieval_score": max(scores),
         "best_missing": features[0]["missing_rare"],
         "best_offers": 0.0 if features[0]["asks_when_no_date"] or features[0]["asks_figure_no_number"] else 1.0,
+        "best_offers_new": features[0]["offers_new"],
     }
 
 
@@ -249,6 +255,7 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
     years = set(_QUESTION_YEAR.findall(q.folded))
     bigram_total = sum(w for t, w in weights.items() if " " in t) or 0.0
     out: list[Candidate] = []
+    held: list[dict[str, float]] = []  # each candidate's matched terms, for own_local
     top = retrieval.chunks[0] if retrieval.chunks else None
     top_score = top.score if top and top.score > 0 else 1.0
     for rank, chunk in enumerate(retrieval.chunks):
@@ -296,6 +303,7 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
                 "asks_basis_cites": float(q.wants("basis") and bool(_CITED_NUMBER.search(folded))),
                 "asks_basis_preamble": float(q.wants("basis") and bool(_PREAMBLE.match(folded))),
                 "section_names_unit": float(section_unit),
+                "offers_new": float(offers_new(q, sentence, folded)),
                 "fragment": float(is_fragment(stripped, chunk, tuning)),
                 "lead_in": float(stripped.endswith(":")),
                 "header_block": float(header_block and not (q.wants("number") or q.wants("date")
@@ -306,10 +314,21 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
                 "missing_year": float(missing_year),
             }
             out.append(Candidate(chunk, doc, start, end, features))
+            held.append(matched)
     best_own = max((c.features["own"] for c in out), default=0.0)
-    for c in out:
+    local = local_weights(weights, held)
+    local_total = sum(local.values()) or 1.0
+    for c, matched in zip(out, held):
         c.features["own_gap"] = c.features["own"] - best_own
+        c.features["own_local"] = sum(w * matched[t] for t, w in local.items()) / local_total
     return out
+
+
+def local_weights(weights: dict[str, float], held: list[dict[str, float]]) -> dict[str, float]:
+    """The question terms' weights times their rarity among the candidate sentences
+    (``held``: what each matched, 0 to 1): log((n + 1) / (df + 0.5)) over the n candidates."""
+    n = len(held)
+    return {t: w * math.log((n + 1) / (sum(1 for m in held if m[t] > 0) + 0.5)) for t, w in weights.items()}
 
 
 def score(found: list[Candidate], model: SelectionModel) -> list[Candidate]:
@@ -317,6 +336,33 @@ def score(found: list[Candidate], model: SelectionModel) -> list[Candidate]:
     for c in found:
         c.probability = model.probability(c.features)
     return sorted(found, key=lambda c: -c.probability)
+
+
+# What each kind of question asks for, as found in a folded sentence: a date, time or period;
+# a named body or person ("Sở Tư pháp", "Ông Hoàng Văn A"); a document number.
+_WHEN_ITEM = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\bngay\s+\d{1,2}\s+thang\s+\d{1,2}|\bthang\s+\d{1,2}\b"
+                        r"|\bquy\s+(?:i{1,3}|iv|\d)\b|\b\d{1,2}\s*h\s*\d{0,2}\b|\bhang\s+(?:ngay|tuan|thang|quy|nam)\b"
+                        r"|\bnam\s+(?:19|20)\d\d\b")
+_BODY_ITEM = re.compile(r"(?:Sở|Ban|Bộ|Ủy ban|UBND|Công an|Phòng|Trung tâm|Văn phòng|Hội|Đoàn|Cục|Chi cục|Ngân hàng|"
+                        r"Bảo hiểm|Mặt trận|Bộ Chỉ huy|Công ty|Trường|Ông|Bà|Đồng chí)\.?\s+[A-ZĐ]\w*(?:\s+[A-ZĐ]\w*)*")
+_NUMBER_ITEM = re.compile(r"(?<![\w/])\d+(?:[.,]\d+)*(?![\w/])")
+
+
+def offers_new(q: Question, sentence: str, folded: str) -> bool:
+    """The sentence holds what the question asks for and does not itself say: a date or period
+    for "when", a quantity for "how many", a named body for "who", a document number for
+    "which document" (a sentence repeating the question's own date answers nothing)."""
+    found: set[str] = set()
+    if q.wants("when"):
+        found |= {m.group(0) for m in _WHEN_ITEM.finditer(folded)}
+    if q.wants("figure") and has_quantity(sentence):
+        found |= {m.group(0) for m in _NUMBER_ITEM.finditer(folded)}
+    if q.wants("who") or q.wants("task"):
+        # By its first three syllables: "Sở Công Thương Lào Cai" is the question's "Sở Công Thương".
+        found |= {" ".join(fold(m.group(0)).lower().replace(".", " ").split()[:3]) for m in _BODY_ITEM.finditer(sentence)}
+    if q.wants("basis"):
+        found |= {m.group(0) for m in _CITED_NUMBER.finditer(folded)}
+    return any(item not in q.folded for item in found)
 
 
 def has_quantity(sentence: str) -> bool:

@@ -413,3 +413,66 @@ _DEFAULTS = {
 
 def test_tuning_defaults_are_the_values_the_gold_set_was_measured_with():
     assert Tuning().model_dump() == _DEFAULTS
+
+
+# --- what a document carries out or rests on -------------------------------------------------------
+
+BASED = _doc("b", [
+    "ỦY BAN NHÂN DÂN TỈNH HẬU GIANG",
+    "Số: 77/KH-UBND",
+    "Căn cứ Quyết định số 34/QĐ-UBND ngày 10/01/2025 của Ủy ban nhân dân tỉnh;",
+    ("Thực hiện Chỉ thị số 12/CT-TTg ngày 05/3/2025 của Thủ tướng Chính phủ về phòng, chống đuối nước, "
+     "Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:"),
+    "Sở Giáo dục và Đào tạo tổ chức dạy bơi cho học sinh theo Công văn số 99/SGDĐT-VP.",
+], number="77/KH-UBND", doc_type="kế hoạch", issuer="UBND tỉnh Hậu Giang")
+
+
+@pytest.mark.parametrize("question, cited, not_cited", [
+    # the kind asked picks among what the document carries out or rests on ...
+    ("Kế hoạch 77/KH-UBND triển khai chỉ thị nào?", "12/CT-TTg", "34/QĐ-UBND"),
+    ("Kế hoạch 77/KH-UBND căn cứ quyết định nào?", "34/QĐ-UBND", "12/CT-TTg"),
+    # ... and a number merely cited in the body is never its basis
+    ("Kế hoạch 77/KH-UBND thực hiện văn bản nào?", "12/CT-TTg", "99/SGDĐT-VP"),
+])
+def test_a_basis_question_is_answered_from_the_documents_own_preamble(question, cited, not_cited):
+    answer = _answer(question, _retrieval((BASED, 4, "")), documents={"b": BASED})
+    assert not answer.abstained
+    named = answer.answer.splitlines()[1].split(" — ")[0]  # "- Thực hiện: 12/CT-TTg"
+    assert cited in named and not_cited not in named
+    assert cited in answer.citations[0].quote and answer.citations[0].doc_id == "b"
+
+
+def test_a_basis_question_asked_the_other_way_round_is_not_answered_from_the_preamble():
+    answer = _answer("Kế hoạch 77/KH-UBND được triển khai bằng chỉ thị nào?", _retrieval((BASED, 4, "")),
+                     documents={"b": BASED})
+    assert "Thực hiện: " not in answer.answer
+
+
+# --- sentence features ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, sentence, offers", [
+    ("Sở Công Thương phải phối hợp với sở nào?", "Giao Sở Công Thương chủ trì, phối hợp với Sở Tư pháp.", True),
+    # the question's own unit, spelled out with its province, is not a new one
+    ("Sở Công Thương phải phối hợp với sở nào?", "Địa điểm: Sở Công Thương Lào Cai, số 165 Lý Thường Kiệt.", False),
+    ("Hạn báo cáo là ngày nào?", "Các đơn vị báo cáo trước ngày 05 tháng 02 năm 2026.", True),
+    ("Báo cáo trước ngày 10/11 gửi đơn vị nào là hạn gì?", "Báo cáo trước ngày 10/11.", False),
+    ("Tổng kinh phí là bao nhiêu?", "Tổng kinh phí thực hiện là 1.250 triệu đồng.", True),
+    ("Tổng kinh phí là bao nhiêu?", "Kinh phí do ngân sách tỉnh bảo đảm.", False),
+    ("Kế hoạch này thực hiện chỉ thị nào?", "Thực hiện Chỉ thị số 12/CT-TTg của Thủ tướng Chính phủ.", True),
+    ("Ủy ban nhân dân tỉnh ban hành kế hoạch gì?", "Sở Tư pháp phối hợp thực hiện.", False),  # asks none of them
+])
+def test_a_sentence_offers_what_the_question_asks_and_does_not_already_say(question, sentence, offers):
+    from ingest.text.normalize import fold
+    from rag.selection import offers_new
+
+    assert offers_new(Question.parse(question), sentence, fold(sentence)) is offers
+
+
+def test_a_term_every_candidate_holds_weighs_nothing_among_them():
+    from rag.selection import local_weights
+
+    held = [{"so cong thuong": 1.0, "tu phap": 1.0}, {"so cong thuong": 1.0, "tu phap": 0.0},
+            {"so cong thuong": 1.0, "tu phap": 0.0}]
+    local = local_weights({"so cong thuong": 2.0, "tu phap": 2.0}, held)
+    assert local["tu phap"] > 3 * local["so cong thuong"] > 0

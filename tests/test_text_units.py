@@ -37,6 +37,9 @@ def test_sentence_spans(text, expected):
         ("Tỷ lệ trẻ em đi học mẫu giáo phải đạt bao nhiêu?", {"figure"}),
         ("Sở LĐTBXH phải làm gì trong tháng 11/2024?", {"task"}),
         ("Kế hoạch gửi cho những ai? Nơi nhận gồm ai?", {"recipients", "who"}),
+        ("Kế hoạch số 16/KH-MTTQ ký ngày nào?", {"date"}),
+        ("Quyết định này ban hành vào ngày nào?", {"date"}),
+        ("Kế hoạch 12/KH-UBND triển khai chỉ thị nào của Thủ tướng?", {"basis"}),
     ],
 )
 def test_question_intents(question, intents):
