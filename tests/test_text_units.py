@@ -57,8 +57,14 @@ def test_abbreviations_are_spelled_out_for_matching():
     assert expand_abbreviations("Kế hoạch trẻ em") == "Kế hoạch trẻ em"
 
 
-def test_proper_names_are_detected_for_out_of_scope_checks():
-    assert analyze("Tỉnh Cà Mau có kế hoạch gì?").names == ("ca mau",)
+@pytest.mark.parametrize("question, names", [
+    ("Tỉnh Cà Mau có kế hoạch gì?", ("ca mau",)),
+    # punctuation ends a name: the next capitalised words are another name, not its tail
+    ("Kế hoạch của Đắk Lắk, Kiên Giang giao gì?", ("dak lak", "kien giang")),
+    ("Huyện Bắc Sơn (Lạng Sơn) có bao nhiêu trẻ em?", ("bac son", "lang son")),
+])
+def test_proper_names_are_detected_for_out_of_scope_checks(question, names):
+    assert analyze(question).names == names
 
 
 def _doc(text, addressees=()):
