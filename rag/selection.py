@@ -55,6 +55,7 @@ FEATURES: tuple[str, ...] = (
     "coverage",          # share of the question's weight in the sentence, context terms at their credit
     "own",               # share of the question's weight in the sentence itself
     "context",           # share found only in the section path or document header
+    "neighbours",        # share found not in the sentence but in the one before or after it
     "bigrams",           # share of the question's two-syllable terms' weight in the sentence
     "own_gap",           # own minus the best own of the question's candidates (0 for the best)
     "own_local",         # own, each term weighed again by how few of the question's candidates hold it:
@@ -267,14 +268,18 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
         missing_year = any(y not in doc.text for y in years)
         header_block = chunk.chunk_id.endswith(":0")
         section_unit = q.wants("task") and bool(chunk.section) and names_section_unit(q, chunk.section, tuning)
-        for start, end in sentence_spans(doc.text, chunk.start, chunk.end):
+        spans = sentence_spans(doc.text, chunk.start, chunk.end)
+        every = [_matched(doc.text[a:b], weights, ocr_damaged, tuning) for a, b in spans]
+        for i, (start, end) in enumerate(spans):
             sentence = doc.text[start:end]
-            matcher = TermMatcher(tokenize(sentence), fuzzy_all=ocr_damaged, credit=tuning.ocr_fuzzy_credit,
-                                  min_letters=tuning.ocr_fuzzy_min_letters)
-            matched = {t: matcher.match(t) for t in weights}
+            matched = every[i]
             own = sum(w * matched[t] for t, w in weights.items())
             if own <= 0:
                 continue
+            # "Thông tư có hiệu lực từ ngày 10/4/2026.": the question's words stand in the sentence
+            # before or after, which the short answering sentence continues.
+            beside = [every[j] for j in (i - 1, i + 1) if 0 <= j < len(spans)]
+            neighbours = sum(w for t, w in weights.items() if not matched[t] and any(m[t] for m in beside))
             near = sum(w for t, w in weights.items() if t in context and not matched[t])
             missing = max((w for t, w in weights.items() if not matched[t] and t not in context), default=0.0)
             bigrams = sum(w * matched[t] for t, w in weights.items() if " " in t)
@@ -287,6 +292,7 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
                 "coverage": (own + tuning.context_coverage_credit * near) / total,
                 "own": own / total,
                 "context": near / total,
+                "neighbours": neighbours / total,
                 "bigrams": bigrams / bigram_total if bigram_total else 0.0,
                 "chunk_rank": 1.0 / (rank + 1),
                 "chunk_score": max(0.0, chunk.score) / top_score,
@@ -322,6 +328,13 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
         c.features["own_gap"] = c.features["own"] - best_own
         c.features["own_local"] = sum(w * matched[t] for t, w in local.items()) / local_total
     return out
+
+
+def _matched(sentence: str, weights: dict[str, float], ocr_damaged: bool, tuning: Tuning) -> dict[str, float]:
+    """How far the sentence holds each question term (1, a fuzzy OCR match's credit, or 0)."""
+    matcher = TermMatcher(tokenize(sentence), fuzzy_all=ocr_damaged, credit=tuning.ocr_fuzzy_credit,
+                          min_letters=tuning.ocr_fuzzy_min_letters)
+    return {t: matcher.match(t) for t in weights}
 
 
 def local_weights(weights: dict[str, float], held: list[dict[str, float]]) -> dict[str, float]:

@@ -476,3 +476,17 @@ def test_a_term_every_candidate_holds_weighs_nothing_among_them():
             {"so cong thuong": 1.0, "tu phap": 0.0}]
     local = local_weights({"so cong thuong": 2.0, "tu phap": 2.0}, held)
     assert local["tu phap"] > 3 * local["so cong thuong"] > 0
+
+
+def test_a_short_sentence_gets_credit_for_the_question_words_of_the_sentence_before_it():
+    from rag.answer import answer_candidates
+
+    doc = _doc("n", ["Thông tư số 15/2026/TT-BCT sửa đổi quy định về phân cấp giấy phép vận chuyển hàng nguy hiểm. "
+                     "Thông tư có hiệu lực từ ngày 10/4/2026. Các Sở Công Thương triển khai thực hiện."])
+    retrieval = _retrieval((doc, 0, ""))
+    q = Question.parse("Thông tư về phân cấp giấy phép vận chuyển hàng nguy hiểm có hiệu lực từ ngày nào?")
+    found = {c.text.strip(): c.features for c in answer_candidates(q, retrieval, _stats(retrieval), named=[],
+                                                                   tuning=Tuning())}
+    short = found["Thông tư có hiệu lực từ ngày 10/4/2026."]
+    long = found["Thông tư số 15/2026/TT-BCT sửa đổi quy định về phân cấp giấy phép vận chuyển hàng nguy hiểm."]
+    assert short["neighbours"] > 0.5 and long["neighbours"] < 0.2
