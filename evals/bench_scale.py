@@ -242,8 +242,9 @@ def phase_serve(args) -> dict:
     new.write_text(text, encoding="utf-8")
     began = time.perf_counter()
     kwargs = {"sparse_first": True} if "sparse_first" in ingest_paths.__code__.co_varnames else {}
-    ingest_paths(index, [new], **kwargs)
-    assistant.refresh()
+    summary = ingest_paths(index, [new], **kwargs)
+    # As the web app does: only the changed files' catalogue entries are read again.
+    assistant.refresh(getattr(summary, "changed_files", None))
     doc = next(d for d in assistant.retriever.documents() if d.file.endswith(new.name))
     found = assistant.ask(f"Văn bản số {doc.metadata.number} do ai ký?")
     added = time.perf_counter() - began

@@ -143,6 +143,9 @@ class Index:
         self._stats_run: TermCounts | None = None
         self._stats_token: str | None = None
         self._stats_trusted = False
+        # Files whose points changed since ``take_changed_files`` was last called: readers that
+        # keep a catalogue refresh those entries only.
+        self._changed_files: set[str] = set()
         self._read_manifest(check=check_manifest)
 
     @classmethod
@@ -372,13 +375,20 @@ class Index:
             counts.add(texts)
 
     def delete_file(self, key: str) -> None:
-        """Delete every point of file ``key``, counting its chunks out of the term statistics."""
+        """Delete every point of file ``key``, counting its chunks out of the term statistics.
+        Every change to a file's points begins here (a file is replaced by deleting it first)."""
+        self._changed_files.add(key)
         counts = self._stats_for_update()
         texts = [] if counts is None else self._chunk_texts(
             [Condition("kind", ChunkPoint.KIND), Condition("file", key)])
         self.store.delete([Condition("file", key)])
         if counts is not None:
             counts.remove(texts)
+
+    def take_changed_files(self) -> set[str]:
+        """The files whose points were deleted or replaced since the last call (then forgotten)."""
+        changed, self._changed_files = self._changed_files, set()
+        return changed
 
     def recount_term_stats(self) -> None:
         """Have this run recount the term statistics when it ends: points were lost without

@@ -105,6 +105,9 @@ class IngestSummary(BaseModel):
 
     outcomes: list[FileOutcome] = Field(default_factory=list)
     seconds: float = 0.0
+    changed_files: set[str] = Field(default_factory=set, exclude=True)
+    """Files whose points this run deleted or replaced (ingested, moved, pruned): what a reader
+    keeping a catalogue must read again. Not part of the report."""
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -122,6 +122,7 @@ def ingest_paths(
     began = time.perf_counter()
     settings = index.settings
     summary = IngestSummary()
+    index.take_changed_files()  # this run's changes only
     fingerprint = _fingerprint(index)
     known = index.file_records()
     by_sha = {r.sha256: k for k, r in known.items()}
@@ -276,6 +277,7 @@ def ingest_paths(
         index.store.optimize()
     if parsed_files or lost or any(o.status == "pruned" for o in summary.outcomes):
         index.remember_files()
+    summary.changed_files = index.take_changed_files()
     summary.seconds = time.perf_counter() - began
     return summary
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 
 from ingest.errors import CongvanError
@@ -75,9 +75,11 @@ class Assistant:
         them) rather than by scanning the register (an index ingested before them)."""
         return terms_indexed(self.index)
 
-    def refresh(self) -> None:
-        """Call after an ingest so new documents are searched and weighed."""
-        self.retriever.refresh()
+    def refresh(self, files: Iterable[str] | None = None) -> None:
+        """Call after an ingest so new documents are searched and weighed; ``files``: the
+        files it changed (``IngestSummary.changed_files``), whose catalogue entries alone are
+        read again (None: all)."""
+        self.retriever.refresh(files)
         for name in ("term_stats", "register", "register_indexed"):
             self.__dict__.pop(name, None)
 

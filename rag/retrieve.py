@@ -135,10 +135,21 @@ class Retriever:
         for name in ("_catalogue", "_numbers", "_folded_fields", "_filter_ids"):
             self.__dict__.pop(name, None)
 
-    def refresh(self) -> None:
-        """Forget the catalogue and the cached documents (after an ingest)."""
+    def refresh(self, files: Iterable[str] | None = None) -> None:
+        """After an ingest: forget the cached documents and the catalogue, or, given the
+        ``files`` whose points the ingest changed (``IngestSummary.changed_files``), read the
+        catalogue entries of those files only, so adding a file to a large archive does not
+        re-read every document's summary."""
+        catalogue = self.__dict__.get("_catalogue")
         self._forget_catalogue()
         self.cache.clear()
+        if files is None or catalogue is None:
+            return
+        files = set(files)
+        kept = [d for d in catalogue.values() if d.file not in files]
+        fresh = self.index.catalogue([Condition("file", any_of=tuple(sorted(files)))]) if files else []
+        merged = sorted(kept + fresh, key=lambda d: (d.file, d.part))
+        self.__dict__["_catalogue"] = {d.doc_id: d for d in merged}
 
     def documents(self) -> list[DocumentSummary]:
         """Every indexed document without its text, in file order (see ``document`` for one

@@ -9,6 +9,8 @@ embedded engine and on the server path (qdrant-client's local mode).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from qdrant_client import QdrantClient
 
@@ -207,3 +209,49 @@ def test_filters_resolve_against_the_catalogue(corpus_index, monkeypatch):
     retriever.refresh()  # the remembered filters go with the catalogue
     assert "_filter_ids" not in retriever.__dict__
     assert set(retriever.conditions({"issuer": "kien giang"})[0].any_of) == kien_giang
+
+
+def _open(kind: str, settings, embedder) -> Index:
+    if kind == "edge":
+        return Index.open(settings, embedder=embedder)
+    store = ServerStore(QdrantClient(location=":memory:"), "congvan", embedder.dim)
+    return Index(settings.model_copy(update={"qdrant_url": "http://qdrant.invalid:6333"}), store, embedder)
+
+
+@pytest.mark.parametrize("kind", ["edge", "server"])
+def test_after_an_ingest_only_the_changed_files_catalogue_entries_are_read(kind, settings, small_corpus, embedder,
+                                                                          monkeypatch):
+    """A file added, replaced or removed is seen after ``refresh(summary.changed_files)``; the
+    catalogue is read again for those files only, never whole (a 100k-chunk archive spent a
+    second re-reading it after each upload)."""
+    index = _open(kind, settings, embedder)
+    try:
+        ingest_paths(index, [small_corpus])
+        assistant = Assistant(index)
+        before = {d.file: d.doc_id for d in assistant.retriever.documents()}
+        kon_tum = next(f for f in before if "kon_tum" in f)
+        new = small_corpus / "new.txt"
+        new.write_text("ỦY BAN NHÂN DÂN TỈNH HẬU GIANG\nSố: 77/KH-UBND\n\nSở Y tế tổ chức tiêm vắc xin sởi "
+                       "cho trẻ em dưới 5 tuổi trước ngày 15/5/2025.\n", encoding="utf-8")
+        (small_corpus / Path(kon_tum).name).write_text(
+            (small_corpus / Path(kon_tum).name).read_text(encoding="utf-8") + "\nSở Tài chính bố trí kinh phí.\n",
+            encoding="utf-8")
+        summary = ingest_paths(index, [small_corpus])
+        assert summary.changed_files == {kon_tum, index.file_key(new)}
+        reads = []
+        original = index.catalogue
+        monkeypatch.setattr(index, "catalogue", lambda conditions=None: reads.append(conditions) or original(conditions))
+        assistant.refresh(summary.changed_files)
+        after = assistant.retriever.documents()
+        assert reads == [[Condition("file", any_of=tuple(sorted(summary.changed_files)))]]
+        assert after == original()  # the same entries, in the same order, as a full read
+        assert any(d.file == index.file_key(new) for d in after)
+        answer = assistant.ask("Văn bản 77/KH-UBND yêu cầu tiêm vắc xin sởi trước ngày nào?")
+        assert any(c.file == index.file_key(new) for c in answer.citations)
+        new.unlink()
+        summary = ingest_paths(index, [small_corpus], prune=True)
+        assistant.refresh(summary.changed_files)
+        assert not any(d.file == index.file_key(new) for d in assistant.retriever.documents())
+        assert assistant.retriever.documents() == original()
+    finally:
+        index.close()

@@ -103,8 +103,12 @@ class Services:
 
     def _run_ingest(self, paths: list[Path], ticket: Ticket, progress: Progress | None, *,
                     sparse_first: bool = False) -> IngestSummary:
-        summary = ingest_paths(self.index, paths, progress=_reporting(ticket, progress), sparse_first=sparse_first)
-        self.assistant.refresh()
+        try:
+            summary = ingest_paths(self.index, paths, progress=_reporting(ticket, progress), sparse_first=sparse_first)
+        except BaseException:
+            self.assistant.refresh()  # what changed before the failure is unknown: read it all again
+            raise
+        self.assistant.refresh(summary.changed_files)
         return summary
 
     def _complete_dense(self, ticket: Ticket, progress: Progress | None) -> BackfillSummary | None:
@@ -119,7 +123,8 @@ class Services:
             log.exception("adding dense vectors failed; they are added by the next upload or `congvan embed`")
             return None
         finally:
-            self.assistant.refresh()
+            # Dense vectors only: no document, passage text or term count changed.
+            self.assistant.refresh(files=())
 
     def complete_dense_in_background(self) -> threading.Thread | None:
         """Add, as one job of the ingest queue in a background thread, the dense vectors an
