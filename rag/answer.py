@@ -170,10 +170,15 @@ def _according_to(q: Question, doc: Document) -> bool:
 
 
 def _uncertain(ranked: list[Candidate], answer: Answer, tuning: Tuning) -> Answer:
-    """No sentence is likely enough to answer: say so, and offer the best passages as related."""
+    """No sentence is likely enough to answer: say so, and offer the best passages as related,
+    those that hold enough of what was asked (``related_min_coverage``): a passage that holds
+    little of it is about something else ("giá vàng" asked, "đánh giá" found). None: not found."""
     related: list[Citation] = []
     for c in _one_per_passage(ranked)[:tuning.max_sentences]:
-        _cite(related, c.doc, c.chunk.section, c.start, c.end)
+        if c.features["coverage"] >= tuning.related_min_coverage:
+            _cite(related, c.doc, c.chunk.section, c.start, c.end)
+    if not related:
+        return answer
     return answer.model_copy(update={"answer": UNCERTAIN, "abstained": True, "related": related})
 
 

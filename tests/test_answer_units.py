@@ -399,7 +399,7 @@ def test_every_tuning_value_says_what_it_does_and_where_it_came_from():
 # The values the answerer and the register used as constants before they moved into Tuning: the
 # gold-set figures in the README were measured with exactly these.
 _DEFAULTS = {
-    "max_sentences": 4, "quote_max_chars": 600, "figure_lead_up_chars": 160,
+    "max_sentences": 4, "related_min_coverage": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
     "context_coverage_credit": 0.9, "unseen_bigram_weight": 0.5,
     "section_unit_min_bigrams": 2,
     "fragment_max_words": 6, "heading_match_chars": 40, "heading_echo_max_words": 16,
