@@ -61,6 +61,8 @@ def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corp
         "Công văn 2577/UBND-KGVX yêu cầu báo cáo khi nào?",
         "Hạn nộp báo cáo năm là khi nào?",
         "Ai ký văn bản?",
+        "Huyện Bắc Sơn phải báo cáo kết quả thực hiện kế hoạch trước ngày nào?",  # a name
+        "Tỉnh Cà Mau phải báo cáo trước ngày nào?",  # a name no item holds
     ]
     found = 0
     for text in questions:
@@ -71,6 +73,23 @@ def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corp
         assert [e.model_dump() for e in through_index] == [e.model_dump() for e in scanned], text
         found += bool(scanned)
     assert found >= 4  # the comparison is not between empty lists
+
+
+def test_a_question_naming_a_place_reads_only_the_items_that_name_it(corpus_index, monkeypatch):
+    reads = []
+    original = storage.register_with_terms
+
+    def recording(index, kind, any_of, at_least=1, all_of=()):
+        found = original(index, kind, any_of, at_least, all_of)
+        reads.append((set(all_of), found))
+        return found
+
+    monkeypatch.setattr("ingest.register.evidence.register_with_terms", recording)
+    q = Question.parse("Huyện Bắc Sơn phải báo cáo kết quả thực hiện kế hoạch trước ngày nào?", [])
+    evidence = register_evidence(q, corpus_index, settings=corpus_index.settings)
+    assert evidence and reads and all(required == {"bac", "son"} for required, _ in reads)
+    for _, found in reads:
+        assert all("bac" in item_terms(o) and "son" in item_terms(o) for o in found.obligations)
 
 
 def test_the_assistant_answers_from_the_register_without_loading_it(corpus_index, monkeypatch):

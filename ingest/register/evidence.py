@@ -98,11 +98,15 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
     if isinstance(source, Index) and not (terms_indexed(source) if indexed is None else indexed):
         source = load_register(source)
 
+    name_syllables = [t for n in q.names for t in _terms(n) if " " not in t]
+
     def items(kind: str, threshold: float) -> Register:
         if isinstance(source, Register):
             return source
         wanted = candidate_terms(words, codes, q.names, threshold, df or (lambda _term: 0))
-        return register_with_terms(source, kind, *wanted) if wanted else Register()
+        # Every item that can match holds each syllable of each name (``_match``): asked of the
+        # index too, a question naming a province reads that province's items only.
+        return register_with_terms(source, kind, *wanted, all_of=name_syllables) if wanted else Register()
 
     candidates: list[Evidence] = []
     if asks_deadline or asks_duty:
@@ -158,7 +162,9 @@ def _match(names: tuple[str, ...], words: list[str], codes: list[str], own: list
     own_terms = _terms(own_text)
     all_terms = own_terms | _terms(context_text)
     folded_all = _folded(own_text) + " " + _folded(context_text)
-    if any(n not in folded_all for n in names):
+    # A name is matched as a run of whole syllables ("lao cai", not inside "lao caix"): the
+    # index finds candidates by the syllables, and a match must hold them all.
+    if any(n not in folded_all or not _terms(n) <= all_terms for n in names):
         return 0.0
     if codes and not any(c in all_terms for c in codes):
         return 0.0

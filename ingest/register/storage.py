@@ -9,6 +9,8 @@ list that lets a question find its candidate items without reading the register.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ingest.index import Index
 from ingest.register.models import Obligation, Register, Relation, Target
 from ingest.register.terms import TERMS_VERSION, item_terms
@@ -45,11 +47,14 @@ def _payload(kind: str, item: Obligation | Target | Relation) -> dict:
     return payload
 
 
-def register_with_terms(index: Index, kind: str, any_of: list[str], at_least: int = 1) -> Register:
+def register_with_terms(index: Index, kind: str, any_of: list[str], at_least: int = 1,
+                        all_of: Iterable[str] = ()) -> Register:
     """The items of ``kind`` ('obligation' or 'target') whose ``terms`` hold at least ``at_least``
-    of ``any_of``, read through the index's keyword index rather than a scan of the register."""
-    wanted = Condition("terms", any_of=tuple(any_of), at_least=at_least)
-    payloads = index.store.scroll([Condition("kind", kind), wanted])
+    of ``any_of``, and every one of ``all_of``, read through the index's keyword index rather
+    than a scan of the register."""
+    wanted = [Condition("terms", any_of=tuple(any_of), at_least=at_least),
+              *(Condition("terms", term) for term in sorted(set(all_of)))]
+    payloads = index.store.scroll([Condition("kind", kind), *wanted])
     return _register({kind: [p[kind] for p in payloads]})
 
 
