@@ -478,17 +478,21 @@ def file_key(path: Path, root: Path, dirs: dict[str, str] | None = None) -> str:
     is one file, not two. ``dirs``: real paths of folders resolved earlier in the same run
     (``ingest.loaders.real_path``), so a run over many files resolves each folder once.
     """
-    resolved = Path(os.path.abspath(path))
+    absolute = os.path.abspath(path)
     try:
         # A link itself is resolved by Path.resolve(), which refuses a loop (kept as given).
-        linked = dirs is None or os.path.islink(resolved)
-        resolved = resolved.resolve() if linked else Path(real_path(resolved, dirs))
-    except (OSError, RuntimeError):  # a symlink loop: keep the absolute path as given
-        pass
-    try:
-        return resolved.relative_to(root).as_posix()
-    except ValueError:
-        return resolved.as_posix()
+        if dirs is None or os.path.islink(absolute):
+            resolved = str(Path(absolute).resolve())
+        else:
+            resolved = real_path(absolute, dirs)
+    except (OSError, RuntimeError):
+        resolved = absolute
+    # String operations, not PurePath.relative_to: an unchanged re-ingest names 10,000 files.
+    top = str(root)
+    if resolved == top:
+        return "."
+    inside = top.rstrip("/") + "/"
+    return resolved[len(inside):] if resolved.startswith(inside) else resolved
 
 
 def save_known_files(settings: Settings, root: Path, keys: list[str]) -> None:
