@@ -127,7 +127,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _NOT_NAME_WORDS = frozenset(
     "theo trong tại về của và các những kế hoạch công văn chương trình chỉ thị quyết định nghị quyết "
     "thông báo tư hướng dẫn tờ báo cáo ban thường vụ tỉnh ủy uỷ huyện xã phường thị trấn thành phố sở "
-    "phòng bộ chủ tịch phó giám đốc ngày tháng năm hội đồng nhân dân mặt trận tổ quốc đảng đoàn "
+    "phòng bộ chủ tịch phó giám đốc ngày tháng năm hội nhân dân mặt trận tổ quốc đảng đoàn "
     "chính phủ thủ tướng văn bản điều khoản mục phần chương ai đơn vị cơ quan hãy cho biết".split()
 )
 

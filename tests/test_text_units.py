@@ -62,6 +62,8 @@ def test_abbreviations_are_spelled_out_for_matching():
     # punctuation ends a name: the next capitalised words are another name, not its tail
     ("Kế hoạch của Đắk Lắk, Kiên Giang giao gì?", ("dak lak", "kien giang")),
     ("Huyện Bắc Sơn (Lạng Sơn) có bao nhiêu trẻ em?", ("bac son", "lang son")),
+    # "Đồng" opens province names (Đồng Nai, Đồng Tháp); "Hội đồng nhân dân" stays no name
+    ("Đồng Nai đặt mục tiêu gì cho Hội đồng nhân dân?", ("dong nai",)),
 ])
 def test_proper_names_are_detected_for_out_of_scope_checks(question, names):
     assert analyze(question).names == names
