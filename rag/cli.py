@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from ingest.errors import CongvanError
+from ingest.progress import ChunkBar
 from ingest.settings import Settings
 
 
@@ -65,7 +66,7 @@ def ingest(paths: tuple[Path, ...], data_dir: Path | None, prune: bool, rebuild:
     rebuild = rebuild or repair
     # A rebuild re-indexes what the index knew; the corpus is only the default of a plain run.
     targets = list(paths) or ([] if rebuild else [settings.corpus_dir])
-    progress = _ChunkBar("Indexing" if sparse_first else "Embedding", shown=not (quiet or as_json))
+    progress = ChunkBar("Indexing" if sparse_first else "Embedding", shown=not (quiet or as_json))
 
     aborted = None
     waiting = BacklogSize()
@@ -124,7 +125,7 @@ def embed(data_dir: Path | None, limit: int | None, as_json: bool, quiet: bool) 
     from ingest.backfill import backlog_size, embed_backlog
     from ingest.index import Index
 
-    progress = _ChunkBar("Embedding", shown=not (quiet or as_json))
+    progress = ChunkBar("Embedding", shown=not (quiet or as_json))
 
     try:
         with Index.open(_settings(data_dir)) as index:
@@ -234,30 +235,6 @@ def ask(question: str, data_dir: Path | None, as_json: bool, top_k: int | None, 
         where = " · ".join(p for p in (c.doc_type and c.doc_type.capitalize(), c.number, c.issuer, c.date, c.section) if p)
         quote = " ".join(c.quote.split())
         click.echo(f"- {where}\n    “{quote}”\n    {c.file}:{c.start}-{c.end}")
-
-
-class _ChunkBar:
-    """A ``Progress`` callback drawing a tqdm bar on stderr, opened at the first report; the
-    total may grow (an ingest counts the chunks parsed so far)."""
-
-    def __init__(self, desc: str, *, shown: bool) -> None:
-        self.desc, self.shown, self.bar = desc, shown, None
-
-    def __call__(self, done: int, total: int, current: str) -> None:
-        if not self.shown or total == 0:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="chunk", desc=self.desc, file=sys.stderr)
-        self.bar.total = max(self.bar.total or 0, total)
-        self.bar.set_postfix_str(Path(current).name[-40:], refresh=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def _counts(summary) -> dict[str, int]:

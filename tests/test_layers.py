@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                  "ingest.sparse", "ingest.embeddings", "ingest.embed_convert")),
     ("index", ("ingest.store", "ingest.schema", "ingest.index")),
     ("register", ("ingest.register",)),
-    ("ingest run", ("ingest.pipeline", "ingest.rebuild", "ingest.backfill")),
+    ("ingest run", ("ingest.pipeline", "ingest.rebuild", "ingest.backfill", "ingest.progress")),
     ("answering", ("rag",)),
     ("app", ("rag.web", "rag.cli", "rag.register_cli", "app", "evals")),
 ]

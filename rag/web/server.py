@@ -10,6 +10,7 @@ from typing import TextIO
 from ingest.errors import CongvanError
 from ingest.index import Index
 from ingest.models import IngestSummary
+from ingest.progress import ChunkBar
 from ingest.settings import Settings, get_settings
 from rag.web.services import Services
 
@@ -68,25 +69,11 @@ def resume_uploads(services: Services, *, out: TextIO = sys.stderr) -> IngestSum
 
 
 def _ingest_with_bar(services: Services, paths: list[Path], out: TextIO) -> IngestSummary:
-    from tqdm import tqdm
-
-    bar = None
-
-    def progress(done: int, total: int, current: str) -> None:
-        nonlocal bar
-        if total == 0:
-            return
-        if bar is None:
-            bar = tqdm(total=total, unit="đoạn", desc="Đang nạp", file=out)
-        bar.total = max(bar.total or 0, total)  # the total grows as an ingest parses more files
-        bar.set_postfix_str(Path(current).name[-40:], refresh=False)
-        bar.update(done - bar.n)
-
+    progress = ChunkBar("Đang nạp", unit="đoạn", file=out)
     try:
         summary = services.ingest(paths, progress=progress)
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()
     for o in summary.outcomes:
         detail = f"{o.documents} văn bản, {o.chunks} đoạn" if o.status in ("ingested", "unchanged") else o.reason
         print(f"  {o.status:>9}  {o.file}  {detail}", file=out)
