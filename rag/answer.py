@@ -29,7 +29,7 @@ from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
 from ingest.register.deadlines import deadlines_in
 from ingest.register.exports import deadline_label
-from ingest.register.relations import extract_references
+from ingest.register.relations import DOCUMENT_KINDS, extract_references
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question
@@ -281,12 +281,10 @@ def _dated_mention(number: str, dated: Document,
     return dated, None
 
 
-# The kind of document a basis question asks for ("triển khai chỉ thị nào" → chỉ thị), and the
-# kinds a cited number's own words give it ("Chỉ thị số 32/CT-TTg").
-_DOC_KINDS = ("chi thi", "quyet dinh", "ke hoach", "chuong trinh", "cong van", "nghi quyet", "nghi dinh",
-              "thong tu", "thong bao", "huong dan", "ket luan", "de an", "luat", "van ban")
+# The kind of document a basis question asks for ("triển khai chỉ thị nào" → chỉ thị), matched
+# against the words a reference writes before its number ("Chỉ thị số 32/CT-TTg").
 _PASSIVE_BASIS = re.compile(r"\bduoc\s+(?:\S+\s+){0,2}?(?:trien khai|thuc hien|cu the hoa|thay the)\b")
-_ASKED_KIND = re.compile(r"\b(" + "|".join(_DOC_KINDS) + r")\b(?:\s+\S+){0,3}?\s+(?:nao|gi|so may)\b")
+_ASKED_KIND = re.compile(r"\b(" + "|".join(DOCUMENT_KINDS) + r")\b(?:\s+\S+){0,3}?\s+(?:nao|gi|so may)\b")
 
 
 def _compose_basis(q: Question, docs: list[Document], answer: Answer) -> Answer:

@@ -26,10 +26,14 @@ _NUMBER = re.compile(
     rf"|\d{{1,5}}-{_CODE}/{_CODE}(?:-{_CODE})*"
     r")(?![\w/])"
 )
-_TYPE_WORDS = (
-    r"(?:chi thi|quyet dinh|ke hoach|chuong trinh|cong van|van ban|nghi quyet|nghi dinh|thong tu|thong tri|"
-    r"thong bao|huong dan|ket luan|de an|quy dinh|bao cao|cong dien|phuong an|luat|to trinh)"
+DOCUMENT_KINDS: tuple[str, ...] = (
+    "chi thi", "quyet dinh", "ke hoach", "chuong trinh", "cong van", "van ban", "nghi quyet", "nghi dinh", "thong tu",
+    "thong tri", "thong bao", "huong dan", "ket luan", "de an", "quy dinh", "bao cao", "cong dien", "phuong an",
+    "luat", "to trinh",
 )
+"""Kinds of document a reference names before its number, accent-folded ("Chỉ thị số …");
+"văn bản" names any kind."""
+_TYPE_WORDS = "(?:" + "|".join(DOCUMENT_KINDS) + ")"
 _OPENER = r"^[\W\d]*(?:v/v?\s*:?\s*)?"
 # What precedes a number that the document carries out: "Thực hiện Chương trình số", "V/v triển
 # khai thực hiện Kế hoạch số"; later ";"-items of such a sentence start with the type itself.
