@@ -265,7 +265,7 @@ class EdgeStore(Store):
         shard, self._shard = getattr(self, "_shard", None), None
         if shard is not None:
             try:
-                if getattr(self, "_written", True):
+                if self._written:
                     shard.flush()
             finally:
                 shard.close()

@@ -143,9 +143,9 @@ def _proper_names(question: str) -> tuple[str, ...]:
     previous_end = 0
     for m in _WORD.finditer(question + " end"):  # a lower-case word closes the last run
         word = m.group(0)
-        if question[previous_end:m.start()].strip() and len(run) >= 2:
-            names.append(fold_match(" ".join(run)))  # punctuation ends a name: "Đắk Lắk, Trung tâm …"
-        if question[previous_end:m.start()].strip():
+        if question[previous_end:m.start()].strip():  # punctuation ends a name: "Đắk Lắk, Trung tâm …"
+            if len(run) >= 2:
+                names.append(fold_match(" ".join(run)))
             run = []
         previous_end = m.end()
         if word[0].isupper() and not word.isupper() and canonical_tones(word.lower()) not in _NOT_NAME_WORDS:
