@@ -469,7 +469,7 @@ def test_a_sentence_offers_what_the_question_asks_and_does_not_already_say(quest
     assert offers_new(Question.parse(question), sentence, fold(sentence)) is offers
 
 
-def test_a_term_every_candidate_holds_weighs_nothing_among_them():
+def test_a_term_every_candidate_holds_weighs_least_among_them():
     from rag.selection import local_weights
 
     held = [{"so cong thuong": 1.0, "tu phap": 1.0}, {"so cong thuong": 1.0, "tu phap": 0.0},
