@@ -34,7 +34,7 @@ from ingest.metadata import extract_metadata
 from ingest.models import Chunk, Document, FileOutcome, IngestSummary, LoadedFile, OcrPageInfo
 from ingest.text.normalize import canonical_tones, clean_spacing
 from ingest.ocr import Ocr, OcrProgress
-from ingest.register import REGISTER_VERSION, Register, extract_register, register_points
+from ingest.register import REGISTER_VERSION, Register, extract_register, register_points, upgrade_terms
 from ingest.sparse import SparseVector, encode_document
 from ingest.split import split_documents
 from ingest.schema import ChunkPoint, DenseBacklogPoint, DocumentPoint, FileRecord
@@ -123,6 +123,13 @@ def ingest_paths(
     settings = index.settings
     summary = IngestSummary()
     index.take_changed_files()  # this run's changes only
+    # Register items written by an older version get their search terms from the items they hold
+    # (nothing is parsed again); until then questions read the whole register. Once per index,
+    # and minutes on a large one: said, so that the pause is not taken for a hang.
+    upgraded = upgrade_terms(index, announce=lambda n: log.warning(
+        "register: bringing the search terms of %d item(s) up to date (once for this index)", n))
+    if upgraded:
+        log.warning("register: search terms of %d item(s) brought up to date", upgraded)
     fingerprint = _fingerprint(index)
     known = index.file_records()
     by_sha = {r.sha256: k for k, r in known.items()}

@@ -28,6 +28,11 @@ SPARSE = "sparse"
 SearchMode = Literal["hybrid", "dense", "sparse"]
 Fusion = Literal["rrf", "dbsf"]
 
+# Points read per scroll request: each request filters again from its offset, so a read of a few
+# thousand points (a question's candidate register items) is faster in fewer, larger pages.
+_SCROLL_PAGE = 1024
+
+
 @dataclass(frozen=True)
 class Condition:
     """A payload condition: equality (``value``), membership (``any_of``; with ``at_least``, the
@@ -241,7 +246,7 @@ class EdgeStore(Store):
         with_payload = list(fields) if fields is not None else True
         while True:
             records, offset = self._engine().scroll(
-                qe.ScrollRequest(offset=offset, limit=256, filter=self._filter(conditions), with_payload=with_payload)
+                qe.ScrollRequest(offset=offset, limit=_SCROLL_PAGE, filter=self._filter(conditions), with_payload=with_payload)
             )
             out.extend(dict(r.payload or {}) for r in records)
             if offset is None:
@@ -402,7 +407,7 @@ class ServerStore(Store):
         with_payload = list(fields) if fields is not None else True
         while True:
             records, offset = self._client.scroll(
-                self._collection, scroll_filter=self._filter(conditions), limit=256, offset=offset,
+                self._collection, scroll_filter=self._filter(conditions), limit=_SCROLL_PAGE, offset=offset,
                 with_payload=with_payload, with_vectors=False,
             )
             out.extend(dict(r.payload or {}) for r in records)

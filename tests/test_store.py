@@ -93,6 +93,14 @@ def test_scroll_can_read_only_some_fields(store):
     assert sorted(found, key=lambda p: p["key"]) == [{"key": "b", "doc_id": "d2"}, {"key": "c", "doc_id": "d2"}]
 
 
+def test_scroll_can_read_one_key_of_a_nested_payload(store):
+    # Register evidence reads an item's id and stored terms, not the item.
+    store.upsert([PointRecord(point_id("item:1"), {"kind": "obligation", "match": {"own": ["a"]},
+                                                   "obligation": {"id": "x:o1", "action": "báo cáo"}})])
+    found = store.scroll([Condition("kind", "obligation")], fields=["match", "obligation.id"])
+    assert found == [{"match": {"own": ["a"]}, "obligation": {"id": "x:o1"}}]
+
+
 def test_edge_index_persists_and_refuses_a_second_process_handle(tmp_path):
     first = EdgeStore(tmp_path / "shard", DIM)
     first.upsert(POINTS)

@@ -44,7 +44,14 @@ from ingest.register.models import Deadline, Obligation, Register, Relation, Sou
 from ingest.register.obligations import extract_obligations
 from ingest.register.queries import list_obligations, list_targets, next_due, unit_key
 from ingest.register.relations import extract_references, extract_relations, number_key, resolve_relations
-from ingest.register.storage import REGISTER_KINDS, as_register, load_register, register_points, terms_indexed
+from ingest.register.storage import (
+    REGISTER_KINDS,
+    as_register,
+    load_register,
+    register_points,
+    terms_indexed,
+    upgrade_terms,
+)
 from ingest.register.targets import extract_targets
 
 __all__ = [
@@ -77,6 +84,7 @@ __all__ = [
     "list_targets",
     "load_register",
     "terms_indexed",
+    "upgrade_terms",
     "next_due",
     "node_key",
     "number_key",

@@ -18,11 +18,10 @@ from pydantic import BaseModel, Field
 from ingest.index import Index
 from ingest.register.exports import deadline_label
 from ingest.register.models import Obligation, Register, SourceRef, Target
-from ingest.register.storage import load_register, register_with_terms, terms_indexed
-from ingest.register.terms import candidate_terms, item_context, obligation_own, target_own
+from ingest.register.storage import items_by_id, load_register, match_terms_with_terms, terms_indexed
+from ingest.register.terms import MatchTerms, candidate_terms, item_context, obligation_own, target_own
 from ingest.settings import Settings, get_settings
 from ingest.sparse import tokenize
-from ingest.text.normalize import fold_match
 
 
 class AnalyzedQuestion(Protocol):
@@ -78,10 +77,12 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
       "10/11"), must be found in the item or its document.
 
     Given an index whose items carry their ``terms`` (``indexed``, default: checked), only the
-    items holding as many of the question's words as the threshold requires are read, by a
-    keyword filter (``df``: a term's document frequency, default all equal), and scored as above: the same
-    result as a scan of the whole register (``ingest.register.terms.candidate_terms``), at a
-    cost that grows with the matches, not with the archive. Otherwise the register is scanned.
+    items holding as many of the question's words as the threshold requires are found, by a
+    keyword filter (``df``: a term's document frequency, default all equal), and scored from the
+    terms stored with them (``MatchTerms``); of those, only the ones that can still be offered are
+    read whole, best first: the same result as a scan of the whole register
+    (``ingest.register.terms.candidate_terms``), at a cost that grows with the matches, not with
+    the archive. Otherwise the register is scanned.
     """
     if q.wants("date") or q.wants("signer"):
         return []
@@ -100,37 +101,70 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
 
     name_syllables = [t for n in q.names for t in _terms(n) if " " not in t]
 
-    def items(kind: str, threshold: float) -> Register:
+    def matching(kind: str, threshold: float, with_references: bool) -> list[tuple[float, Obligation | Target]]:
+        """(coverage, item) of the items of ``kind`` at ``threshold`` or above, in register order.
+
+        Read from an index, each candidate's coverage is computed from its stored ``MatchTerms``;
+        only the candidates that can be offered are read whole, best first."""
+
+        def bound(m: MatchTerms) -> float:
+            # Exact, except that a name's syllables might stand apart (then the item scores 0).
+            return _coverage(name_syllables, words, codes, m, with_references, tuning.evidence_context_credit)
+
+        def exact(item: Obligation | Target, upper: float) -> float:
+            return upper if not q.names or _names_in(q.names, item, with_references) else 0.0
+
+        found: list[tuple[float, Obligation | Target]] = []
         if isinstance(source, Register):
-            return source
+            for item in source.obligations if kind == "obligation" else source.targets:
+                score = exact(item, bound(MatchTerms.of(item)))
+                if score >= threshold:
+                    found.append((score, item))
+            return found
         wanted = candidate_terms(words, codes, q.names, threshold, df or (lambda _term: 0))
-        # Every item that can match holds each syllable of each name (``_match``): asked of the
-        # index too, a question naming a province reads that province's items only.
-        return register_with_terms(source, kind, *wanted, all_of=name_syllables) if wanted else Register()
+        if not wanted:
+            return found
+        # Every item that can match holds each syllable of each name: asked of the index too, a
+        # question naming a province reads that province's items only.
+        bounds = {item_id: bound(m) for item_id, m in
+                  match_terms_with_terms(source, kind, *wanted, all_of=name_syllables).items()}
+        ranked = sorted((i for i, b in bounds.items() if b >= threshold), key=lambda i: (-bounds[i], i))
+        # An item scoring below the best less the margin and the largest bonus cannot be offered
+        # (0.001 more for the rounding of scores to three decimals): read no further.
+        slack = (tuning.evidence_near_best_margin + 0.001
+                 + max(tuning.evidence_deadline_words_bonus, tuning.evidence_target_kind_bonus))
+        best = 0.0
+        for start in range(0, len(ranked), _READ_BATCH):
+            floor = max(threshold, best - slack)
+            batch = [i for i in ranked[start:start + _READ_BATCH] if bounds[i] >= floor]
+            if not batch:
+                break
+            read = items_by_id(source, kind, batch)
+            for item in read.obligations if kind == "obligation" else read.targets:
+                score = exact(item, bounds[item.id])
+                if score >= threshold:
+                    best = max(best, score)
+                    found.append((score, item))
+        found.sort(key=lambda t: (t[1].source.file, t[1].source.doc_id, t[1].source.start, t[1].id))
+        return found
 
     candidates: list[Evidence] = []
     if asks_deadline or asks_duty:
         threshold = tuning.evidence_deadline_coverage if asks_deadline else tuning.evidence_duty_coverage
-        for o in items("obligation", threshold).obligations:
-            context = item_context(o.source, with_references=asks_deadline)
-            score = _match(q.names, words, codes, obligation_own(o), context, tuning.evidence_context_credit)
-            if score >= threshold:
-                # "báo cáo 6 tháng" vs "báo cáo năm": the words of the deadline itself decide ties.
-                said = _terms(o.deadline.text)
-                score += tuning.evidence_deadline_words_bonus * sum(1 for w in words if w in said) / max(1, len(words))
-                candidates.append(Evidence(kind="obligation", score=round(score, 3), line=obligation_line(o),
-                                           source=o.source, obligation=o))
+        for score, o in matching("obligation", threshold, with_references=asks_deadline):
+            # "báo cáo 6 tháng" vs "báo cáo năm": the words of the deadline itself decide ties.
+            said = _terms(o.deadline.text)
+            score += tuning.evidence_deadline_words_bonus * sum(1 for w in words if w in said) / max(1, len(words))
+            candidates.append(Evidence(kind="obligation", score=round(score, 3), line=obligation_line(o),
+                                       source=o.source, obligation=o))
     if asks_figure:
         threshold = tuning.evidence_rate_coverage if asks_rate else tuning.evidence_figure_coverage
-        for t in items("target", threshold).targets:
-            score = _match(q.names, words, codes, target_own(t), item_context(t.source),
-                           tuning.evidence_context_credit)
-            if score >= threshold:
-                # A question about a goal prefers targets to the baselines stated beside them.
-                goal = (t.kind == "target") == bool(_ASKS_TARGET.search(q.folded))
-                score += tuning.evidence_target_kind_bonus if goal else 0.0
-                candidates.append(Evidence(kind="target", score=round(score, 3), line=target_line(t),
-                                           source=t.source, target=t))
+        for score, t in matching("target", threshold, with_references=True):
+            # A question about a goal prefers targets to the baselines stated beside them.
+            goal = (t.kind == "target") == bool(_ASKS_TARGET.search(q.folded))
+            score += tuning.evidence_target_kind_bonus if goal else 0.0
+            candidates.append(Evidence(kind="target", score=round(score, 3), line=target_line(t),
+                                       source=t.source, target=t))
     candidates.sort(key=lambda e: (-e.score, e.source.doc_id, e.source.start))
     if not candidates:
         return []
@@ -142,36 +176,37 @@ def _is_code(term: str) -> bool:
     return any(ch.isdigit() for ch in term) and any(ch in "/-" for ch in term)
 
 
-@lru_cache(maxsize=65536)
+_READ_BATCH = 64  # candidates read whole at a time, best first
+
+
+@lru_cache(maxsize=4096)
 def _terms(text: str) -> frozenset[str]:
-    # Register items are matched against every deadline question: their terms are computed once
-    # per process, not once per question (the register of a 10,000-chunk archive has thousands).
+    # Names, deadlines and the texts of items read whole repeat across questions: cut once.
     return frozenset(tokenize(text))
 
 
-@lru_cache(maxsize=65536)
-def _folded(text: str) -> str:
-    return fold_match(text)
-
-
-def _match(names: tuple[str, ...], words: list[str], codes: list[str], own: list[str], context: list[str],
-           context_credit: float) -> float:
-    """Share of ``words`` found in the item (``own`` fully, ``context`` at ``context_credit``);
-    0 when a name or every code the question gives is missing from both."""
-    own_text, context_text = " ".join(own), " ".join(context)
-    own_terms = _terms(own_text)
-    all_terms = own_terms | _terms(context_text)
-    folded_all = _folded(own_text) + " " + _folded(context_text)
-    # A name is matched as a run of whole syllables ("lao cai", not inside "lao caix"): the
-    # index finds candidates by the syllables, and a match must hold them all.
-    if any(n not in folded_all or not _terms(n) <= all_terms for n in names):
+def _coverage(name_syllables: list[str], words: list[str], codes: list[str], terms: MatchTerms,
+              with_references: bool, context_credit: float) -> float:
+    """Share of ``words`` found among an item's terms (its own fully, its context at
+    ``context_credit``); 0 when a syllable of a name, or every code, the question gives is
+    missing from both."""
+    if any(not terms.holds(s, references=with_references) for s in name_syllables):
         return 0.0
-    if codes and not any(c in all_terms for c in codes):
+    if codes and not any(terms.holds(c, references=with_references) for c in codes):
         return 0.0
     if not words:
-        return 1.0 if codes or names else 0.0
-    got = sum(1.0 if w in own_terms else context_credit if w in all_terms else 0.0 for w in words)
+        return 1.0 if codes or name_syllables else 0.0
+    got = sum(1.0 if terms.in_own(w) else context_credit if terms.holds(w, references=with_references) else 0.0
+              for w in words)
     return got / len(words)
+
+
+def _names_in(names: tuple[str, ...], item: Obligation | Target, with_references: bool) -> bool:
+    """Every name stands in the item as whole syllables in a row ("lao cai", not "lao" and "cai"
+    apart): its bigrams are among the item's terms."""
+    own = obligation_own(item) if isinstance(item, Obligation) else target_own(item)
+    every = _terms(" ".join(own)) | _terms(" ".join(item_context(item.source, with_references)))
+    return all(_terms(n) <= every for n in names)
 
 
 def obligation_line(o: Obligation) -> str:

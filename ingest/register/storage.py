@@ -4,16 +4,18 @@ Each item is a payload-only point (``kind`` 'obligation', 'target' or 'relation'
 ``file`` and ``doc_id``, so re-ingesting or pruning a file replaces its register with its chunks.
 The item itself sits under the key named by its kind: ``{"kind": "target", "target": {...}}``.
 Obligations and targets also carry ``terms`` (``ingest.register.terms``), a keyword-indexed
-list that lets a question find its candidate items without reading the register.
+list that lets a question find its candidate items without reading the register, and ``match``
+(``MatchTerms``), what scoring them reads, so that a candidate is scored from a few lists and
+only the items that match are read whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ingest.index import Index
 from ingest.register.models import Obligation, Register, Relation, Target
-from ingest.register.terms import TERMS_VERSION, item_terms
+from ingest.register.terms import TERMS_VERSION, MatchTerms, item_terms
 from ingest.schema import point_id
 from ingest.store import Condition, PointRecord
 
@@ -43,8 +45,14 @@ def _payload(kind: str, item: Obligation | Target | Relation) -> dict:
     # ``file`` and ``doc_id`` are the flat fields a file's deletion and a document's filter match on.
     payload = {"kind": kind, "file": item.source.file, "doc_id": item.source.doc_id, kind: item.model_dump()}
     if kind in SEARCHED_KINDS:
-        payload |= {"terms": item_terms(item), "terms_version": TERMS_VERSION}
+        payload |= {"terms": item_terms(item), "match": MatchTerms.of(item).to_payload(),
+                    "terms_version": TERMS_VERSION}
     return payload
+
+
+def _with_terms(kind: str, any_of: list[str], at_least: int, all_of: Iterable[str]) -> list[Condition]:
+    return [Condition("kind", kind), Condition("terms", any_of=tuple(any_of), at_least=at_least),
+            *(Condition("terms", term) for term in sorted(set(all_of)))]
 
 
 def register_with_terms(index: Index, kind: str, any_of: list[str], at_least: int = 1,
@@ -52,10 +60,42 @@ def register_with_terms(index: Index, kind: str, any_of: list[str], at_least: in
     """The items of ``kind`` ('obligation' or 'target') whose ``terms`` hold at least ``at_least``
     of ``any_of``, and every one of ``all_of``, read through the index's keyword index rather
     than a scan of the register."""
-    wanted = [Condition("terms", any_of=tuple(any_of), at_least=at_least),
-              *(Condition("terms", term) for term in sorted(set(all_of)))]
-    payloads = index.store.scroll([Condition("kind", kind), *wanted])
+    payloads = index.store.scroll(_with_terms(kind, any_of, at_least, all_of))
     return _register({kind: [p[kind] for p in payloads]})
+
+
+def match_terms_with_terms(index: Index, kind: str, any_of: list[str], at_least: int = 1,
+                           all_of: Iterable[str] = ()) -> dict[str, MatchTerms]:
+    """``MatchTerms`` by item id of the items ``register_with_terms`` would read, without reading
+    the items themselves (``items_by_id`` reads those that match)."""
+    payloads = index.store.scroll(_with_terms(kind, any_of, at_least, all_of), fields=["match", f"{kind}.id"])
+    return {p[kind]["id"]: MatchTerms.from_payload(p["match"]) for p in payloads}
+
+
+def items_by_id(index: Index, kind: str, ids: Iterable[str]) -> Register:
+    """The items of ``kind`` with the given ids, in document and text order."""
+    payloads = index.store.retrieve([point_id(f"{kind}:{item_id}") for item_id in ids])
+    return _register({kind: [p[kind] for p in payloads]})
+
+
+def upgrade_terms(index: Index, announce: Callable[[int], None] | None = None) -> int:
+    """Rewrite the payloads of obligations and targets written by an older ``TERMS_VERSION`` from
+    the items they hold (nothing is parsed or embedded again); returns how many, after telling
+    ``announce`` how many there are to do. Until then such an index is searched by reading its
+    whole register (``terms_indexed``)."""
+    if terms_indexed(index):
+        return 0
+    searched = Condition("kind", any_of=SEARCHED_KINDS)
+    current = {(p["kind"], p[p["kind"]]["id"]) for p in index.store.scroll(
+        [searched, Condition("terms_version", TERMS_VERSION)], fields=["kind", "obligation.id", "target.id"])}
+    if announce:
+        announce(index.store.count([searched]) - len(current))
+    register = _register({kind: [p[kind] for p in index.store.scroll([Condition("kind", kind)])
+                                 if (kind, p[kind]["id"]) not in current] for kind in SEARCHED_KINDS})
+    points = register_points(register)
+    for start in range(0, len(points), 1024):
+        index.store.upsert(points[start:start + 1024])
+    return len(points)
 
 
 def terms_indexed(index: Index) -> bool:

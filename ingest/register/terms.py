@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from ingest.register.models import Obligation, SourceRef, Target
 from ingest.sparse import tokenize
@@ -20,8 +21,10 @@ MAX_REQUIRED_TERMS = 8
 ``min_should`` grows combinatorially with them (measured: 8 terms 5 ms, 20 terms 3 s, 26 terms
 exhausted 24 GB). The rarest are kept; an item still holds all but ``missing`` of them."""
 
-TERMS_VERSION = 1
-"""Stored on every item point with its ``terms``; an index whose items lack it is scanned instead."""
+TERMS_VERSION = 2
+"""Stored on every item point with its ``terms`` and ``match``; an index whose items carry an older
+version is scanned instead, until an ingest brings their payloads up to date
+(``ingest.register.storage.upgrade_terms``). 2: ``match`` added."""
 
 
 def obligation_own(o: Obligation) -> list[str]:
@@ -51,6 +54,51 @@ def item_terms(item: Obligation | Target) -> list[str]:
     own = obligation_own(item) if isinstance(item, Obligation) else target_own(item)
     texts = (" ".join(own), " ".join(item_context(item.source)))
     return sorted({t for text in texts for t in tokenize(text) if " " not in t})
+
+
+@dataclass(frozen=True)
+class MatchTerms:
+    """The single-syllable terms and codes evidence matching compares a question's words with: of
+    the item's own fields, of its sentence and document label, and of the document numbers its
+    document cites (context for deadline questions only). Computed once, at ingest, and stored
+    with the item (``match``): folding and cutting an item's texts took about 1.7 ms, paid by
+    every item a question's words reach. Bigrams are left out (they would double the payload):
+    whether a name's syllables stand together is checked on the few items read whole.
+
+    Each field is kept as its terms a line each (a term never holds a line break), as stored:
+    a question asks about a dozen terms of thousands of candidates, which a substring test
+    answers without building a set per candidate."""
+
+    own: str
+    context: str
+    references: str
+
+    @classmethod
+    def of(cls, item: Obligation | Target) -> MatchTerms:
+        own = obligation_own(item) if isinstance(item, Obligation) else target_own(item)
+        return cls(_lines(" ".join(own)), _lines(" ".join(item_context(item.source, with_references=False))),
+                   _lines(" ".join(item.source.references)))
+
+    def to_payload(self) -> dict[str, str]:
+        return {"own": self.own.strip("\n"), "context": self.context.strip("\n"),
+                "references": self.references.strip("\n")}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, str]) -> MatchTerms:
+        return cls(*(f"\n{data[key]}\n" for key in ("own", "context", "references")))
+
+    def in_own(self, term: str) -> bool:
+        return f"\n{term}\n" in self.own
+
+    def holds(self, term: str, *, references: bool) -> bool:
+        """``term`` is in the item's own fields or context (or, with ``references``, the numbers
+        its document cites)."""
+        line = f"\n{term}\n"
+        return line in self.own or line in self.context or (references and line in self.references)
+
+
+def _lines(text: str) -> str:
+    return "\n" + "\n".join(sorted({t for t in tokenize(text) if " " not in t})) + "\n"
 
 
 def candidate_terms(words: list[str], codes: list[str], names: Iterable[str], threshold: float,
