@@ -38,7 +38,7 @@ from ingest.register import REGISTER_VERSION, Register, extract_register, regist
 from ingest.sparse import SparseVector, encode_document
 from ingest.split import split_documents
 from ingest.schema import ChunkPoint, DenseBacklogPoint, DocumentPoint, FileRecord
-from ingest.store import Condition, PointRecord
+from ingest.store import Condition, PointRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ def ingest_paths(
         summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p, dirs) for p in files}, known=known))
     # The term statistics, changed with every chunk written or deleted above, are written once.
     index.finish_term_stats()
-    if parsed_files or any(o.status == "pruned" for o in summary.outcomes):
+    if parsed_files or upgraded or any(o.status == "pruned" for o in summary.outcomes):
         index.store.optimize()
     if parsed_files or lost or any(o.status == "pruned" for o in summary.outcomes):
         index.remember_files()
@@ -349,23 +349,26 @@ def _prune(index: Index, roots: list[Path], *, seen: set[str], known: dict[str, 
 
 @dataclass
 class _PointCounts:
-    """Chunk and document points per file, read in two facet requests for the whole run (not
-    two counts per file: a re-run over 10,000 unchanged files made 20,000 requests)."""
+    """Chunk and document points per file, together, read in one facet request for the whole run
+    (not two counts per file: a re-run over 10,000 unchanged files made 20,000 requests; two
+    facets, one per kind, cost 0.5 s more at 10,000 files). A file's chunks and documents are
+    deleted and written together, so a file short of chunks is short of points: only then are
+    its two kinds counted apart, to say what is missing."""
 
-    chunks: dict[str, int]
-    documents: dict[str, int]
+    points: dict[str, int]
+    store: Store
 
     @classmethod
     def read(cls, index: Index, files: int) -> "_PointCounts":
-        store, limit = index.store, files + 1
-        return cls(chunks=store.count_by("file", [Condition("kind", ChunkPoint.KIND)], limit=limit),
-                   documents=store.count_by("file", [Condition("kind", DocumentPoint.KIND)], limit=limit))
+        kinds = Condition("kind", any_of=(ChunkPoint.KIND, DocumentPoint.KIND))
+        return cls(points=index.store.count_by("file", [kinds], limit=files + 1), store=index.store)
 
     def missing(self, key: str, record: FileRecord) -> str | None:
         """What the index lacks of a file its record calls complete, in words, or None."""
-        chunks, documents = self.chunks.get(key, 0), self.documents.get(key, 0)
-        if chunks == record.chunks and documents == len(record.doc_ids):
+        if self.points.get(key, 0) == record.chunks + len(record.doc_ids):
             return None
+        chunks, documents = (self.store.count([Condition("kind", kind), Condition("file", key)])
+                             for kind in (ChunkPoint.KIND, DocumentPoint.KIND))
         return (f"part of this file ({record.chunks} chunk(s) and {len(record.doc_ids)} "
                 f"document(s) recorded, {chunks} and {documents} found)")
 

@@ -262,3 +262,21 @@ def test_files_whose_records_the_index_lost_are_indexed_again(settings, two_fold
         first = ingest_paths(index, [corpus])
         assert [o.status for o in first.outcomes if o.file == key] == ["failed"]
         assert all(o.file != key for o in ingest_paths(index, [corpus]).outcomes)
+
+
+def test_a_file_whose_chunks_the_index_lost_is_indexed_again_and_the_loss_is_said(settings, two_folders, embedder):
+    """Its record survived, some of its chunks did not: the run counts the file's points, finds
+    them short and indexes the file again, saying how many of each kind were found."""
+    corpus, _ = two_folders
+    with Index.open(settings, embedder=embedder) as index:
+        first = ingest_paths(index, [corpus])
+        (done,) = first.outcomes
+        key = done.file
+        assert done.chunks >= 1
+        index.store.delete([Condition("file", key), Condition("kind", "chunk")])
+        summary = ingest_paths(index, [corpus])
+        (again,) = summary.outcomes
+        assert again.status == "ingested" and again.chunks == done.chunks
+        assert (f"the index had lost part of this file ({done.chunks} chunk(s) and {done.documents} document(s) "
+                f"recorded, 0 and {done.documents} found)") in again.warnings[0]
+        assert [o.status for o in ingest_paths(index, [corpus]).outcomes] == ["unchanged"]
