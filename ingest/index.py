@@ -44,6 +44,7 @@ from ingest.schema import (
     RetrievedChunk,
     SchemaPoint,
     StatePoint,
+    SummaryPoint,
     TermStatsPoint,
     chunk_text_of,
     document_key,
@@ -233,8 +234,33 @@ class Index:
     # Writing -----------------------------------------------------------------------------
 
     def write(self, points: Sequence[SchemaPoint]) -> None:
-        """Write payload-only points (documents, file records, manifest, state)."""
-        self.store.upsert([point_record(p) for p in points])
+        """Write payload-only points (documents, file records, manifest, state). A document's
+        summary point (its catalogue entry) is written with it."""
+        records = []
+        for p in points:
+            records.append(point_record(p))
+            if isinstance(p, DocumentPoint):
+                records.append(point_record(SummaryPoint.of(DocumentSummary.of(p.document, p.chunks))))
+        self.store.upsert(records)
+
+    def add_missing_summaries(self) -> int:
+        """Write the summary points an index written before them lacks, from its document points
+        (their texts left in the engine); returns how many. Until then the catalogue is read
+        from the document points."""
+        if self._summaries_complete():
+            return 0
+        have = {FilterFields.from_payload(p).doc_id for p in self.store.scroll(
+            [Condition("kind", SummaryPoint.KIND)], fields=list(FilterFields.model_fields))}
+        missing = [DocumentSummary.from_payload(p) for p in self.store.scroll(
+            [Condition("kind", DocumentPoint.KIND)], fields=list(DocumentSummary.FIELDS))]
+        points = [point_record(SummaryPoint.of(s)) for s in missing if s.doc_id not in have]
+        for start in range(0, len(points), 1024):
+            self.store.upsert(points[start:start + 1024])
+        return len(points)
+
+    def _summaries_complete(self) -> bool:
+        return self.store.count([Condition("kind", SummaryPoint.KIND)]) == \
+            self.store.count([Condition("kind", DocumentPoint.KIND)])
 
     # Reading -----------------------------------------------------------------------------
 
@@ -252,17 +278,23 @@ class Index:
         The store evaluates the conditions, so a filter means the same for documents as for
         the chunks a search returns; only the filter fields are read, not the full texts.
         """
-        payloads = self.store.scroll([Condition("kind", DocumentPoint.KIND), *(conditions or [])],
+        kind = SummaryPoint.KIND if self._summaries_complete() else DocumentPoint.KIND
+        payloads = self.store.scroll([Condition("kind", kind), *(conditions or [])],
                                      fields=list(FilterFields.model_fields))
         return {FilterFields.from_payload(p).doc_id for p in payloads}
 
     def catalogue(self, conditions: list[Condition] | None = None) -> list[DocumentSummary]:
         """Every indexed document without its text (``DocumentSummary``), ordered by file and
-        position: the document points are read with ``DocumentSummary.FIELDS`` only, so the
-        texts stay in the engine."""
-        payloads = self.store.scroll([Condition("kind", DocumentPoint.KIND), *(conditions or [])],
-                                     fields=list(DocumentSummary.FIELDS))
-        docs = [DocumentSummary.from_payload(p) for p in payloads]
+        position, read from the summary points (or, in an index written before them, from the
+        document points with ``DocumentSummary.FIELDS`` only)."""
+        if self._summaries_complete():
+            payloads = self.store.scroll([Condition("kind", SummaryPoint.KIND), *(conditions or [])],
+                                         fields=["summary"])
+            docs = [DocumentSummary.model_validate(p["summary"]) for p in payloads]
+        else:
+            payloads = self.store.scroll([Condition("kind", DocumentPoint.KIND), *(conditions or [])],
+                                         fields=list(DocumentSummary.FIELDS))
+            docs = [DocumentSummary.from_payload(p) for p in payloads]
         return sorted(docs, key=lambda d: (d.file, d.part))
 
     def document(self, doc_id: str) -> Document | None:

@@ -130,6 +130,10 @@ def ingest_paths(
         "register: bringing the search terms of %d item(s) up to date (once for this index)", n))
     if upgraded:
         log.warning("register: search terms of %d item(s) brought up to date", upgraded)
+    summarized = index.add_missing_summaries()  # an index written before summary points: once
+    if summarized:
+        log.warning("catalogue: %d document summary point(s) added", summarized)
+        upgraded += summarized
     fingerprint = _fingerprint(index)
     known = index.file_records()
     by_sha = {r.sha256: k for k, r in known.items()}

@@ -255,3 +255,47 @@ def test_after_an_ingest_only_the_changed_files_catalogue_entries_are_read(kind,
         assert assistant.retriever.documents() == original()
     finally:
         index.close()
+
+
+def test_the_catalogue_is_read_from_summary_points_not_document_points(corpus_index, monkeypatch):
+    # The engine decodes a point's whole payload even to return a few fields: reading the
+    # catalogue from document points decoded every text.
+    from ingest.schema import SummaryPoint
+
+    expected = corpus_index.catalogue()
+    calls = _guard_texts(corpus_index, monkeypatch)
+    assert corpus_index.catalogue() == expected
+    assert corpus_index.document_ids() == {d.doc_id for d in expected}
+    read = [c for conditions, _ in calls for c in conditions if c.key == "kind"]
+    assert read and all(c.value == SummaryPoint.KIND for c in read)
+
+
+@pytest.mark.parametrize("kind", ["edge", "server"])
+def test_an_index_without_summary_points_is_read_as_before_and_an_ingest_adds_them(kind, settings, small_corpus,
+                                                                                  embedder, caplog):
+    from ingest.schema import SummaryPoint
+
+    if kind == "edge":
+        index = Index.open(settings, embedder=embedder)
+    else:
+        index = Index(settings.model_copy(update={"qdrant_url": "http://qdrant.invalid:6333"}),
+                      ServerStore(QdrantClient(location=":memory:"), "congvan", embedder.dim), embedder)
+    try:
+        ingest_paths(index, [small_corpus])
+        expected = index.catalogue()
+        ids = index.document_ids()
+        assert index.store.count([Condition("kind", SummaryPoint.KIND)]) == len(expected) >= 2
+        index.store.delete([Condition("kind", SummaryPoint.KIND)])  # as written by the previous version
+        assert index.catalogue() == expected and index.document_ids() == ids  # from the document points
+        summary = ingest_paths(index, [small_corpus])
+        assert {o.status for o in summary.outcomes} == {"unchanged"}
+        assert f"{len(expected)} document summary point(s) added" in caplog.text
+        assert index.store.count([Condition("kind", SummaryPoint.KIND)]) == len(expected)
+        assert index.catalogue() == expected and index.document_ids() == ids
+        assert index.add_missing_summaries() == 0
+        # A file's summaries go with it.
+        index.delete_file(expected[0].file)
+        assert expected[0].doc_id not in {d.doc_id for d in index.catalogue()}
+        assert index.store.count([Condition("kind", SummaryPoint.KIND), Condition("file", expected[0].file)]) == 0
+    finally:
+        index.close()

@@ -12,10 +12,12 @@ from ingest.schema import (
     SCHEMA_VERSION,
     ChunkPoint,
     DocumentPoint,
+    DocumentSummary,
     FileRecord,
     Manifest,
     RetrievedChunk,
     StatePoint,
+    SummaryPoint,
     date_key,
     point_id,
     retrieved_chunk,
@@ -66,6 +68,11 @@ POINTS = [
                  {"kind": "state", "name": "corpus_ingested", "value": True}, id="state"),
     pytest.param(StatePoint(name="counts", value={"a": [1, 2]}), "congvan:state:counts",
                  {"kind": "state", "name": "counts", "value": {"a": [1, 2]}}, id="state-structured"),
+    pytest.param(SummaryPoint.of(DocumentSummary.of(_DOC, chunks=4)), "summary:ab12-0",
+                 {**_legacy_filter_fields(_DOC), "kind": "summary",
+                  "summary": {"doc_id": "ab12-0", "file": "corpus/a.pdf", "part": 0, "file_sha256": "f" * 64,
+                              "kind": "pdf", "start": 0, "metadata": _META.model_dump(), "chunks": 4}},
+                 id="summary"),
 ]
 
 
