@@ -3,6 +3,8 @@ only the items holding one of its rarest words, and the result is the scan's."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from ingest.index import Index
@@ -13,6 +15,19 @@ from ingest.settings import Settings
 from rag.assistant import Assistant
 from rag.query import Question
 from tests.test_sparse_first import FLOODS
+
+@contextmanager
+def _one_file(tmp_path, embedder, name: str, text: str):
+    """An embedded index holding one file ``docs/name`` of ``text``, ingested; yields (index, docs)."""
+    from ingest.pipeline import ingest_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / name).write_text(text, encoding="utf-8")
+    with Index.open(Settings(data_dir=tmp_path / "data", files_root=tmp_path), embedder=embedder) as index:
+        ingest_paths(index, [docs])
+        yield index, docs
+
 
 DF = {"bao": 90, "cao": 90, "so": 80, "tai": 30, "chinh": 30, "quy": 5, "han": 50}
 
@@ -119,14 +134,8 @@ def test_the_assistant_answers_from_the_register_without_loading_it(corpus_index
 
 
 def test_an_index_whose_items_lack_terms_is_scanned(tmp_path, embedder):
-    from ingest.pipeline import ingest_paths
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "de_bao.txt").write_text(FLOODS, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", files_root=tmp_path)
-    with Index.open(settings, embedder=embedder) as index:
-        ingest_paths(index, [docs])
+    with _one_file(tmp_path, embedder, "de_bao.txt", FLOODS) as (index, _):
+        settings = index.settings
         register = load_register(index)
         assert register.obligations
         # As an index written before items carried terms: the same items, without them.
@@ -158,13 +167,9 @@ def test_an_index_whose_items_lack_terms_is_scanned(tmp_path, embedder):
 def test_an_ingest_brings_items_of_an_older_terms_version_up_to_date(tmp_path, embedder, caplog):
     from ingest.pipeline import ingest_paths
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "de_bao.txt").write_text(FLOODS, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", files_root=tmp_path)
     question = Question.parse("Trưởng các thôn phải báo cáo số hộ dân vùng trũng trước ngày nào?", [])
-    with Index.open(settings, embedder=embedder) as index:
-        ingest_paths(index, [docs])
+    with _one_file(tmp_path, embedder, "de_bao.txt", FLOODS) as (index, docs):
+        settings = index.settings
         register = load_register(index)
         scanned = register_evidence(question, register, settings=settings)
         assert scanned and "15/10/2024" in scanned[0].line
@@ -203,14 +208,8 @@ Kính gửi: Các trung tâm y tế.
 
 
 def test_a_named_place_matches_only_where_its_syllables_stand_together(tmp_path, embedder):
-    from ingest.pipeline import ingest_paths
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "tiem_chung.txt").write_text(APART, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", files_root=tmp_path)
-    with Index.open(settings, embedder=embedder) as index:
-        ingest_paths(index, [docs])
+    with _one_file(tmp_path, embedder, "tiem_chung.txt", APART) as (index, _):
+        settings = index.settings
         register = load_register(index)
         assert len(register.obligations) == 2  # "Bắc Giang ... Sơn La" holds both syllables, apart
         q = Question.parse("Trung tâm Y tế huyện Bắc Sơn báo cáo kết quả tiêm chủng sởi trước ngày nào?", [])
