@@ -10,7 +10,9 @@ import pytest
 from ingest.index import Index
 from ingest.register import load_register, register_evidence, register_points, terms_indexed
 from ingest.register import storage
-from ingest.register.terms import candidate_terms, item_terms
+from ingest.register.models import Obligation
+from ingest.register.terms import candidate_terms, item_terms, obligation_own, target_own
+from ingest.sparse import tokenize
 from ingest.settings import Settings
 from rag.assistant import Assistant
 from rag.query import Question
@@ -65,6 +67,11 @@ def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corp
     for point, item in zip(points, items):
         assert point.payload["terms"] == item_terms(item) and point.payload["terms"]
         assert all(" " not in t for t in point.payload["terms"])  # single syllables and codes
+        # Every word of the item's own fields, its sentence and the numbers its document cites
+        # can be asked for: the filter must find the item by any of them.
+        own = obligation_own(item) if isinstance(item, Obligation) else target_own(item)
+        texts = [*own, item.source.quote, *item.source.references]
+        assert {t for t in tokenize(" ".join(texts)) if " " not in t} <= set(point.payload["terms"])
     assert all("terms" not in p.payload for p in points[len(items):])  # relations are not searched
     assistant = Assistant(corpus_index)
     df = assistant.term_stats.df
@@ -158,10 +165,10 @@ def test_an_index_whose_items_lack_terms_is_scanned(tmp_path, embedder):
         assistant.refresh()
         assert assistant.register_indexed is True
         assert register_evidence(question, index, settings=settings) == scanned
-        assert storage.register_with_terms(index, "obligation", ["trung"]).obligations
-        assert storage.register_with_terms(index, "obligation", ["trung", "de", "zzz"], at_least=2).obligations
-        assert not storage.register_with_terms(index, "obligation", ["trung", "zzz", "yyy"], at_least=2).obligations
-        assert not storage.register_with_terms(index, "obligation", ["khong-co-tu-nay"]).obligations
+        assert storage.match_terms_with_terms(index, "obligation", ["trung"])
+        assert storage.match_terms_with_terms(index, "obligation", ["trung", "de", "zzz"], at_least=2)
+        assert not storage.match_terms_with_terms(index, "obligation", ["trung", "zzz", "yyy"], at_least=2)
+        assert not storage.match_terms_with_terms(index, "obligation", ["khong-co-tu-nay"])
 
 
 def test_an_ingest_brings_items_of_an_older_terms_version_up_to_date(tmp_path, embedder, caplog):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from ingest.index import Index
 from ingest.register.models import Obligation, Register, Relation, Target
-from ingest.register.terms import TERMS_VERSION, MatchTerms, item_terms
+from ingest.register.terms import TERMS_VERSION, MatchTerms
 from ingest.schema import point_id
 from ingest.store import Condition, PointRecord
 
@@ -45,8 +45,8 @@ def _payload(kind: str, item: Obligation | Target | Relation) -> dict:
     # ``file`` and ``doc_id`` are the flat fields a file's deletion and a document's filter match on.
     payload = {"kind": kind, "file": item.source.file, "doc_id": item.source.doc_id, kind: item.model_dump()}
     if kind in SEARCHED_KINDS:
-        payload |= {"terms": item_terms(item), "match": MatchTerms.of(item).to_payload(),
-                    "terms_version": TERMS_VERSION}
+        match = MatchTerms.of(item)
+        payload |= {"terms": match.terms(), "match": match.to_payload(), "terms_version": TERMS_VERSION}
     return payload
 
 
@@ -55,19 +55,12 @@ def _with_terms(kind: str, any_of: list[str], at_least: int, all_of: Iterable[st
             *(Condition("terms", term) for term in sorted(set(all_of)))]
 
 
-def register_with_terms(index: Index, kind: str, any_of: list[str], at_least: int = 1,
-                        all_of: Iterable[str] = ()) -> Register:
-    """The items of ``kind`` ('obligation' or 'target') whose ``terms`` hold at least ``at_least``
-    of ``any_of``, and every one of ``all_of``, read through the index's keyword index rather
-    than a scan of the register."""
-    payloads = index.store.scroll(_with_terms(kind, any_of, at_least, all_of))
-    return _register({kind: [p[kind] for p in payloads]})
-
-
 def match_terms_with_terms(index: Index, kind: str, any_of: list[str], at_least: int = 1,
                            all_of: Iterable[str] = ()) -> dict[str, MatchTerms]:
-    """``MatchTerms`` by item id of the items ``register_with_terms`` would read, without reading
-    the items themselves (``items_by_id`` reads those that match)."""
+    """``MatchTerms`` by item id of the items of ``kind`` ('obligation' or 'target') whose ``terms``
+    hold at least ``at_least`` of ``any_of`` and every one of ``all_of``, found through the index's
+    keyword index rather than a scan of the register, and without reading the items themselves
+    (``items_by_id`` reads those that match)."""
     payloads = index.store.scroll(_with_terms(kind, any_of, at_least, all_of), fields=["match", f"{kind}.id"])
     return {p[kind]["id"]: MatchTerms.from_payload(p["match"]) for p in payloads}
 

@@ -49,11 +49,10 @@ def item_context(s: SourceRef, with_references: bool = True) -> list[str]:
 
 
 def item_terms(item: Obligation | Target) -> list[str]:
-    """The terms stored with an item: every single-syllable term and code of its own fields and
-    its context (references included), which are all a question's words can match."""
-    own = obligation_own(item) if isinstance(item, Obligation) else target_own(item)
-    texts = (" ".join(own), " ".join(item_context(item.source)))
-    return sorted({t for text in texts for t in tokenize(text) if " " not in t})
+    """The terms stored with an item, keyword-indexed: every single-syllable term and code of its
+    own fields and its context (references included), which are all a question's words can match.
+    The union of its ``MatchTerms``, so the filter never misses an item scoring could keep."""
+    return MatchTerms.of(item).terms()
 
 
 @dataclass(frozen=True)
@@ -86,6 +85,10 @@ class MatchTerms:
     @classmethod
     def from_payload(cls, data: dict[str, str]) -> MatchTerms:
         return cls(*(f"\n{data[key]}\n" for key in ("own", "context", "references")))
+
+    def terms(self) -> list[str]:
+        """Every term of the three fields, sorted (what ``item_terms`` stores)."""
+        return sorted(set(f"{self.own}{self.context}{self.references}".split("\n")) - {""})
 
     def in_own(self, term: str) -> bool:
         return f"\n{term}\n" in self.own
