@@ -147,6 +147,7 @@ class Index:
         # Files whose points changed since ``take_changed_files`` was last called: readers that
         # keep a catalogue refresh those entries only.
         self._changed_files: set[str] = set()
+        self._summaries_known = False  # see _summaries_complete
         self._read_manifest(check=check_manifest)
 
     @classmethod
@@ -259,8 +260,14 @@ class Index:
         return len(points)
 
     def _summaries_complete(self) -> bool:
-        return self.store.count([Condition("kind", SummaryPoint.KIND)]) == \
-            self.store.count([Condition("kind", DocumentPoint.KIND)])
+        """Every document has its summary point. Once true it stays so for this handle (``write``
+        adds a summary with every document, a file's deletion removes both), so filtered
+        questions do not pay two counts each; until then it is counted again, in case another
+        process added them."""
+        if not self._summaries_known:
+            self._summaries_known = self.store.count([Condition("kind", SummaryPoint.KIND)]) == \
+                self.store.count([Condition("kind", DocumentPoint.KIND)])
+        return self._summaries_known
 
     # Reading -----------------------------------------------------------------------------
 

@@ -133,7 +133,7 @@ def ingest_paths(
     summarized = index.add_missing_summaries()  # an index written before summary points: once
     if summarized:
         log.warning("catalogue: %d document summary point(s) added", summarized)
-        upgraded += summarized
+    migrated = bool(upgraded or summarized)  # points rewritten in bulk: the shard is optimized below
     fingerprint = _fingerprint(index)
     known = index.file_records()
     by_sha = {r.sha256: k for k, r in known.items()}
@@ -284,7 +284,7 @@ def ingest_paths(
         summary.outcomes.extend(_prune(index, paths, seen={index.file_key(p, dirs) for p in files}, known=known))
     # The term statistics, changed with every chunk written or deleted above, are written once.
     index.finish_term_stats()
-    if parsed_files or upgraded or any(o.status == "pruned" for o in summary.outcomes):
+    if parsed_files or migrated or any(o.status == "pruned" for o in summary.outcomes):
         index.store.optimize()
     if parsed_files or lost or any(o.status == "pruned" for o in summary.outcomes):
         index.remember_files()

@@ -275,17 +275,23 @@ def test_an_index_without_summary_points_is_read_as_before_and_an_ingest_adds_th
                                                                                   embedder, caplog):
     from ingest.schema import SummaryPoint
 
-    if kind == "edge":
-        index = Index.open(settings, embedder=embedder)
-    else:
-        index = Index(settings.model_copy(update={"qdrant_url": "http://qdrant.invalid:6333"}),
-                      ServerStore(QdrantClient(location=":memory:"), "congvan", embedder.dim), embedder)
+    server = ServerStore(QdrantClient(location=":memory:"), "congvan", embedder.dim) if kind == "server" else None
+
+    def opened() -> Index:
+        if server is None:
+            return Index.open(settings, embedder=embedder)
+        return Index(settings.model_copy(update={"qdrant_url": "http://qdrant.invalid:6333"}), server, embedder)
+
+    index = opened()
     try:
         ingest_paths(index, [small_corpus])
         expected = index.catalogue()
         ids = index.document_ids()
         assert index.store.count([Condition("kind", SummaryPoint.KIND)]) == len(expected) >= 2
         index.store.delete([Condition("kind", SummaryPoint.KIND)])  # as written by the previous version
+        if server is None:  # opened again, as an index written by the previous version is
+            index.close()
+        index = opened()
         assert index.catalogue() == expected and index.document_ids() == ids  # from the document points
         summary = ingest_paths(index, [small_corpus])
         assert {o.status for o in summary.outcomes} == {"unchanged"}
