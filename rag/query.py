@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.text.abbreviations import SPELLED_OUT
+from ingest.text.actors import SECTOR_NAMES
 from ingest.text.normalize import canonical_tones, fold_match
 from ingest.text.tokens import CODE, SYLLABLE
 from rag.conversation import ENTITY, standalone_question
@@ -141,20 +142,38 @@ def _proper_names(question: str) -> tuple[str, ...]:
     """
     names, run = [], []
     previous_end = 0
-    for m in _WORD.finditer(question + " end"):  # a lower-case word closes the last run
+    words = list(_WORD.finditer(question + " end"))  # a lower-case word closes the last run
+    sector = _sector_words([fold_match(m.group(0)).lower() for m in words])
+    for i, m in enumerate(words):
         word = m.group(0)
         if question[previous_end:m.start()].strip():  # punctuation ends a name: "Đắk Lắk, Trung tâm …"
             if len(run) >= 2:
                 names.append(fold_match(" ".join(run)))
             run = []
         previous_end = m.end()
-        if word[0].isupper() and not word.isupper() and canonical_tones(word.lower()) not in _NOT_NAME_WORDS:
+        if (word[0].isupper() and not word.isupper() and i not in sector
+                and canonical_tones(word.lower()) not in _NOT_NAME_WORDS):
             run.append(word)
             continue
         if len(run) >= 2:
             names.append(fold_match(" ".join(run)))
         run = []
     return tuple(dict.fromkeys(names))
+
+
+_SECTORS = tuple(tuple(name.split()) for name in SECTOR_NAMES)
+
+
+def _sector_words(folded: list[str]) -> set[int]:
+    """Indexes of the words that spell a department's field ("Công Thương", "Tài Chính"): they
+    belong to the body's title, so "Sở Công Thương Đắk Lắk" names the place "Đắk Lắk", which the
+    documents write, not "Thương Đắk Lắk", which they need not."""
+    found: set[int] = set()
+    for i in range(len(folded)):
+        for sector in _SECTORS:
+            if tuple(folded[i:i + len(sector)]) == sector:
+                found.update(range(i, i + len(sector)))
+    return found
 
 
 # --- Long questions -------------------------------------------------------------------------

@@ -64,6 +64,11 @@ def test_abbreviations_are_spelled_out_for_matching():
     ("Huyện Bắc Sơn (Lạng Sơn) có bao nhiêu trẻ em?", ("bac son", "lang son")),
     # "Đồng" opens province names (Đồng Nai, Đồng Tháp); "Hội đồng nhân dân" stays no name
     ("Đồng Nai đặt mục tiêu gì cho Hội đồng nhân dân?", ("dong nai",)),
+    # a department's field is part of its title, not of the place after it: documents write
+    # "Sở Công Thương tỉnh Đắk Lắk" as often as "Sở Công Thương Đắk Lắk"
+    ("Sở Công Thương Đắk Lắk báo cáo vào giờ nào?", ("dak lak",)),
+    ("Sở Tài Chính Kiên Giang và Sở Khoa học và Công nghệ Lạng Sơn làm gì?", ("kien giang", "lang son")),
+    ("Bộ Công Thương gửi công văn cho ai?", ()),
 ])
 def test_proper_names_are_detected_for_out_of_scope_checks(question, names):
     assert analyze(question).names == names

@@ -21,6 +21,15 @@ _UNIT_HEAD = (
     r"co quan|don vi|giam doc|chu tich|thu truong|huyen uy|tinh uy|thi uy|thanh uy|dang uy|dang doan|"
     r"ban can su|nganh|dia phuong|truong|benh vien|cuc|chi cuc|to chuc|lien doan|tap doan|tong cong ty)\b"
 )
+# The fields departments and ministries are named after ("Sở Công Thương", "Bộ Tài chính"),
+# folded: part of a body's title, not of the place that follows it ("Sở Công Thương Đắk Lắk").
+SECTOR_NAMES: tuple[str, ...] = (
+    "cong thuong", "tai chinh", "noi vu", "tu phap", "xay dung", "y te", "ngoai vu", "cong an",
+    "quoc phong", "ngoai giao", "giao thong van tai", "ke hoach va dau tu", "tai nguyen va moi truong",
+    "nong nghiep va moi truong", "nong nghiep va phat trien nong thon", "khoa hoc va cong nghe",
+    "giao duc va dao tao", "van hoa the thao va du lich", "lao dong thuong binh va xa hoi",
+    "thong tin va truyen thong", "dan toc va ton giao",
+)
 # Verbs that end the unit phrase after "giao / đề nghị / yêu cầu".
 _ACTION = (
     r"(?:chu tri|phoi hop|thuc hien|trien khai|tham muu|co trach nhiem|xay dung|theo doi|to chuc|"
