@@ -110,3 +110,54 @@ def test_edge_index_persists_and_refuses_a_second_process_handle(tmp_path):
     reopened = EdgeStore(tmp_path / "shard", DIM)
     assert reopened.count([Condition("kind", "chunk")]) == 3
     reopened.close()
+
+
+def _old_layout_shard(path):
+    """A shard as the previous version wrote it: payload indexes with the engine's defaults
+    (kept in RAM, rebuilt whole each time the shard opens)."""
+    import qdrant_edge as qe
+
+    from ingest.schema import INTEGER_FIELDS, KEYWORD_FIELDS
+
+    path.mkdir(parents=True)
+    shard = qe.EdgeShard.create(str(path), qe.EdgeConfig(
+        vectors={"dense": qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine)},
+        sparse_vectors={"sparse": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}))
+    for name in KEYWORD_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+    for name in INTEGER_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Integer))
+    shard.flush()
+    shard.close()
+
+
+def _on_disk(store):
+    import qdrant_edge as qe
+
+    return {name: info.params is not None and info.params.memory == qe.Memory.Cold
+            for name, info in store._engine().info().payload_schema.items()}
+
+
+def test_edge_payload_indexes_are_kept_on_disk_and_an_older_layout_is_moved_once(tmp_path):
+    new = EdgeStore(tmp_path / "new", DIM)
+    assert all(_on_disk(new).values()) and new.upgrade_layout() == 0
+    new.close()
+
+    _old_layout_shard(tmp_path / "old")
+    old = EdgeStore(tmp_path / "old", DIM)
+    old.upsert(POINTS)
+    assert not any(_on_disk(old).values())
+    announced = []
+    moved = old.upgrade_layout(announce=announced.append)
+    assert moved == len(_on_disk(old)) == announced[0]
+    old.close()
+    reopened = EdgeStore(tmp_path / "old", DIM)
+    assert all(_on_disk(reopened).values()) and reopened.upgrade_layout() == 0
+    # The rebuilt indexes filter as before: keyword, any-of and integer range conditions.
+    for conditions, expected in [([Condition("file", "f2.txt")], {"b", "c"}),
+                                 ([Condition("doc_id", any_of=("d1",))], {"a"}),
+                                 ([Condition("date_key", gte=20240101, lte=20240630)], {"b", "c"})]:
+        hits = reopened.search(dense=[1, 1, 0, 0], sparse=None, mode="dense", limit=10,
+                               conditions=[Condition("kind", "chunk"), *conditions])
+        assert set(_keys(hits)) == expected
+    reopened.close()
