@@ -167,6 +167,10 @@ class Retriever:
     def named(self, q: Question) -> list[DocumentSummary]:
         """Indexed documents whose own number the question names ("Công văn 3452/UBND-VX"),
         in file order: ``rag.answer.named_documents`` over the catalogue, by a lookup."""
+        if not any(_has_letter(code) for code in q.codes):
+            # A document's number carries its type ("3452/UBND-VX"); "10/11" is a date. Most
+            # questions name none, and need not wait for the catalogue to be read.
+            return []
         found = [d for code in dict.fromkeys(q.codes) for d in self._numbers.get(code, [])]
         return sorted({d.doc_id: d for d in found}.values(), key=lambda d: (d.file, d.part))
 
@@ -249,7 +253,8 @@ class Retriever:
         chunks = chunks[:top_k]
         began = time.perf_counter()
         docs = self.full_documents(c.doc_id for c in chunks)
-        if any(c.doc_id not in self._catalogue for c in chunks):
+        known = self.__dict__.get("_catalogue")  # not read for this: a first question need not wait for it
+        if known is not None and any(c.doc_id not in known for c in chunks):
             # ingested by another process since the catalogue was read: read it again when next needed
             self._forget_catalogue()
         timings["documents"] = _ms(began)
@@ -329,3 +334,7 @@ def _cross_encoder(model: str):
 
 def _ms(began: float) -> float:
     return round((time.perf_counter() - began) * 1000, 2)
+
+
+def _has_letter(code: str) -> bool:
+    return any(ch.isalpha() for ch in code)
