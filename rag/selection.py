@@ -37,7 +37,7 @@ DEFAULT_MODEL = Path(__file__).with_name("selection_model.json")
 
 _DATE = re.compile(
     r"\b(?:ngay|truoc ngay|thang|quy|nam)\s*\d{1,4}(?:/\d{1,2})?(?:/\d{2,4})?|\b\d{1,2}/\d{1,2}\b"
-    r"|\bquy\s+(?:i{1,3}|iv)\b")
+    r"|\bquy\s+(?:i{1,3}|iv)\b|\b\d{1,2}\s?h\s?\d{2}\b|\b\d{1,2}\s+gio\b")  # "19h00", "8 giờ": a time of day
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
 # "Thực hiện Công văn số ..." / "Căn cứ ...": the basis of a document, not what it requires.
 _PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
@@ -274,7 +274,11 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
             sentence = doc.text[start:end]
             matched = every[i]
             own = sum(w * matched[t] for t, w in weights.items())
-            if own <= 0:
+            # "6. Thời gian nổ mìn:" then "Buổi trưa: Từ 12h00 …": the item under a matching
+            # lead-in answers, though it repeats none of the question's words.
+            under_lead_in = i > 0 and doc.text[spans[i - 1][0]:spans[i - 1][1]].rstrip(" *").endswith(":") \
+                and any(every[i - 1].values())
+            if own <= 0 and not under_lead_in:
                 continue
             # "Thông tư có hiệu lực từ ngày 10/4/2026.": the question's words stand in the sentence
             # before or after, which the short answering sentence continues.

@@ -40,6 +40,9 @@ def test_sentence_spans(text, expected):
         ("Kế hoạch số 16/KH-MTTQ ký ngày nào?", {"date"}),
         ("Quyết định này ban hành vào ngày nào?", {"date"}),
         ("Kế hoạch 12/KH-UBND triển khai chỉ thị nào của Thủ tướng?", {"basis"}),
+        # a time of day is asked as a date is
+        ("Sở Công Thương báo cáo UBND tỉnh vào giờ nào?", {"when"}),
+        ("mỏ đá chỉ được nổ mìn vào những khung giờ nào?", {"when"}),
     ],
 )
 def test_question_intents(question, intents):
