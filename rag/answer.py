@@ -32,7 +32,7 @@ from ingest.register.exports import deadline_label
 from ingest.register.relations import DOCUMENT_KINDS, extract_references
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import Question
+from rag.query import Question, ordinals
 from rag.retrieve import Retrieval
 from rag.selection import Candidate, SelectionModel, candidates, has_quantity, load_model, score
 
@@ -96,7 +96,7 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if mentioning is None:
         def mentioning(doc: Document) -> Iterable[Document]:
             return sorted(everything.values(), key=lambda d: (d.file != doc.file, d.file, d.part))
-    if q.wants("signer") or q.wants("date") or q.wants("number") or (q.wants("basis") and named):
+    if q.wants("signer") or q.wants("date") or q.wants("number") or q.wants("basis"):
         # Questions about a document itself are answered from its metadata, pointing at where
         # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
         # a document by its description rather than its number.
@@ -155,11 +155,20 @@ def answer_candidates(q: Question, retrieval: Retrieval, stats: TermStats, *, na
         return []
     about = {doc_id for doc_id, t in texts.items() if not q.names or any(n in t for n in q.names)}
     found = candidates(q, retrieval, term_weights(q, stats, tuning), {d.doc_id for d in named}, tuning)
-    found = [c for c in found if c.doc.doc_id in about]
+    found = [c for c in found if c.doc.doc_id in about and not other_occurrence(q, c.text)]
     # "Theo Công văn 1234/UBND-VX, ...": the question sets its scope to the documents it names.
     according = {d.doc_id for d in named if _according_to(q, d)}
     scoped = [c for c in found if c.doc.doc_id in according]
     return scoped or found
+
+
+def other_occurrence(q: Question, sentence: str) -> bool:
+    """The sentence numbers the occurrence the question numbers, differently: "lần thứ nhất"
+    does not answer a question about "lần thứ tư"."""
+    if not q.ordinals:
+        return False
+    held = ordinals(fold(sentence))
+    return any(head in held and held[head] != number for head, number in q.ordinals)
 
 
 def _according_to(q: Question, doc: Document) -> bool:

@@ -13,7 +13,7 @@ from ingest.register import Register, load_register, register_evidence, terms_in
 from ingest.schema import retrieved_chunk
 from ingest.settings import Settings
 from ingest.store import SearchMode
-from rag.answer import TermStats, extractive_answer, merge_register_evidence
+from rag.answer import TermStats, extractive_answer, merge_register_evidence, other_occurrence
 from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
 from rag.query import ENGLISH_HINT, Question
@@ -132,6 +132,8 @@ class Assistant:
         source = self.index if self.register_indexed else self.register
         evidence = register_evidence(q, source, settings=self.settings, df=lambda term: self.term_stats.df.get(term, 0),
                                      indexed=self.register_indexed)
+        # "lần thứ nhất" does not answer a question about "lần thứ tư", from the register either.
+        evidence = [e for e in evidence if not other_occurrence(q, e.source.quote)]
         if filters:
             # The store applies the same conditions the retriever searched with, so register
             # items obey exactly the scope the passages did.

@@ -74,6 +74,9 @@ class Question:
     codes: tuple[str, ...] = ()
     """Folded number codes with a digit ("3452/ubnd-vx", "61-ctr/tu", "10/11"): the document
     numbers (and dates) the question names. Also among ``terms``."""
+    ordinals: tuple[tuple[str, int], ...] = ()
+    """Which occurrence the question asks about, as (folded head, number): "lần thứ tư" →
+    ("lan", 4), "đợt 2" → ("dot", 2) (``ordinals``)."""
     english: bool = False
     """The question as typed is in English (``is_english``): the documents are Vietnamese, so
     an abstention tells the user to ask in Vietnamese instead of a bare "not found"."""
@@ -95,7 +98,7 @@ class Question:
         # Names are read from the text as typed (rewritten), where capitals mark them; the
         # spelled-out abbreviations appended to ``expanded`` are lower case and name nothing.
         return cls(asked, standalone, expanded, folded, terms, intents, _proper_names(standalone), codes,
-                   is_english(asked))
+                   tuple(sorted(ordinals(folded).items())), is_english(asked))
 
     @property
     def rewritten(self) -> bool:
@@ -121,6 +124,26 @@ def expand_abbreviations(text: str) -> str:
 def analyze(question: str) -> Question:
     """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
     return Question.parse(question)
+
+
+# "lần thứ tư", "đợt 2", "giai đoạn II", folded: a word numeral only after "thứ", so that "đợt
+# năm 2025" is no fifth round.
+_NUMERALS = {"nhat": 1, "nhi": 2, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
+             "tam": 8, "chin": 9, "muoi": 10}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_ORDINAL = re.compile(r"\b(lan|dot|giai doan|phien|vong|hoi nghi)\s+(?:thu\s+(%s)\b|(?:thu\s+)?(\d{1,2}|%s)\b)"
+                      % ("|".join(_NUMERALS), "|".join(sorted(_ROMAN, key=len, reverse=True))))
+
+
+def ordinals(folded: str) -> dict[str, int]:
+    """Folded text's numbered occurrences by their head word: "hiệp thương lần thứ nhất" →
+    {"lan": 1}. A head numbered twice keeps its first number."""
+    found: dict[str, int] = {}
+    for m in _ORDINAL.finditer(folded.lower()):
+        word, number = m.group(2), m.group(3)
+        value = _NUMERALS[word] if word else int(number) if number.isdigit() else _ROMAN[number]
+        found.setdefault(m.group(1), value)
+    return found
 
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

@@ -506,3 +506,37 @@ def test_an_item_under_a_matching_lead_in_is_a_candidate_though_it_repeats_no_qu
     assert times["asks_when_date"] == 1.0 and times["neighbours"] > 0
     # under a lead-in that holds none of the question's words, an item stays out
     assert "Bố trí 02 trạm gác." not in found
+
+
+ROUNDS = _doc("rounds", [
+    "Ban Thường trực tổ chức các hội nghị hiệp thương theo Luật Bầu cử như sau:",
+    "(1) Tổ chức hiệp thương lần thứ nhất: chậm nhất ngày 10/12/2025.",
+    "(2) Tổ chức hiệp thương lần thứ hai: chậm nhất ngày 03/02/2026.",
+])
+
+
+@pytest.mark.parametrize("question, quoted, abstains", [
+    ("Hội nghị hiệp thương lần thứ hai tổ chức chậm nhất ngày nào?", "03/02/2026", False),
+    # no round the question names is written: "lần thứ nhất" does not answer "lần thứ tư"
+    ("Hội nghị hiệp thương lần thứ tư tổ chức chậm nhất ngày nào?", None, True),
+])
+def test_another_numbered_occurrence_does_not_answer(question, quoted, abstains):
+    answer = _answer(question, _retrieval((ROUNDS, 1, ""), (ROUNDS, 2, ""), (ROUNDS, 0, "")))
+    assert answer.abstained is abstains
+    if quoted:
+        assert quoted in answer.answer and "10/12/2025" not in answer.answer
+    else:
+        assert "10/12/2025" not in answer.answer and "03/02/2026" not in answer.answer
+
+
+@pytest.mark.parametrize("question, quote, other", [
+    ("Hiệp thương lần thứ tư chậm nhất ngày nào?", "Tổ chức hiệp thương lần thứ nhất: chậm nhất ngày 10/12/2025", True),
+    ("hiep thuong lan thu ba cham nhat ngay nao?", "Tổ chức hiệp thương lần thứ ba: chậm nhất ngày 20/02/2026", False),
+    ("Hiệp thương chậm nhất ngày nào?", "Tổ chức hiệp thương lần thứ nhất: chậm nhất ngày 10/12/2025", False),
+    ("Báo cáo lần 2 gửi trước ngày nào?", "Sở Y tế báo cáo trước ngày 15/5/2024.", False),  # no round written
+])
+def test_a_quote_numbering_another_occurrence_is_told_apart(question, quote, other):
+    # The assistant drops such register items as the answerer drops such sentences.
+    from rag.answer import other_occurrence
+
+    assert other_occurrence(Question.parse(question), quote) is other

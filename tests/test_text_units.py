@@ -104,3 +104,19 @@ def test_acting_units_are_resolved_outwards_from_the_sentence(text, target, sect
     actors = resolve_actors(doc, (start, end), section)
     assert actors.units == units
     assert actors.source == source
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Hội nghị hiệp thương lần thứ tư tổ chức khi nào?", {"lan": 4}),
+    ("(1) Tổ chức hiệp thương lần thứ nhất: chậm nhất ngày 10/12/2025", {"lan": 1}),
+    ("báo cáo lần 2 về hóa chất", {"lan": 2}),
+    ("giai đoạn II (2026-2030)", {"giai doan": 2}),
+    ("Kỷ niệm Ngày Công tác xã hội lần thứ 8", {"lan": 8}),
+    ("đợt năm 2025", {}),  # a year, not the fifth round
+    ("Năm 2024 là lần thứ mấy tổ chức?", {}),  # asks which, names none
+])
+def test_numbered_occurrences_are_read_by_their_head_word(text, found):
+    from ingest.text.normalize import fold_match
+    from rag.query import ordinals
+
+    assert ordinals(fold_match(text)) == found
