@@ -478,30 +478,30 @@ def test_a_term_every_candidate_holds_weighs_least_among_them():
     assert local["tu phap"] > 3 * local["so cong thuong"] > 0
 
 
-def test_a_short_sentence_gets_credit_for_the_question_words_of_the_sentence_before_it():
+def _candidate_features(question: str, text: str) -> dict[str, dict[str, float]]:
+    """The answer candidates of a one-paragraph document, by sentence: their features."""
     from rag.answer import answer_candidates
 
-    doc = _doc("n", ["Thông tư số 15/2026/TT-BCT sửa đổi quy định về phân cấp giấy phép vận chuyển hàng nguy hiểm. "
-                     "Thông tư có hiệu lực từ ngày 10/4/2026. Các Sở Công Thương triển khai thực hiện."])
-    retrieval = _retrieval((doc, 0, ""))
-    q = Question.parse("Thông tư về phân cấp giấy phép vận chuyển hàng nguy hiểm có hiệu lực từ ngày nào?")
-    found = {c.text.strip(): c.features for c in answer_candidates(q, retrieval, _stats(retrieval), named=[],
-                                                                   tuning=Tuning())}
+    retrieval = _retrieval((_doc("n", [text]), 0, ""))
+    return {c.text.strip(): c.features for c in answer_candidates(Question.parse(question), retrieval,
+                                                                  _stats(retrieval), named=[], tuning=Tuning())}
+
+
+def test_a_short_sentence_gets_credit_for_the_question_words_of_the_sentence_before_it():
+    found = _candidate_features(
+        "Thông tư về phân cấp giấy phép vận chuyển hàng nguy hiểm có hiệu lực từ ngày nào?",
+        "Thông tư số 15/2026/TT-BCT sửa đổi quy định về phân cấp giấy phép vận chuyển hàng nguy hiểm. "
+        "Thông tư có hiệu lực từ ngày 10/4/2026. Các Sở Công Thương triển khai thực hiện.")
     short = found["Thông tư có hiệu lực từ ngày 10/4/2026."]
     long = found["Thông tư số 15/2026/TT-BCT sửa đổi quy định về phân cấp giấy phép vận chuyển hàng nguy hiểm."]
     assert short["neighbours"] > 0.5 and long["neighbours"] < 0.2
 
 
 def test_an_item_under_a_matching_lead_in_is_a_candidate_though_it_repeats_no_question_word():
-    from rag.answer import answer_candidates
-
-    doc = _doc("n", ["5. Biện pháp che chắn: dùng lưới thép phủ bãi mìn.\n6. Thời gian nổ mìn:\n"
-                     "Buổi trưa: Từ 12h00 đến 12h30; Buổi chiều: Từ 18h00 đến 18h30.\n"
-                     "7. Cảnh giới:\nBố trí 02 trạm gác."])
-    retrieval = _retrieval((doc, 0, ""))
-    q = Question.parse("Mỏ đá chỉ được nổ mìn vào những khung giờ nào?")
-    found = {c.text.strip(): c.features for c in answer_candidates(q, retrieval, _stats(retrieval), named=[],
-                                                                   tuning=Tuning())}
+    found = _candidate_features(
+        "Mỏ đá chỉ được nổ mìn vào những khung giờ nào?",
+        "5. Biện pháp che chắn: dùng lưới thép phủ bãi mìn.\n6. Thời gian nổ mìn:\n"
+        "Buổi trưa: Từ 12h00 đến 12h30; Buổi chiều: Từ 18h00 đến 18h30.\n7. Cảnh giới:\nBố trí 02 trạm gác.")
     times = found["Buổi trưa: Từ 12h00 đến 12h30; Buổi chiều: Từ 18h00 đến 18h30."]
     assert times["asks_when_date"] == 1.0 and times["neighbours"] > 0
     # under a lead-in that holds none of the question's words, an item stays out
