@@ -255,8 +255,7 @@ class Index:
         missing = [DocumentSummary.from_payload(p) for p in self.store.scroll(
             [Condition("kind", DocumentPoint.KIND)], fields=list(DocumentSummary.FIELDS))]
         points = [point_record(SummaryPoint.of(s)) for s in missing if s.doc_id not in have]
-        for start in range(0, len(points), 1024):
-            self.store.upsert(points[start:start + 1024])
+        self.store.upsert_in_batches(points)
         return len(points)
 
     def _summaries_complete(self) -> bool:

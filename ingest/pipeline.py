@@ -133,9 +133,10 @@ def ingest_paths(
     summarized = index.add_missing_summaries()  # an index written before summary points: once
     if summarized:
         log.warning("catalogue: %d document summary point(s) added", summarized)
-    # Payload indexes an older version kept in RAM (rebuilt whole at every start): once per index.
+    # Payload indexes an older version placed otherwise (all in RAM, rebuilt whole at every
+    # start): once per index.
     index.store.upgrade_layout(announce=lambda n: log.warning(
-        "index: moving %d payload index(es) to disk (once for this index)", n))
+        "index: rebuilding %d payload index(es) in their new place (once for this index)", n))
     migrated = bool(upgraded or summarized)  # points rewritten in bulk: the shard is optimized below
     fingerprint = _fingerprint(index)
     known = index.file_records()

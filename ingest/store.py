@@ -31,6 +31,7 @@ Fusion = Literal["rrf", "dbsf"]
 # Points read per scroll request: each request filters again from its offset, so a read of a few
 # thousand points (a question's candidate register items) is faster in fewer, larger pages.
 _SCROLL_PAGE = 1024
+_WRITE_BATCH = 1024  # points per request in a bulk rewrite
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,12 @@ class Store(ABC):
 
     @abstractmethod
     def upsert(self, points: list[PointRecord]) -> None: ...
+
+    def upsert_in_batches(self, points: list[PointRecord]) -> None:
+        """``upsert`` a bulk rewrite (a one-time upgrade of every item or document) a request of
+        ``_WRITE_BATCH`` points at a time, so no request carries the whole archive."""
+        for start in range(0, len(points), _WRITE_BATCH):
+            self.upsert(points[start:start + _WRITE_BATCH])
 
     @abstractmethod
     def delete(self, conditions: list[Condition]) -> None:
@@ -167,14 +174,13 @@ class EdgeStore(Store):
         """The shard, with engine errors (damaged files) turned into ``IndexDamagedError``."""
         return _Guarded(self._shard, self._path)
 
-    # The shard stays on disk (but for one payload index) and is read through the page cache as queries touch
-    # it (``Memory.Cold``) instead of being loaded whole when the shard opens: opening it is
-    # most of a cold start and of an unchanged re-ingest. Measured on the 100k-chunk scale
-    # archive (evals/bench_scale.py, same machine, alternating runs): opening to a first answer
-    # 1.8-2.3 s against 3.4-3.8 s, serving RSS 845 against 1,017 MiB, warm retrieval and answer
-    # times unchanged within noise. Most of the old opening time was building in-RAM maps of
-    # the keyword indexes (``doc_id``, ``file`` and ``terms`` hold a value per document or term);
-    # ``terms`` alone is kept in RAM (``_field_memory``).
+    # The shard stays on disk and is read through the page cache as queries touch it
+    # (``Memory.Cold``) instead of being loaded whole when it opens: opening it was most of a
+    # cold start and of an unchanged re-ingest, mostly building in-RAM maps of the keyword
+    # indexes (``doc_id``, ``file`` and ``terms`` hold a value per document or term). Measured on
+    # the 100k-chunk scale archive (evals/bench_scale.py, alternating runs): first answer 1.8-2.3 s
+    # from start against 3.4-3.8 s, serving RSS 845 against 1,017 MiB, warm retrieval and answer
+    # times within noise. One payload index stays in RAM (``_field_memory``).
     def _config(self, dim: int) -> Any:
         qe = self._qe
         cold = qe.Memory.Cold

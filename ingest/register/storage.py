@@ -86,8 +86,7 @@ def upgrade_terms(index: Index, announce: Callable[[int], None] | None = None) -
     register = _register({kind: [p[kind] for p in index.store.scroll([Condition("kind", kind)])
                                  if (kind, p[kind]["id"]) not in current] for kind in SEARCHED_KINDS})
     points = register_points(register)
-    for start in range(0, len(points), 1024):
-        index.store.upsert(points[start:start + 1024])
+    index.store.upsert_in_batches(points)
     return len(points)
 
 
