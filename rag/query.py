@@ -131,7 +131,7 @@ def analyze(question: str) -> Question:
 _NUMERALS = {"nhat": 1, "nhi": 2, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
              "tam": 8, "chin": 9, "muoi": 10}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
-_ORDINAL = re.compile(r"\b(lan|dot|giai doan|phien|vong|hoi nghi)\s+(?:thu\s+(%s)\b|(?:thu\s+)?(\d{1,2}|%s)\b)"
+_ORDINAL = re.compile(r"\b(lan|dot|giai doan|phien|vong)\s+(?:thu\s+(%s)\b|(?:thu\s+)?(\d{1,2}|%s)\b)"
                       % ("|".join(_NUMERALS), "|".join(sorted(_ROMAN, key=len, reverse=True))))
 
 

@@ -113,6 +113,7 @@ def test_acting_units_are_resolved_outwards_from_the_sentence(text, target, sect
     ("giai đoạn II (2026-2030)", {"giai doan": 2}),
     ("Kỷ niệm Ngày Công tác xã hội lần thứ 8", {"lan": 8}),
     ("đợt năm 2025", {}),  # a year, not the fifth round
+    ("Hội nghị 02 ngày tại hội trường tầng 3", {}),  # a length, not the second conference
     ("Năm 2024 là lần thứ mấy tổ chức?", {}),  # asks which, names none
 ])
 def test_numbered_occurrences_are_read_by_their_head_word(text, found):
