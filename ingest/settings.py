@@ -67,9 +67,6 @@ class Tuning(BaseModel):
         0.5, "Fraction of its IDF a two-syllable question term weighs when the corpus never uses it: mostly a "
              "junction of two words (\"năm 2023 huyện\" → \"2023 huyen\"), not a word.", _GOLD)
 
-    section_unit_min_bigrams: int = Field(
-        2, ge=1, description=f"Two-syllable question terms the section heading must share to name the "
-                             f"question's unit (a feature of the selection model). {_BY_HAND}")
     fragment_max_words: int = Field(
         6, ge=1, description=f"A sentence with fewer words than this is a heading or fragment. {_BY_HAND}")
     heading_match_chars: int = Field(

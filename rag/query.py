@@ -12,20 +12,27 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.text.abbreviations import SPELLED_OUT
 from ingest.text.actors import SECTOR_NAMES
-from ingest.text.normalize import canonical_tones, fold_match
+from ingest.text.normalize import canonical_tones, fold, fold_match, match_text
 from ingest.text.tokens import CODE, SYLLABLE
 from rag.conversation import ENTITY, standalone_question
 
 # Question and function words: they say what kind of answer is wanted, not what it is about.
-# "bao" is not here: it is half of "báo cáo".
+# They are listed as written, with their diacritics: folded, many of them are also syllables of
+# the names a question is about ("tại"/"Sở Tài chính", "nơi"/"Sở Nội vụ", "từ"/"Sở Tư pháp",
+# "hỏi"/"hội nghị", "cần"/"cán bộ", "thì"/"chỉ thị", "làm"/"lâm nghiệp", "đâu"/"đầu tư"), which
+# must stay terms. "bao" is not here: it is half of "báo cáo".
 STOPWORDS = frozenset(
-    "nao gi ai dau sao the nhu la co khong duoc cua cho va cac nhung mot trong voi ve tai thi hay hoac do "
-    "nay phai lam can o den tu theo da se dang bi boi vay con hoi xin biet nhe a u gom nhieu bang "
-    "muon cu the ra sao duoi tren hien nay hien vao luc khi gio noi".split()
+    "nào gì ai đâu sao thế thể như là có không được của cho và các những nhưng một trong với về tại "
+    "thì hay hãy hoặc do này nay phải làm cần ở đến từ theo đã sẽ đang bị bởi vậy còn hỏi xin biết "
+    "nhé ạ à ư gồm nhiều bằng muốn cụ ra dưới trên hiện vào lúc khi giờ nơi".split()
 )
+# A question typed without diacritics cannot tell "tại" from "Tài": there every syllable that
+# folds like a function word is dropped.
+FOLDED_STOPWORDS = frozenset(fold(word) for word in STOPWORDS)
 
 # The sparse index's token patterns: question terms must be cut like indexed terms.
 _SYLLABLE = SYLLABLE
@@ -49,6 +56,18 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                         r"nghi quyet|chuong trinh|luat)\s+(?:\S+\s+){0,3}?(?:nao|gi|so may)\b"),
 }
 
+
+
+def _syllables(written: str, folded: str) -> tuple[list[str], list[bool]]:
+    """The folded syllables of a question (``written``: lower case with diacritics; ``folded``:
+    the same folded) and, for each, whether it is a function word. With diacritics a syllable is
+    judged as written ("tại" is one, "tài" is not); without any, by its folded form."""
+    spans = [m.span() for m in _SYLLABLE.finditer(folded)]
+    syllables = [folded[a:b] for a, b in spans]
+    # Folding maps each composed letter to one letter, so the two strings align.
+    if written != folded and len(written) == len(folded):
+        return syllables, [written[a:b] in STOPWORDS for a, b in spans]
+    return syllables, [s in FOLDED_STOPWORDS for s in syllables]
 
 @dataclass(frozen=True)
 class Question:
@@ -88,10 +107,11 @@ class Question:
         reduced to its content (``reduce_question``); ``asked`` keeps the text as typed."""
         standalone = standalone_question(reduce_question(asked), [reduce_question(h) for h in history])
         expanded = expand_abbreviations(standalone)
-        folded = fold_match(expanded)
-        syllables = _SYLLABLE.findall(folded)
-        content = [s for s in syllables if s not in STOPWORDS]
-        bigrams = [f"{a} {b}" for a, b in zip(syllables, syllables[1:]) if a not in STOPWORDS and b not in STOPWORDS]
+        written = match_text(expanded).lower()
+        folded = fold(written)
+        syllables, stop = _syllables(written, folded)
+        content = [s for s, dropped in zip(syllables, stop) if not dropped]
+        bigrams = [f"{a} {b}" for a, b, x, y in zip(syllables, syllables[1:], stop, stop[1:]) if not (x or y)]
         codes = tuple(dict.fromkeys(c for c in _CODE.findall(folded) if any(ch.isdigit() for ch in c)))
         terms = tuple(dict.fromkeys(content + bigrams + list(codes)))
         intents = frozenset(name for name, pattern in _INTENT_PATTERNS.items() if pattern.search(folded))
@@ -119,6 +139,15 @@ def expand_abbreviations(text: str) -> str:
     """``text`` followed by the spelled-out form of each abbreviation it uses ("Sở LĐTBXH" → + "lao động ...")."""
     found = dict.fromkeys(_ABBREVIATIONS[m.group(1)] for m in _ABBREVIATION.finditer(fold_match(text)))
     return " ".join([text, *found]) if found else text
+
+
+@lru_cache(maxsize=256)
+def spelled_out_words(text: str) -> str:
+    """``text`` folded, its abbreviations spelled out in place and its syllables joined by single
+    spaces ("UBND các xã" → "uy ban nhan dan cac xa"): a form in which a name can be looked up
+    whole in a question, however it was typed."""
+    spelled = _ABBREVIATION.sub(lambda m: fold(_ABBREVIATIONS[m.group(1)]), fold_match(text))
+    return " ".join(_SYLLABLE.findall(spelled))
 
 
 def analyze(question: str) -> Question:

@@ -26,11 +26,12 @@ from pathlib import Path
 from ingest.models import Document
 from ingest.settings import Settings, Tuning
 from ingest.sparse import tokenize
+from ingest.text.actors import heading_units
 from ingest.text.labels import document_title
 from ingest.text.normalize import fold
 from ingest.text.sentences import sentence_spans
 from rag.models import RetrievedChunk
-from rag.query import Question
+from rag.query import Question, spelled_out_words
 from rag.retrieve import Retrieval
 
 DEFAULT_MODEL = Path(__file__).with_name("selection_model.json")
@@ -267,7 +268,7 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
         ocr_damaged = lost_diacritics(doc, tuning)
         missing_year = any(y not in doc.text for y in years)
         header_block = chunk.chunk_id.endswith(":0")
-        section_unit = q.wants("task") and bool(chunk.section) and names_section_unit(q, chunk.section, tuning)
+        section_unit = bool(chunk.section) and names_section_unit(q, chunk.section)
         spans = sentence_spans(doc.text, chunk.start, chunk.end)
         every = [_matched(doc.text[a:b], weights, ocr_damaged, tuning) for a, b in spans]
         for i, (start, end) in enumerate(spans):
@@ -397,11 +398,11 @@ def is_fragment(stripped: str, chunk: RetrievedChunk, tuning: Tuning) -> bool:
         echoes_heading and words < tuning.heading_echo_max_words)
 
 
-def names_section_unit(q: Question, section: str, tuning: Tuning) -> bool:
-    """The question names the unit whose section the passage sits in ("Phòng Lao động ..." tasks)."""
-    label_terms = set(tokenize(section.split(" > ")[-1]))
-    bigrams = [t for t in q.terms if " " in t]
-    return sum(1 for t in bigrams if t in label_terms) >= tuning.section_unit_min_bigrams
+def names_section_unit(q: Question, section: str) -> bool:
+    """The question names a body that a heading of the passage's section names: "Chỉ thị giao
+    Sở Tài chính làm gì?" and a sentence under "IV. TỔ CHỨC THỰC HIỆN > 3. Sở Tài chính"."""
+    asked = f" {spelled_out_words(q.standalone)} "
+    return any(f" {spelled_out_words(unit)} " in asked for unit in heading_units(section.split(" > ")))
 
 
 class TermMatcher:

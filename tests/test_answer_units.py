@@ -19,7 +19,7 @@ from ingest.register import AnalyzedQuestion, Deadline, Obligation, Register, So
 from ingest.schema import RetrievedChunk
 from ingest.settings import Settings, Tuning
 from rag.answer import NOT_FOUND, UNCERTAIN, TermStats, extractive_answer, named_documents
-from rag.selection import FEATURES, SelectionModel
+from rag.selection import FEATURES, SelectionModel, names_section_unit
 from rag.query import Question, analyze
 from rag.retrieve import Retrieval
 
@@ -285,6 +285,34 @@ def test_abbreviations_are_spelled_out_once_for_every_step():
     assert analyze(q.asked) == q  # analyze: a question outside any conversation
 
 
+@pytest.mark.parametrize("question, kept, dropped", [
+    # Function words are told apart from the names they fold like: "tại" is one, "Tài" is not.
+    ("Sở Tài chính phải báo cáo tại đâu?", {"tai", "tai chinh", "so tai"}, set()),
+    ("Sở Nội vụ báo cáo nơi nào?", {"noi vu", "so noi"}, set()),
+    ("Sở Tư pháp làm gì từ ngày 10/11?", {"tu phap"}, {"lam"}),
+    ("Hội nghị cán bộ công chức họp khi nào?", {"hoi nghi", "can bo"}, {"khi"}),
+    ("Chỉ thị về lâm nghiệp giao ai?", {"chi thi", "lam nghiep"}, {"ai", "ve"}),
+    ("Ai phải làm gì tại hội nghị?", {"hoi nghi"}, {"ai", "phai", "lam", "gi", "tai"}),
+    # Typed without diacritics, "tai" may be either: it is dropped, as the function word is likelier.
+    ("so tai chinh phai lam gi", {"so", "chinh"}, {"tai", "tai chinh", "phai", "lam", "gi"}),
+])
+def test_function_words_are_dropped_as_written_not_as_folded(question, kept, dropped):
+    terms = set(Question.parse(question).terms)
+    assert kept <= terms
+    assert not dropped & terms
+
+
+@pytest.mark.parametrize("question, section, names", [
+    ("Chỉ thị 06 giao Sở Tài chính làm gì?", "IV. TỔ CHỨC THỰC HIỆN > 3. Sở Tài chính", True),
+    ("UBND các xã, phường phải làm gì?", "IV. TỔ CHỨC THỰC HIỆN > 5. Ủy ban nhân dân các xã, phường", True),
+    ("Sở Nội vụ được giao làm gì?", "1. Sở Công Thương > a) Rà soát các quy định về quản lý", False),
+    ("UBND huyện Bảo Yên được giao gì?", "IV. TỔ CHỨC THỰC HIỆN > 5. Ủy ban nhân dân các xã, phường", False),
+    ("Sở Tài chính làm gì?", "II. NHIỆM VỤ > 2. Tăng cường quản lý tài chính", False),
+])
+def test_a_section_names_the_questions_unit_only_by_a_heading_naming_that_body(question, section, names):
+    assert names_section_unit(Question.parse(question), section) is names
+
+
 def test_question_is_what_register_evidence_reads():
     q = Question.parse("Sở Y tế báo cáo trước ngày nào?")
     for name in AnalyzedQuestion.__annotations__:
@@ -401,7 +429,6 @@ def test_every_tuning_value_says_what_it_does_and_where_it_came_from():
 _DEFAULTS = {
     "max_sentences": 4, "related_min_coverage": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
     "context_coverage_credit": 0.9, "unseen_bigram_weight": 0.5,
-    "section_unit_min_bigrams": 2,
     "fragment_max_words": 6, "heading_match_chars": 40, "heading_echo_max_words": 16,
     "described_min_coverage": 0.5, "described_runner_up_ratio": 0.85,
     "ocr_fuzzy_credit": 0.8, "ocr_fuzzy_min_letters": 4, "ocr_diacritics_ratio": 0.08, "ocr_sample_chars": 4000,

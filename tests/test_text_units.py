@@ -3,7 +3,7 @@
 import pytest
 
 from ingest.models import Document, DocumentMetadata
-from ingest.text.actors import resolve_actors
+from ingest.text.actors import heading_units, resolve_actors
 from rag.query import analyze, expand_abbreviations
 from ingest.text.sentences import sentence_spans
 
@@ -104,6 +104,17 @@ def test_acting_units_are_resolved_outwards_from_the_sentence(text, target, sect
     actors = resolve_actors(doc, (start, end), section)
     assert actors.units == units
     assert actors.source == source
+
+
+@pytest.mark.parametrize("section, units", [
+    (["IV. TỔ CHỨC THỰC HIỆN", "3. Sở Tài chính"], ("Sở Tài chính",)),
+    (["II. NHIỆM VỤ", "1. Ủy ban nhân dân các xã, phường"], ("Ủy ban nhân dân các xã, phường",)),
+    (["IV. TỔ CHỨC THỰC HIỆN"], ()),  # an activity, not a body
+    (["II. NHIỆM VỤ, GIẢI PHÁP", "2. Tăng cường kiểm tra, giám sát"], ()),
+    (["1. Sở Công Thương", "a) Rà soát các quy định hiện hành"], ("Sở Công Thương",)),  # from an outer heading
+])
+def test_the_bodies_a_section_path_names_are_read_from_its_headings(section, units):
+    assert heading_units(section) == units
 
 
 @pytest.mark.parametrize("text, found", [

@@ -10,6 +10,7 @@ maps each character to one character), so every unit is returned as written in t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.models import Document
@@ -126,6 +127,18 @@ def resolve_actors(doc: Document, sentence: tuple[int, int], section: list[str],
     if doc.metadata.addressees:
         return Actors(tuple(doc.metadata.addressees), "addressees")
     return None
+
+
+def heading_units(section: Sequence[str]) -> tuple[str, ...]:
+    """The bodies named by the headings of a section path, innermost first, as written
+    ("IV. TỔ CHỨC THỰC HIỆN > 3. Sở Tài chính" → "Sở Tài chính"); read like the register reads
+    a heading (``resolve_actors`` with ``strict``), so a heading about an activity names none."""
+    units: list[str] = []
+    for label in reversed(section):
+        m = _HEADING_UNIT.match(fold(label))
+        if m and not _is_generic_heading(m.group("unit")):
+            units += _checked((_tidy(label[m.start("unit"):]),), True)
+    return tuple(units)
 
 
 def sentence_units(text: str, start: int, end: int) -> tuple[str, ...]:
