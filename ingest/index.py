@@ -121,11 +121,18 @@ class TermCounts:
 
     def remove(self, texts: Iterable[str]) -> None:
         """Count the chunks ``texts`` out (they were counted in before)."""
+        touched: set[str] = set()
         for text in texts:
             self.n -= 1
-            self.df.subtract(set(tokenize(text)))
-        for term in [t for t, c in self.df.items() if c <= 0]:
-            del self.df[term]
+            terms = set(tokenize(text))
+            self.df.subtract(terms)
+            touched |= terms
+        # Only the terms counted out can have reached zero: looking at those alone keeps a
+        # file's replacement (every new file begins with one) from costing a pass over the
+        # whole vocabulary, which made an ingest slow down as the archive grew.
+        for term in touched:
+            if self.df[term] <= 0:
+                del self.df[term]
 
 
 class Index:

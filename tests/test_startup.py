@@ -154,3 +154,19 @@ def test_server_path_keeps_statistics(settings, small_corpus, embedder, interlea
         _assert_current(index)
     finally:
         index.close()
+
+
+def test_term_counts_taken_in_and_out_equal_a_fresh_count():
+    from ingest.index import TermCounts
+
+    kept = ["Sở Tài chính báo cáo trước ngày 10/11.", "Sở Y tế báo cáo quý II."]
+    gone = ["Ủy ban nhân dân xã tổ chức hội nghị.", "Sở Y tế kiểm tra."]
+    counts = TermCounts()
+    counts.add(kept + gone)
+    counts.remove(gone)
+    fresh = TermCounts()
+    fresh.add(kept)
+    assert counts.n == fresh.n == 2
+    assert counts.df == fresh.df  # "hoi nghi" and "kiem tra" are gone, not kept at zero
+    counts.remove([])  # a new file's replacement counts nothing out
+    assert counts.df == fresh.df
