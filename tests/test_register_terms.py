@@ -44,10 +44,15 @@ DF = {"bao": 90, "cao": 90, "so": 80, "tai": 30, "chinh": 30, "quy": 5, "han": 5
     # A repeated word counts twice in the coverage but once among the terms: 3 words at 65 %
     # miss at most 1 (counted with repeats), so 1 of the 2 distinct words is enough.
     (["quy", "quy", "han"], [], (), 0.65, (["quy", "han"], 1)),
-    # Long questions: only the 8 rarest words are asked for, all but the 2 an item may miss.
-    ([f"w{i}" for i in range(10)], [], (), 0.80, ([f"w{i}" for i in range(8)], 6)),
-    # When that leaves none (a low threshold), one of any missing + 1 words.
-    ([f"w{i}" for i in range(20)], [], (), 0.5, (sorted(f"w{i}" for i in range(20))[:11], 1)),
+    # 10 words at 80 %: all of them are asked for, all but the 2 an item may miss.
+    ([f"w{i}" for i in range(10)], [], (), 0.80, (sorted(f"w{i}" for i in range(10)), 8)),
+    # Long questions: as many of the rarest words as keep the engine's choices of "at least k of
+    # n" (C(n, missing)) at 1,000 or under: 40 words at 80 % may miss 8, C(12, 8) = 495 and
+    # C(13, 8) = 1,287, so all but 8 of the 12 rarest; 20 at 50 % miss 10, C(13, 10) = 286.
+    ([f"w{i}" for i in range(40)], [], (), 0.80, (sorted(f"w{i}" for i in range(40))[:12], 4)),
+    ([f"w{i}" for i in range(20)], [], (), 0.5, (sorted(f"w{i}" for i in range(20))[:13], 3)),
+    # When that leaves none (repeats make up the misses), one of any missing + 1 words.
+    (["quy", "quy", "quy", "han"], [], (), 0.5, (["quy", "han"], 1)),
     # A single word must be there.
     (["quy"], [], (), 0.65, (["quy"], 1)),
     # Only names: the rarest syllable of the first name.

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from ingest.register.models import Obligation, SourceRef, Target
 from ingest.sparse import tokenize
 
-MAX_REQUIRED_TERMS = 8
+# The engine estimates how many points a "hold at least k of these n terms" filter selects from
+# every choice of k of the n conditions (it lists them all), so a filter asks for as many of the
+# question's words as keeps that count at or under this: 12 words when any 6 may be missing
+# (924 choices). More words make a tighter filter: at 258k chunks a question with many common
+# words found 10,828 candidate items with 8 of them, read in 1.8 s, and a few hundred with 12;
+# with all 40 words of a long question the engine's estimate took 23 GB and was killed.
+MAX_FILTER_CHOICES = 1000
 """At most this many of a question's words are asked for "at least k of them": Qdrant's
 ``min_should`` grows combinatorially with them (measured: 8 terms 5 ms, 20 terms 3 s, 26 terms
 exhausted 24 GB). The rarest are kept; an item still holds all but ``missing`` of them."""
@@ -111,8 +117,9 @@ def candidate_terms(words: list[str], codes: list[str], names: Iterable[str], th
 
     * With codes: an item must hold one of them.
     * With words: an item at ``threshold`` coverage of the ``n`` words (repeats counted) misses
-      at most ``missing = floor((1 - threshold) * n)`` of them, so of the ``MAX_REQUIRED_TERMS``
-      rarest distinct words (``df``: a term's document frequency) it holds all but ``missing``;
+      at most ``missing = floor((1 - threshold) * n)`` of them, so of the rarest distinct words
+      (``df``: a term's document frequency), as many as ``MAX_FILTER_CHOICES`` allows, it holds
+      all but ``missing``;
       when that leaves none, it holds one of any ``missing + 1``.
     * With only names: the rarest syllable of the first name (an item must contain the name).
     """
@@ -121,9 +128,11 @@ def candidate_terms(words: list[str], codes: list[str], names: Iterable[str], th
     distinct = sorted(set(words), key=lambda w: (df(w), w))
     if distinct:
         missing = math.floor((1 - threshold) * len(words) + 1e-9)
-        rarest = distinct[:MAX_REQUIRED_TERMS]
-        if len(rarest) > missing:
-            return rarest, len(rarest) - missing
+        size = len(distinct)
+        while size > missing and math.comb(size, missing) > MAX_FILTER_CHOICES:
+            size -= 1
+        if size > missing:
+            return distinct[:size], size - missing
         return distinct[:missing + 1], 1  # any missing + 1 words hold one the item has
     for name in names:
         syllables = [t for t in tokenize(name) if " " not in t]
