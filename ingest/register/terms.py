@@ -18,10 +18,11 @@ from ingest.sparse import tokenize
 
 # The engine estimates how many points a "hold at least k of these n terms" filter selects from
 # every choice of k of the n conditions (it lists them all), so a filter asks for as many of the
-# question's words as keeps that count at or under this: 12 words when any 6 may be missing
-# (924 choices). More words make a tighter filter: at 258k chunks a question with many common
-# words found 10,828 candidate items with 8 of them, read in 1.8 s, and a few hundred with 12;
-# with all 40 words of a long question the engine's estimate took 23 GB and was killed.
+# question's rarest words as keeps that count at or under this: 12 words when any 6 may be
+# missing (924 choices). More words make a tighter filter: at 258k chunks a question with many
+# common words found 10,828 candidate items with 8 words (2.8 s to answer), and was answered in
+# 0.5-0.9 s with 12-16; letting it ask for up to 64 words, the engine's estimate for one of the
+# bench's 207 questions grew to 23 GB and the process was killed.
 MAX_FILTER_CHOICES = 1000
 """At most this many of a question's words are asked for "at least k of them": Qdrant's
 ``min_should`` grows combinatorially with them (measured: 8 terms 5 ms, 20 terms 3 s, 26 terms
