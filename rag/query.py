@@ -57,7 +57,6 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
-
 def _syllables(written: str, folded: str) -> tuple[list[str], list[bool]]:
     """The folded syllables of a question (``written``: lower case with diacritics; ``folded``:
     the same folded) and, for each, whether it is a function word. With diacritics a syllable is
@@ -68,6 +67,7 @@ def _syllables(written: str, folded: str) -> tuple[list[str], list[bool]]:
     if written != folded and len(written) == len(folded):
         return syllables, [written[a:b] in STOPWORDS for a, b in spans]
     return syllables, [s in FOLDED_STOPWORDS for s in syllables]
+
 
 @dataclass(frozen=True)
 class Question:
