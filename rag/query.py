@@ -16,8 +16,8 @@ from functools import lru_cache
 
 from ingest.text.abbreviations import SPELLED_OUT
 from ingest.text.actors import SECTOR_NAMES
-from ingest.text.normalize import canonical_tones, fold, fold_match, match_text
-from ingest.text.tokens import CODE, SYLLABLE
+from ingest.text.normalize import canonical_tones, fold, fold_match
+from ingest.text.tokens import CODE, SYLLABLE, written_syllables
 from rag.conversation import ENTITY, standalone_question
 
 # Question and function words: they say what kind of answer is wanted, not what it is about.
@@ -55,18 +55,6 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                         r"(?:\S+\s+){0,3}?(?:chi thi|ke hoach|van ban|quyet dinh|cong van|thong tu|nghi dinh|"
                         r"nghi quyet|chuong trinh|luat)\s+(?:\S+\s+){0,3}?(?:nao|gi|so may)\b"),
 }
-
-
-def _syllables(written: str, folded: str) -> tuple[list[str], list[bool]]:
-    """The folded syllables of a question (``written``: lower case with diacritics; ``folded``:
-    the same folded) and, for each, whether it is a function word. With diacritics a syllable is
-    judged as written ("tại" is one, "tài" is not); without any, by its folded form."""
-    spans = [m.span() for m in _SYLLABLE.finditer(folded)]
-    syllables = [folded[a:b] for a, b in spans]
-    # Folding maps each composed letter to one letter, so the two strings align.
-    if written != folded and len(written) == len(folded):
-        return syllables, [written[a:b] in STOPWORDS for a, b in spans]
-    return syllables, [s in FOLDED_STOPWORDS for s in syllables]
 
 
 @dataclass(frozen=True)
@@ -107,9 +95,10 @@ class Question:
         reduced to its content (``reduce_question``); ``asked`` keeps the text as typed."""
         standalone = standalone_question(reduce_question(asked), [reduce_question(h) for h in history])
         expanded = expand_abbreviations(standalone)
-        written = match_text(expanded).lower()
-        folded = fold(written)
-        syllables, stop = _syllables(written, folded)
+        folded = fold_match(expanded)
+        syllables, written = written_syllables(expanded)
+        # With diacritics a syllable is judged as written ("tại" is a function word, "Tài" is not).
+        stop = [w in STOPWORDS for w in written] if written else [s in FOLDED_STOPWORDS for s in syllables]
         content = [s for s, dropped in zip(syllables, stop) if not dropped]
         bigrams = [f"{a} {b}" for a, b, x, y in zip(syllables, syllables[1:], stop, stop[1:]) if not (x or y)]
         codes = tuple(dict.fromkeys(c for c in _CODE.findall(folded) if any(ch.isdigit() for ch in c)))

@@ -24,11 +24,13 @@ from ingest.settings import Settings, get_settings
 from ingest.sparse import tokenize
 from ingest.text.normalize import fold
 from ingest.text.tokens import SYLLABLE as _SYLLABLE
+from ingest.text.tokens import written_syllables
 
 
 class AnalyzedQuestion(Protocol):
     """What evidence matching reads of a question (``rag.query.Question`` has these)."""
 
+    expanded: str
     folded: str
     terms: tuple[str, ...]
     names: tuple[str, ...]
@@ -53,11 +55,14 @@ _ASKS_DEADLINE = re.compile(r"\b(?:han|thoi han|han chot|truoc ngay|ngay nao|khi
 # nhiêu" may ask for a count or an amount the register does not hold.
 _ASKS_RATE = re.compile(r"\b(?:muc tieu|chi tieu|phan dau|ty le|ti le|phan tram)\b|%")
 _ASKS_TARGET = re.compile(r"\b(?:muc tieu|chi tieu|phan dau)\b")
-# Words that say what kind of answer is wanted; the register item's fields answer them.
+# Words that say what kind of answer is wanted; the register item's fields answer them. Listed
+# as written: folded, "bao" (bao nhiêu) is also "báo" (báo cáo) and "bảo" (bảo vệ), "đạt" is
+# "đất", "chỉ" is "chi", "đâu" is "đầu", which say what the question is about.
 _QUESTION_WORDS = frozenset(
-    "han thoi chot truoc ngay nao khi gio bao nhieu phan tram muc tieu chi dat ty ti le don vi co quan "
-    "nhiem vu trach nhiem phai lam gi ai dau yeu cau theo dinh ky".split()
+    "hạn thời chót chốt trước ngày nào khi giờ bao nhiêu phần trăm mục tiêu chỉ đạt tỷ tỉ lệ đơn vị cơ "
+    "quan nhiệm vụ trách phải làm gì ai đâu yêu cầu theo định kỳ".split()
 )
+_FOLDED_QUESTION_WORDS = frozenset(fold(word) for word in _QUESTION_WORDS)
 
 
 def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, *,
@@ -95,7 +100,8 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
     asks_figure = asks_rate or q.wants("figure")
     if not (asks_deadline or asks_duty or asks_figure):
         return []
-    words = [t for t in q.terms if " " not in t and t not in _QUESTION_WORDS and not _is_code(t)]
+    asking = asking_words(q.expanded)
+    words = [t for t in q.terms if " " not in t and t not in asking and not _is_code(t)]
     codes = [c for c in q.codes if _is_code(c)]
     source = index_or_register
     if isinstance(source, Index) and not (terms_indexed(source) if indexed is None else indexed):
@@ -172,6 +178,17 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
         return []
     best = candidates[0].score
     return [e for e in candidates if e.score >= best - tuning.evidence_near_best_margin][:tuning.evidence_limit]
+
+
+def asking_words(question: str) -> frozenset[str]:
+    """The folded syllables of ``question`` that only ask what kind of answer is wanted: those
+    written as a question word every time they occur ("bao nhiêu", not "báo cáo"), or, in a
+    question typed without diacritics, folding like one."""
+    syllables, written = written_syllables(question)
+    if written is None:
+        return frozenset(s for s in syllables if s in _FOLDED_QUESTION_WORDS)
+    about = {s for s, w in zip(syllables, written) if w not in _QUESTION_WORDS}
+    return frozenset(s for s in syllables if s in _FOLDED_QUESTION_WORDS and s not in about)
 
 
 def _is_code(term: str) -> bool:

@@ -8,7 +8,23 @@ from __future__ import annotations
 
 import re
 
+from ingest.text.normalize import fold, match_text
+
 # A syllable is a run of letters/digits; number codes and dates ("28-ct/tw", "10/11") are also
 # kept whole so an exact number typed by a user meets the exact code.
 SYLLABLE = re.compile(r"[a-z0-9]+")
 CODE = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)+")
+
+
+def written_syllables(text: str) -> tuple[list[str], list[str] | None]:
+    """The syllables of ``text`` cut like indexed text (folded), and the same syllables as
+    written (lower case, diacritics kept), or None when ``text`` carries no diacritic at all:
+    typed without them, "tai" may stand for "tại" or "Tài", written it cannot."""
+    written = match_text(text).lower()
+    folded = fold(written)
+    spans = [m.span() for m in SYLLABLE.finditer(folded)]
+    syllables = [folded[a:b] for a, b in spans]
+    # Folding maps each composed letter to one letter, so the two strings align.
+    if written == folded or len(written) != len(folded):
+        return syllables, None
+    return syllables, [written[a:b] for a, b in spans]
