@@ -23,8 +23,7 @@ from ingest.register.terms import MatchTerms, candidate_terms, item_context, obl
 from ingest.settings import Settings, get_settings
 from ingest.sparse import tokenize
 from ingest.text.normalize import fold
-from ingest.text.tokens import SYLLABLE as _SYLLABLE
-from ingest.text.tokens import written_syllables
+from ingest.text.tokens import SYLLABLE as _SYLLABLE, written_syllables
 
 
 class AnalyzedQuestion(Protocol):

@@ -19,7 +19,9 @@ CODE = re.compile(r"[a-z0-9]+(?:[-/.][a-z0-9]+)+")
 def written_syllables(text: str) -> tuple[list[str], list[str] | None]:
     """The syllables of ``text`` cut like indexed text (folded), and the same syllables as
     written (lower case, diacritics kept), or None when ``text`` carries no diacritic at all:
-    typed without them, "tai" may stand for "tại" or "Tài", written it cannot."""
+    typed without them, "tai" may stand for "tại" or "Tài", written it cannot. Also None in the
+    rare text where a character folds to more than one, so that the two cannot be aligned: it
+    is then read as if typed without diacritics."""
     written = match_text(text).lower()
     folded = fold(written)
     spans = [m.span() for m in SYLLABLE.finditer(folded)]
