@@ -123,6 +123,11 @@ class Tuning(BaseModel):
     evidence_near_best_margin: float = Field(
         0.1, ge=0, description=f"Items scoring within this of the best item are offered too. {_REGISTER}")
     evidence_limit: int = Field(4, ge=0, description=f"Most register items offered for one question. {_REGISTER}")
+    evidence_candidates: int = Field(
+        200, ge=1, description="Most register items a question scores, of those holding enough of its words, "
+        "ranked by the index (rarer words first). Bounds its cost on a large archive, where a plan repeated "
+        "every year gives thousands of items of the same words. A bound on cost, not a choice of quality: the "
+        "gold set's and the devset's registers hold fewer items (42 and 100), so it changes none of their answers.")
 
 
 class Settings(BaseSettings):

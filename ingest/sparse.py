@@ -50,14 +50,15 @@ def encode_document(text: str, *, k1: float, b: float, avg_len: float) -> Sparse
     length = sum(counts.values())
     norm = k1 * (1.0 - b + b * length / avg_len)
     weights = {term_id(t): tf * (k1 + 1.0) / (tf + norm) for t, tf in counts.items()}
-    return _as_vector(weights)
+    return as_vector(weights)
 
 
 def encode_query(text: str) -> SparseVector:
     """Weight 1 per distinct query term: BM25 scores then sum IDF × document weight."""
-    return _as_vector({term_id(t): 1.0 for t in set(tokenize(text))})
+    return as_vector({term_id(t): 1.0 for t in set(tokenize(text))})
 
 
-def _as_vector(weights: dict[int, float]) -> SparseVector:
+def as_vector(weights: dict[int, float]) -> SparseVector:
+    """A ``SparseVector`` of term id → weight (indices sorted, as Qdrant takes them)."""
     indices = sorted(weights)
     return SparseVector(indices=indices, values=[weights[i] for i in indices])

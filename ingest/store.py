@@ -1,7 +1,9 @@
 """One small vector-store interface over embedded Qdrant Edge and a Qdrant server.
 
-Both backends hold one collection with a named dense vector (``dense``) and a named sparse
-vector with the IDF modifier (``sparse``). Documents, file records and the index manifest are
+Both backends hold one collection with a named dense vector (``dense``) and two named sparse
+vectors with the IDF modifier: ``sparse`` for chunks and ``register`` for register items, apart
+so that neither changes the other's statistics (the IDF of a term counts the points carrying the
+vector). Documents, file records and the index manifest are
 stored as payload-only points in the same collection (``kind`` tells them apart), so a server
 deployment needs nothing beside Qdrant, and a file record written last marks a file as done.
 
@@ -25,6 +27,8 @@ from ingest.settings import Settings
 
 DENSE = "dense"
 SPARSE = "sparse"
+REGISTER = "register"
+SPARSE_NAMES = (SPARSE, REGISTER)
 SearchMode = Literal["hybrid", "dense", "sparse"]
 Fusion = Literal["rrf", "dbsf"]
 
@@ -49,12 +53,14 @@ class Condition:
 
 @dataclass
 class PointRecord:
-    """A point to write: payload always, vectors for chunks only."""
+    """A point to write: payload always; vectors for chunks (``dense``, and ``sparse`` under
+    ``sparse_name``) and for the register items questions rank (``sparse`` under ``REGISTER``)."""
 
     id: str
     payload: dict[str, Any]
     dense: list[float] | None = None
     sparse: SparseVector | None = None
+    sparse_name: str = SPARSE
 
 
 @dataclass
@@ -95,10 +101,14 @@ class Store(ABC):
         rrf_k: int = 60,
         weights: tuple[float, float] = (1.0, 1.0),
         fusion: Fusion = "rrf",
+        fields: Sequence[str] | None = None,
+        sparse_name: str = SPARSE,
     ) -> list[Hit]:
-        """Top chunks by dense, sparse, or both fused: weighted reciprocal-rank fusion (weights:
+        """Top points by dense, sparse, or both fused: weighted reciprocal-rank fusion (weights:
         dense, sparse) or distribution-based score fusion, which sums the two scores after
-        normalising each by its own spread (weights do not apply)."""
+        normalising each by its own spread (weights do not apply). Hits carry only the payload
+        keys ``fields`` when given, as ``scroll`` does; ``sparse_name`` names the sparse vector
+        searched (``REGISTER`` for register items)."""
 
     @abstractmethod
     def scroll(self, conditions: list[Condition], fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -126,6 +136,11 @@ class Store(ABC):
         ``announce`` how many there are; returns how many (0 where the server decides its own
         layout)."""
         return 0
+
+    @abstractmethod
+    def add_missing_vectors(self) -> list[str]:
+        """Add the named sparse vectors a collection created by an older version lacks (empty, so
+        nothing is rewritten); returns their names."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -186,7 +201,8 @@ class EdgeStore(Store):
         cold = qe.Memory.Cold
         return qe.EdgeConfig(
             vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, memory=cold)},
-            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=cold)},
+            sparse_vectors={name: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=cold)
+                            for name in SPARSE_NAMES},
             # The engine's defaults, with the graph on disk like the rest.
             hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, memory=cold),
             payload_memory=cold,
@@ -228,6 +244,22 @@ class EdgeStore(Store):
             self._engine().update(qe.UpdateOperation.create_field_index(name, self._field_params(name)))
         return len(stale)
 
+    def add_missing_vectors(self) -> list[str]:
+        qe = self._qe
+        missing = []
+        for name in SPARSE_NAMES:
+            try:  # the engine tells no vector names; a query on an absent one fails with this error
+                self._shard.query(qe.QueryRequest(limit=1, query=qe.Query.Nearest(qe.SparseVector([0], [1.0]), using=name)))
+            except BaseException as exc:  # engine errors are Rust panics (BaseException)
+                if "Not existing vector name" not in str(exc):
+                    raise
+                missing.append(name)
+        for name in missing:
+            # Only an absent name is created: creating a present one again is not refused.
+            self._written = True
+            self._engine().update(qe.UpdateOperation.create_sparse_vector(name, qe.Modifier.Idf))
+        return missing
+
     def _filter(self, conditions: list[Condition] | None) -> Any:
         if not conditions:
             return None
@@ -253,7 +285,7 @@ class EdgeStore(Store):
             if p.dense is not None:
                 vector[DENSE] = [float(x) for x in p.dense]
             if p.sparse is not None and p.sparse.indices:
-                vector[SPARSE] = qe.SparseVector(p.sparse.indices, p.sparse.values)
+                vector[p.sparse_name] = qe.SparseVector(p.sparse.indices, p.sparse.values)
             converted.append(qe.Point(p.id, vector, p.payload))
         if converted:
             self._written = True
@@ -264,20 +296,21 @@ class EdgeStore(Store):
         self._engine().update(self._qe.UpdateOperation.delete_points_by_filter(self._filter(conditions)))
 
     def search(self, *, dense, sparse, mode="hybrid", limit=10, conditions=None, prefetch_limit=50,
-               rrf_k=60, weights=(1.0, 1.0), fusion="rrf") -> list[Hit]:
+               rrf_k=60, weights=(1.0, 1.0), fusion="rrf", fields=None, sparse_name=SPARSE) -> list[Hit]:
         qe = self._qe
         flt = self._filter(conditions)
+        payload = list(fields) if fields is not None else True
         dense_q = qe.Query.Nearest([float(x) for x in dense], using=DENSE) if dense is not None else None
         sparse_q = (
-            qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=SPARSE)
+            qe.Query.Nearest(qe.SparseVector(sparse.indices, sparse.values), using=sparse_name)
             if sparse is not None and sparse.indices else None
         )
         if mode == "dense" or (mode == "hybrid" and sparse_q is None):
-            request = qe.QueryRequest(limit=limit, query=dense_q, filter=flt, with_payload=True)
+            request = qe.QueryRequest(limit=limit, query=dense_q, filter=flt, with_payload=payload)
         elif mode == "sparse" or dense_q is None:
             if sparse_q is None:
                 return []
-            request = qe.QueryRequest(limit=limit, query=sparse_q, filter=flt, with_payload=True)
+            request = qe.QueryRequest(limit=limit, query=sparse_q, filter=flt, with_payload=payload)
         else:
             request = qe.QueryRequest(
                 limit=limit,
@@ -287,7 +320,7 @@ class EdgeStore(Store):
                 ],
                 query=qe.Fusion.Dbsf() if fusion == "dbsf" else qe.Fusion.Rrf(k=rrf_k, weights=list(weights)),
                 filter=flt,
-                with_payload=True,
+                with_payload=payload,
             )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._engine().query(request)]
 
@@ -373,7 +406,8 @@ class ServerStore(Store):
             client.create_collection(
                 collection,
                 vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
-                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                sparse_vectors_config={name: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                                       for name in SPARSE_NAMES},
             )
             with warnings.catch_warnings():
                 # qdrant-client's local mode (tests) warns that it ignores payload indexes.
@@ -382,6 +416,15 @@ class ServerStore(Store):
                     client.create_payload_index(collection, name, models.PayloadSchemaType.KEYWORD)
                 for name in INTEGER_FIELDS:
                     client.create_payload_index(collection, name, models.PayloadSchemaType.INTEGER)
+
+    def add_missing_vectors(self) -> list[str]:
+        m = self._m
+        present = self._client.get_collection(self._collection).config.params.sparse_vectors or {}
+        missing = [name for name in SPARSE_NAMES if name not in present]
+        for name in missing:
+            self._client.create_vector_name(self._collection, name, m.SparseVectorNameConfig(
+                sparse=m.SparseVectorConfig(modifier=m.Modifier.IDF)))
+        return missing
 
     @classmethod
     def connect(cls, url: str, api_key: str | None, collection: str, dim: int) -> "ServerStore":
@@ -414,7 +457,7 @@ class ServerStore(Store):
             if p.dense is not None:
                 vector[DENSE] = [float(x) for x in p.dense]
             if p.sparse is not None and p.sparse.indices:
-                vector[SPARSE] = m.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
+                vector[p.sparse_name] = m.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
             converted.append(m.PointStruct(id=p.id, vector=vector, payload=p.payload))
         if converted:
             self._client.upsert(self._collection, points=converted, wait=True)
@@ -425,7 +468,7 @@ class ServerStore(Store):
         )
 
     def search(self, *, dense, sparse, mode="hybrid", limit=10, conditions=None, prefetch_limit=50,
-               rrf_k=60, weights=(1.0, 1.0), fusion="rrf") -> list[Hit]:
+               rrf_k=60, weights=(1.0, 1.0), fusion="rrf", fields=None, sparse_name=SPARSE) -> list[Hit]:
         m = self._m
         flt = self._filter(conditions)
         dense_q = [float(x) for x in dense] if dense is not None else None
@@ -433,19 +476,19 @@ class ServerStore(Store):
             m.SparseVector(indices=sparse.indices, values=sparse.values)
             if sparse is not None and sparse.indices else None
         )
-        common = dict(limit=limit, query_filter=flt, with_payload=True)
+        common = dict(limit=limit, query_filter=flt, with_payload=list(fields) if fields is not None else True)
         if mode == "dense" or (mode == "hybrid" and sparse_q is None):
             result = self._client.query_points(self._collection, query=dense_q, using=DENSE, **common)
         elif mode == "sparse" or dense_q is None:
             if sparse_q is None:
                 return []
-            result = self._client.query_points(self._collection, query=sparse_q, using=SPARSE, **common)
+            result = self._client.query_points(self._collection, query=sparse_q, using=sparse_name, **common)
         else:
             result = self._client.query_points(
                 self._collection,
                 prefetch=[
                     m.Prefetch(query=dense_q, using=DENSE, limit=prefetch_limit, filter=flt),
-                    m.Prefetch(query=sparse_q, using=SPARSE, limit=prefetch_limit, filter=flt),
+                    m.Prefetch(query=sparse_q, using=sparse_name, limit=prefetch_limit, filter=flt),
                 ],
                 query=(m.FusionQuery(fusion=m.Fusion.DBSF) if fusion == "dbsf"
                        else m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights)))),

@@ -130,8 +130,7 @@ class Assistant:
         # Through the index: only the items holding enough of the question's words are read, so a
         # question costs the same in a large archive (the register is not loaded).
         source = self.index if self.register_indexed else self.register
-        evidence = register_evidence(q, source, settings=self.settings, df=lambda term: self.term_stats.df.get(term, 0),
-                                     indexed=self.register_indexed)
+        evidence = register_evidence(q, source, settings=self.settings, indexed=self.register_indexed)
         # "lần thứ nhất" does not answer a question about "lần thứ tư", from the register either.
         evidence = [e for e in evidence if not other_occurrence(q, e.source.quote)]
         if filters:

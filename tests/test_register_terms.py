@@ -1,5 +1,6 @@
-"""Register evidence found through the index (issue 15): items carry their terms, a question reads
-only the items holding one of its rarest words, and the result is the scan's."""
+"""Register evidence found through the index (issue 15): items carry their terms and a sparse
+vector of them, a question scores only the items the index ranks first among those naming its
+places, and where the register is small enough to score every item, the result is the scan's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ingest.register import load_register, register_evidence, register_points, t
 from ingest.register import storage
 from ingest.register.models import Obligation
 from ingest.register.evidence import asking_words
-from ingest.register.terms import candidate_terms, item_terms, obligation_own, target_own
+from ingest.register.terms import item_terms, obligation_own, question_vector, target_own
 from ingest.sparse import tokenize
 from ingest.settings import Settings
 from rag.assistant import Assistant
@@ -32,39 +33,6 @@ def _one_file(tmp_path, embedder, name: str, text: str):
         yield index, docs
 
 
-DF = {"bao": 90, "cao": 90, "so": 80, "tai": 30, "chinh": 30, "quy": 5, "han": 50}
-
-
-@pytest.mark.parametrize("words, codes, names, threshold, expected", [
-    # Codes decide: an item that holds none of them never matches.
-    (["bao", "cao"], ["2577/ubnd-vx"], (), 0.65, (["2577/ubnd-vx"], 1)),
-    # 3 words at 65 %: an item misses at most 1.05 → 1 word, so it holds 2 of the 3.
-    (["bao", "cao", "quy"], [], (), 0.65, (["quy", "bao", "cao"], 2)),
-    # 5 words at 80 %: misses at most 1, holds 4 of 5 (rarest first).
-    (["so", "tai", "chinh", "bao", "quy"], [], (), 0.80, (["quy", "chinh", "tai", "so", "bao"], 4)),
-    # A repeated word counts twice in the coverage but once among the terms: 3 words at 65 %
-    # miss at most 1 (counted with repeats), so 1 of the 2 distinct words is enough.
-    (["quy", "quy", "han"], [], (), 0.65, (["quy", "han"], 1)),
-    # 10 words at 80 %: all of them are asked for, all but the 2 an item may miss.
-    ([f"w{i}" for i in range(10)], [], (), 0.80, (sorted(f"w{i}" for i in range(10)), 8)),
-    # Long questions: as many of the rarest words as keep the engine's choices of "at least k of
-    # n" (C(n, missing)) at 1,000 or under: 40 words at 80 % may miss 8, C(12, 8) = 495 and
-    # C(13, 8) = 1,287, so all but 8 of the 12 rarest; 20 at 50 % miss 10, C(13, 10) = 286.
-    ([f"w{i}" for i in range(40)], [], (), 0.80, (sorted(f"w{i}" for i in range(40))[:12], 4)),
-    ([f"w{i}" for i in range(20)], [], (), 0.5, (sorted(f"w{i}" for i in range(20))[:13], 3)),
-    # When that leaves none (repeats make up the misses), one of any missing + 1 words.
-    (["quy", "quy", "quy", "han"], [], (), 0.5, (["quy", "han"], 1)),
-    # A single word must be there.
-    (["quy"], [], (), 0.65, (["quy"], 1)),
-    # Only names: the rarest syllable of the first name.
-    ([], [], ("so tai chinh",), 0.65, (["chinh"], 1)),  # ties: alphabetical
-    # Nothing to look for.
-    ([], [], (), 0.65, None),
-])
-def test_candidate_terms(words, codes, names, threshold, expected):
-    assert candidate_terms(words, codes, names, threshold, lambda w: DF.get(w, 0)) == expected
-
-
 def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corpus_index):
     register = load_register(corpus_index)
     assert register.obligations and register.targets and terms_indexed(corpus_index)
@@ -79,8 +47,6 @@ def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corp
         texts = [*own, item.source.quote, *item.source.references]
         assert {t for t in tokenize(" ".join(texts)) if " " not in t} <= set(point.payload["terms"])
     assert all("terms" not in p.payload for p in points[len(items):])  # relations are not searched
-    assistant = Assistant(corpus_index)
-    df = assistant.term_stats.df
     questions = [
         "Đơn vị nào phải báo cáo trước ngày 10/11?",
         "Kế hoạch của huyện Bắc Sơn yêu cầu báo cáo 6 tháng trước ngày nào?",
@@ -95,8 +61,7 @@ def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corp
     found = 0
     for text in questions:
         q = Question.parse(text, [])
-        through_index = register_evidence(q, corpus_index, settings=corpus_index.settings,
-                                          df=lambda t: df.get(t, 0))
+        through_index = register_evidence(q, corpus_index, settings=corpus_index.settings)
         scanned = register_evidence(q, register, settings=corpus_index.settings)
         assert [e.model_dump() for e in through_index] == [e.model_dump() for e in scanned], text
         found += bool(scanned)
@@ -105,10 +70,10 @@ def test_items_store_their_terms_and_every_question_gets_the_scans_evidence(corp
 
 def test_a_question_naming_a_place_reads_only_the_items_that_name_it(corpus_index, monkeypatch):
     reads, whole = [], []
-    original, original_items = storage.match_terms_with_terms, storage.items_by_id
+    original, original_items = storage.ranked_match_terms, storage.items_by_id
 
-    def recording(index, kind, any_of, at_least=1, all_of=()):
-        found = original(index, kind, any_of, at_least, all_of)
+    def recording(index, kind, query, limit, *, all_of=(), any_of=()):
+        found = original(index, kind, query, limit, all_of=all_of, any_of=any_of)
         reads.append((set(all_of), found))
         return found
 
@@ -117,7 +82,7 @@ def test_a_question_naming_a_place_reads_only_the_items_that_name_it(corpus_inde
         whole.extend(ids)
         return original_items(index, kind, ids)
 
-    monkeypatch.setattr("ingest.register.evidence.match_terms_with_terms", recording)
+    monkeypatch.setattr("ingest.register.evidence.ranked_match_terms", recording)
     monkeypatch.setattr("ingest.register.evidence.items_by_id", reading)
     q = Question.parse("Huyện Bắc Sơn báo cáo kết quả hằng năm trước ngày nào?", [])
     evidence = register_evidence(q, corpus_index, settings=corpus_index.settings)
@@ -171,10 +136,14 @@ def test_an_index_whose_items_lack_terms_is_scanned(tmp_path, embedder):
         assistant.refresh()
         assert assistant.register_indexed is True
         assert register_evidence(question, index, settings=settings) == scanned
-        assert storage.match_terms_with_terms(index, "obligation", ["trung"])
-        assert storage.match_terms_with_terms(index, "obligation", ["trung", "de", "zzz"], at_least=2)
-        assert not storage.match_terms_with_terms(index, "obligation", ["trung", "zzz", "yyy"], at_least=2)
-        assert not storage.match_terms_with_terms(index, "obligation", ["khong-co-tu-nay"])
+        query = question_vector(["trung"], [], ())
+
+        def found(all_of=(), any_of=()):
+            return storage.ranked_match_terms(index, "obligation", query, 100, all_of=all_of, any_of=any_of)
+
+        assert found() and found(all_of=["trung", "thon"]) and found(any_of=["zzz", "trung"])
+        assert not found(all_of=["trung", "zzz"])
+        assert not found(any_of=["khong-co-tu-nay"])
 
 
 def test_an_ingest_brings_items_of_an_older_terms_version_up_to_date(tmp_path, embedder, caplog):
@@ -247,3 +216,78 @@ def test_question_words_are_told_apart_as_written(question, asking, about):
     words = asking_words(question)
     assert asking <= words
     assert not about & words
+
+
+def _obligation(i: int, action: str) -> Obligation:
+    from ingest.register.models import Deadline, SourceRef
+
+    source = SourceRef(doc_id=f"d{i:02d}", file=f"d{i:02d}.txt", number=f"{i}/KH-UBND", doc_type="kế hoạch",
+                       quote=f"Sở Y tế {action} trước ngày 10/11/2026.", start=0, end=40)
+    return Obligation(id=f"d{i:02d}:o0", units=["Sở Y tế"], units_from="sentence", action=action,
+                      deadline=Deadline(kind="date", date="2026-11-10", text="trước ngày 10/11/2026", start=0, end=10),
+                      source=source)
+
+
+def test_a_question_scores_only_the_items_the_index_ranks_first(tmp_path, embedder, monkeypatch):
+    """A plan repeated in every year's folder gives thousands of items of the same words: a
+    question scores at most ``evidence_candidates`` of them, those holding its rarer words first."""
+    from ingest.register.models import Register
+
+    common = [_obligation(i, "báo cáo kết quả thực hiện nhiệm vụ") for i in range(30)]
+    rare = _obligation(30, "báo cáo kết quả tiêm chủng vắc xin")  # last in id and file order
+    register = Register(obligations=[*common, rare])
+    scored = []
+    original = storage.ranked_match_terms
+
+    def recording(*args, **kwargs):
+        found = original(*args, **kwargs)
+        scored.append(len(found))
+        return found
+
+    monkeypatch.setattr("ingest.register.evidence.ranked_match_terms", recording)
+    with Index.open(Settings(data_dir=tmp_path / "data"), embedder=embedder) as index:
+        index.store.upsert(register_points(register))
+        assert terms_indexed(index)
+        q = Question.parse("Sở Y tế phải báo cáo kết quả tiêm chủng vắc xin trước ngày nào?", [])
+        small = index.settings.model_copy(update={"tuning": index.settings.tuning.model_copy(
+            update={"evidence_candidates": 3})})
+        # Every item holds enough of the question's words to be a candidate; the scan finds the
+        # one that says all of them first.
+        scanned = register_evidence(q, register, settings=small)
+        assert scanned[0].obligation == rare
+        ranked = register_evidence(q, index, settings=small)
+        assert scored == [3]  # three of the 31 candidates scored, not all
+        assert ranked[0].obligation == rare
+        # With room for every candidate, the index gives the scan's result exactly.
+        assert register_evidence(q, index, settings=index.settings) == scanned
+        assert scored[-1] == 31
+
+
+def test_an_index_created_before_the_register_vector_gets_it_at_the_next_ingest(tmp_path, embedder):
+    """Items are ranked by a sparse vector of their own: a collection made before it existed is
+    given it (nothing rewritten), and its items are written again with theirs."""
+    import qdrant_edge as qe
+
+    from ingest.pipeline import ingest_paths
+    from ingest.store import DENSE, SPARSE, store_location
+
+    settings = Settings(data_dir=tmp_path / "data", files_root=tmp_path)
+    path = store_location(settings, "live")
+    path.mkdir(parents=True)
+    old = qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=embedder.dim, distance=qe.Distance.Cosine)},
+                        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)})
+    qe.EdgeShard.create(str(path), old).close()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "de_bao.txt").write_text(FLOODS, encoding="utf-8")
+    question = "Trưởng các thôn phải báo cáo số hộ dân vùng trũng trước ngày nào?"
+    with Index.open(settings, embedder=embedder) as index:
+        assert index.store.add_missing_vectors() == ["register"]
+        assert index.store.add_missing_vectors() == []  # once
+    path_config = (path / "edge_config.json").read_text()
+    assert '"register"' in path_config
+    with Index.open(settings, embedder=embedder) as index:
+        ingest_paths(index, [docs])
+        assert terms_indexed(index)
+        evidence = register_evidence(Question.parse(question, []), index, settings=settings)
+        assert evidence and "15/10/2024" in evidence[0].line

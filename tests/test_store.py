@@ -5,7 +5,7 @@ from qdrant_client import QdrantClient
 
 from ingest.errors import IndexLockedError
 from ingest.sparse import encode_document, encode_query
-from ingest.store import Condition, EdgeStore, PointRecord, ServerStore, point_id
+from ingest.store import REGISTER, Condition, EdgeStore, PointRecord, ServerStore, point_id
 
 DIM = 4
 
@@ -61,6 +61,21 @@ def test_each_mode_ranks_by_its_own_signal(store, mode, weights, expected):
 def test_unaccented_sparse_query_finds_accented_text(store):
     hits = store.search(dense=None, sparse=encode_query("bao cao truoc ngay 10/11"), mode="sparse", limit=3)
     assert _keys(hits)[0] == "a"
+
+
+def test_a_second_sparse_vector_is_searched_apart_and_leaves_the_chunks_scores_alone(store):
+    """Register items rank by the ``register`` vector: its points never answer a chunk search, and
+    adding them changes no chunk's score (IDF counts the points carrying each vector)."""
+    query = encode_query("kế hoạch trẻ em")
+    before = [(h.id, h.score) for h in store.search(dense=None, sparse=query, mode="sparse", limit=3)]
+    items = [PointRecord(point_id(f"item{i}"), {"kind": "obligation", "key": f"item{i}", "n": i},
+                         sparse=encode_document(text, k1=1.2, b=0.75, avg_len=10), sparse_name=REGISTER)
+             for i, text in enumerate(["trẻ em học bơi", "kế hoạch trẻ em năm 2024 của xã", "báo cáo tài chính"])]
+    store.upsert(items)
+    assert [(h.id, h.score) for h in store.search(dense=None, sparse=query, mode="sparse", limit=3)] == before
+    hits = store.search(dense=None, sparse=query, mode="sparse", limit=2, sparse_name=REGISTER, fields=["key"])
+    assert [h.payload for h in hits] == [{"key": "item1"}, {"key": "item0"}]  # only the fields asked for
+    assert store.add_missing_vectors() == []  # made with both
 
 
 @pytest.mark.parametrize(

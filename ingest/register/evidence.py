@@ -9,7 +9,6 @@ Coverage thresholds and bonuses are the settings' ``Tuning`` values (``evidence_
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal, Protocol
 
@@ -18,8 +17,8 @@ from pydantic import BaseModel, Field
 from ingest.index import Index
 from ingest.register.exports import deadline_label
 from ingest.register.models import Obligation, Register, SourceRef, Target
-from ingest.register.storage import items_by_id, load_register, match_terms_with_terms, terms_indexed
-from ingest.register.terms import MatchTerms, candidate_terms, item_context, obligation_own, target_own
+from ingest.register.storage import items_by_id, load_register, ranked_match_terms, terms_indexed
+from ingest.register.terms import MatchTerms, item_context, obligation_own, question_vector, target_own
 from ingest.settings import Settings, get_settings
 from ingest.sparse import tokenize
 from ingest.text.normalize import fold
@@ -65,8 +64,7 @@ _FOLDED_QUESTION_WORDS = frozenset(fold(word) for word in _QUESTION_WORDS)
 
 
 def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, *,
-                      settings: Settings | None = None, df: Callable[[str], int] | None = None,
-                      indexed: bool | None = None) -> list[Evidence]:
+                      settings: Settings | None = None, indexed: bool | None = None) -> list[Evidence]:
     """Obligations and targets that answer the question ``q`` (a ``rag.query.Question``), best
     first, at most ``evidence_limit`` (empty when it asks for neither, which is most questions:
     the caller merges this with passage retrieval). Shares below are the defaults of
@@ -82,13 +80,14 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
     * Every place or body the question names, and any number or date it gives ("2577",
       "10/11"), must be found in the item or its document.
 
-    Given an index whose items carry their ``terms`` (``indexed``, default: checked), only the
-    items holding as many of the question's words as the threshold requires are found, by a
-    keyword filter (``df``: a term's document frequency, default all equal), and scored from the
-    terms stored with them (``MatchTerms``); of those, only the ones that can still be offered are
-    read whole, best first: the same result as a scan of the whole register
-    (``ingest.register.terms.candidate_terms``), at a cost that grows with the matches, not with
-    the archive. Otherwise the register is scanned.
+    Given an index whose items carry their ``terms`` and vectors (``indexed``, default:
+    checked), the index ranks the items holding every syllable of the names the question gives
+    (and one of its codes) by the question's words, rarer words first, and gives the first
+    ``evidence_candidates``; those are scored exactly from the terms stored with them
+    (``MatchTerms``), and only the ones that can still be offered are read whole, best first.
+    Where the register holds no more items of a kind than that, this is the result of a scan of
+    the whole register; on a large archive, the cost is bounded whatever its size. Otherwise
+    (an index written before the vectors) the register is scanned.
     """
     if q.wants("date") or q.wants("signer"):
         return []
@@ -107,6 +106,7 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
         source = load_register(source)
 
     name_syllables = [t for n in q.names for t in _terms(n) if " " not in t]
+    query = question_vector(words, codes, q.names)
 
     def matching(kind: str, threshold: float, with_references: bool) -> list[tuple[float, Obligation | Target]]:
         """(coverage, item) of the items of ``kind`` at ``threshold`` or above, in register order.
@@ -128,13 +128,15 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
                 if score >= threshold:
                     found.append((score, item))
             return found
-        wanted = candidate_terms(words, codes, q.names, threshold, df or (lambda _term: 0))
-        if not wanted:
-            return found
+        if not (words or codes or name_syllables):
+            return found  # nothing to look for
         # Every item that can match holds each syllable of each name: asked of the index too, a
-        # question naming a province reads that province's items only.
+        # question naming a province reads that province's items only. Of those, the index ranks
+        # the ones holding the question's rarer words first and gives at most
+        # ``evidence_candidates``.
         bounds = {item_id: bound(m) for item_id, m in
-                  match_terms_with_terms(source, kind, *wanted, all_of=name_syllables).items()}
+                  ranked_match_terms(source, kind, query, tuning.evidence_candidates, all_of=name_syllables,
+                                     any_of=codes).items()}
         ranked = sorted((i for i, b in bounds.items() if b >= threshold), key=lambda i: (-bounds[i], i))
         # An item scoring below the best less the margin and the largest bonus cannot be offered
         # (0.001 more for the rounding of scores to three decimals): read no further.

@@ -3,35 +3,25 @@ a target, and the single-syllable terms and codes of them that its point stores 
 
 Register evidence (``ingest.register.evidence``) scores an item by the share of the question's
 words found in the item's own fields and, at a lower credit, its sentence and document label. A
-question's candidates are then the items holding enough of its words to reach the threshold,
-which a keyword-indexed ``terms`` field finds without reading the register (``candidate_terms``).
+question's candidates are found without reading the register: the index ranks items by a sparse
+vector of their terms (``item_vector`` against ``question_vector``), among those whose
+keyword-indexed ``terms`` hold every syllable of the places and bodies the question names.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.register.models import Obligation, SourceRef, Target
-from ingest.sparse import tokenize
+from ingest.sparse import SparseVector, as_vector, term_id, tokenize
 
-# The engine estimates how many points a "hold at least k of these n terms" filter selects from
-# every choice of k of the n conditions (it lists them all), so a filter asks for as many of the
-# question's rarest words as keeps that count at or under this: 12 words when any 6 may be
-# missing (924 choices). More words make a tighter filter: at 258k chunks a question with many
-# common words found 10,828 candidate items with 8 words (2.8 s to answer), and was answered in
-# 0.5-0.9 s with 12-16; letting it ask for up to 64 words, the engine's estimate for one of the
-# bench's 207 questions grew to 23 GB and the process was killed.
-MAX_FILTER_CHOICES = 1000
-"""At most this many of a question's words are asked for "at least k of them": Qdrant's
-``min_should`` grows combinatorially with them (measured: 8 terms 5 ms, 20 terms 3 s, 26 terms
-exhausted 24 GB). The rarest are kept; an item still holds all but ``missing`` of them."""
-
-TERMS_VERSION = 2
+TERMS_VERSION = 3
 """Stored on every item point with its ``terms`` and ``match``; an index whose items carry an older
-version is scanned instead, until an ingest brings their payloads up to date
-(``ingest.register.storage.upgrade_terms``). 2: ``match`` added."""
+version is scanned instead, until an ingest brings their points up to date
+(``ingest.register.storage.upgrade_terms``). 2: ``match`` added. 3: the item's sparse vector
+(``item_vector``, the index's ``register`` vector) added, so that a question ranks its
+candidates."""
 
 
 def obligation_own(o: Obligation) -> list[str]:
@@ -111,32 +101,20 @@ def _lines(text: str) -> str:
     return "\n" + "\n".join(sorted({t for t in tokenize(text) if " " not in t})) + "\n"
 
 
-def candidate_terms(words: list[str], codes: list[str], names: Iterable[str], threshold: float,
-                    df: Callable[[str], int]) -> tuple[list[str], int] | None:
-    """``(terms, at_least)``: every item the question can match holds at least ``at_least`` of
-    ``terms``; None when no item can match (nothing to look for).
+def item_vector(match: MatchTerms) -> SparseVector:
+    """The sparse vector an item is ranked by: each of its terms weighs 1 for each of its own
+    fields and its context (sentence, label, cited numbers) that holds it, so a word the item
+    itself says ranks above one only its document mentions. The index applies IDF: among the
+    items holding enough of a question's words, those holding its rarer ones come first."""
+    weights: dict[int, float] = {}
+    for term in match.terms():
+        weights[term_id(term)] = float(match.in_own(term)) + float(
+            f"\n{term}\n" in match.context or f"\n{term}\n" in match.references)
+    return as_vector(weights)
 
-    * With codes: an item must hold one of them.
-    * With words: an item at ``threshold`` coverage of the ``n`` words (repeats counted) misses
-      at most ``missing = floor((1 - threshold) * n)`` of them, so of the rarest distinct words
-      (``df``: a term's document frequency), as many as ``MAX_FILTER_CHOICES`` allows, it holds
-      all but ``missing``;
-      when that leaves none, it holds one of any ``missing + 1``.
-    * With only names: the rarest syllable of the first name (an item must contain the name).
-    """
-    if codes:
-        return sorted(set(codes)), 1
-    distinct = sorted(set(words), key=lambda w: (df(w), w))
-    if distinct:
-        missing = math.floor((1 - threshold) * len(words) + 1e-9)
-        size = len(distinct)
-        while size > missing and math.comb(size, missing) > MAX_FILTER_CHOICES:
-            size -= 1
-        if size > missing:
-            return distinct[:size], size - missing
-        return distinct[:missing + 1], 1  # any missing + 1 words hold one the item has
-    for name in names:
-        syllables = [t for t in tokenize(name) if " " not in t]
-        if syllables:
-            return [min(syllables, key=lambda w: (df(w), w))], 1
-    return None
+
+def question_vector(words: Iterable[str], codes: Iterable[str], names: Iterable[str]) -> SparseVector:
+    """The sparse query that ranks items for a question's ``words``, ``codes`` and the syllables of
+    its ``names``: a weight of 1 per distinct term, as ``ingest.sparse.encode_query``."""
+    terms = {*words, *codes, *(t for n in names for t in tokenize(n) if " " not in t)}
+    return as_vector({term_id(t): 1.0 for t in terms})
