@@ -161,6 +161,7 @@ class EdgeStore(Store):
         self._qe = qe
         path = Path(path)
         self._path = path
+        self._dim = dim
         # Whether anything was written since the shard opened: closing flushes only then (a
         # flush of a 250k-chunk shard costs 0.7 s, which an unchanged re-ingest need not pay).
         self._written = False
@@ -258,6 +259,13 @@ class EdgeStore(Store):
             # Only an absent name is created: creating a present one again is not refused.
             self._written = True
             self._engine().update(qe.UpdateOperation.create_sparse_vector(name, qe.Modifier.Idf))
+        if missing:
+            # The new vector is written with the engine's default memory settings (in RAM, and
+            # so is the whole segment an optimize merges it into): the shard is opened again with
+            # this version's configuration, which the engine checks and writes over its own.
+            self._shard.flush()
+            self._shard.close()
+            self._shard = qe.EdgeShard.load(str(self._path), self._config(self._dim))
         return missing
 
     def _filter(self, conditions: list[Condition] | None) -> Any:

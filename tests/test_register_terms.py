@@ -4,6 +4,7 @@ places, and where the register is small enough to score every item, the result i
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 
 import pytest
@@ -274,8 +275,10 @@ def test_an_index_created_before_the_register_vector_gets_it_at_the_next_ingest(
     settings = Settings(data_dir=tmp_path / "data", files_root=tmp_path)
     path = store_location(settings, "live")
     path.mkdir(parents=True)
-    old = qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=embedder.dim, distance=qe.Distance.Cosine)},
-                        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)})
+    cold = qe.Memory.Cold  # as the previous version made them: read from disk as queries touch them
+    old = qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=embedder.dim, distance=qe.Distance.Cosine, memory=cold)},
+                        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, memory=cold)},
+                        payload_memory=cold)
     qe.EdgeShard.create(str(path), old).close()
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -284,8 +287,10 @@ def test_an_index_created_before_the_register_vector_gets_it_at_the_next_ingest(
     with Index.open(settings, embedder=embedder) as index:
         assert index.store.add_missing_vectors() == ["register"]
         assert index.store.add_missing_vectors() == []  # once
-    path_config = (path / "edge_config.json").read_text()
-    assert '"register"' in path_config
+    # The new vector stays on disk like the others (created with the engine's defaults, it and
+    # every segment merged with it would be held in RAM).
+    vectors = json.loads((path / "edge_config.json").read_text())["sparse_vectors"]
+    assert vectors["register"].get("memory") == vectors["sparse"].get("memory") == "cold"
     with Index.open(settings, embedder=embedder) as index:
         ingest_paths(index, [docs])
         assert terms_indexed(index)
