@@ -44,7 +44,8 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                        r"|gio nao|may gio|khung gio)"),
     "figure": re.compile(r"\b(?:bao nhieu|ty le|ti le|muc tieu|chi tieu|phan tram|so luong|dat \d)"),
     "task": re.compile(r"\b(?:lam gi|nhiem vu gi|yeu cau gi|giao .{0,40}\bgi\b|trach nhiem gi|can lam|phai lam|noi dung gi|de nghi gi|chi dao gi)"),
-    "signer": re.compile(r"\b(?:ai ky|nguoi ky|ky ban hanh|ky van ban|ky ten|chu ky)\b"),
+    # "đơn không ký tên", "không có chữ ký": unsigned (anonymous), not a question about a signer.
+    "signer": re.compile(r"\b(?:ai ky|nguoi ky|ky ban hanh|ky van ban|(?<!khong )(?<!khong co )(?:ky ten|chu ky))\b"),
     "date": re.compile(r"\bngay (?:ban hanh|ky)\b|\bban hanh (?:vao )?(?:ngay|khi nao|luc nao)\b"
                        r"|\bky (?:vao )?(?:ngay nao|khi nao|luc nao|bao gio)\b"),
     "number": re.compile(r"\bso (?:hieu|ky hieu|van ban)\b|\bky hieu\b"),

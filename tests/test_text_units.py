@@ -49,6 +49,18 @@ def test_question_intents(question, intents):
     assert analyze(question).intents >= intents
 
 
+@pytest.mark.parametrize("question, signer", [
+    ("Văn bản do ai ký?", True),
+    ("Người ký tên trên kế hoạch là ai?", True),
+    ("Chữ ký trên công văn là của ai?", True),
+    # Negated, "ký tên" / "chữ ký" says a letter is anonymous: the question is about that letter.
+    ("Dân gửi đơn tố cáo không ký tên thì có được xem xét không?", False),
+    ("Đơn không có chữ ký có được giải quyết không?", False),
+])
+def test_an_unsigned_letter_is_not_a_question_about_the_signer(question, signer):
+    assert ("signer" in analyze(question).intents) is signer
+
+
 def test_question_terms_drop_question_words_and_keep_codes():
     terms = analyze("Đơn vị nào phải báo cáo trước ngày 10/11?").terms
     assert {"bao cao", "truoc ngay", "10/11"} <= set(terms)
