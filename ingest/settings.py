@@ -126,8 +126,9 @@ class Tuning(BaseModel):
     evidence_candidates: int = Field(
         200, ge=1, description="Most register items a question scores, of those holding enough of its words, "
         "ranked by the index (rarer words first). Bounds its cost on a large archive, where a plan repeated "
-        "every year gives thousands of items of the same words. A bound on cost, not a choice of quality: the "
-        "gold set's and the devset's registers hold fewer items (42 and 100), so it changes none of their answers.")
+        "every year gives thousands of items of the same words. A bound on cost chosen by hand, never swept "
+        "in-sample or out of fold: the gold set's and the devset's registers hold fewer items (42 and 100), so it "
+        "changes none of their answers.")
 
 
 class Settings(BaseSettings):

@@ -435,6 +435,8 @@ _DEFAULTS = {
     "evidence_deadline_coverage": 0.65, "evidence_duty_coverage": 0.8, "evidence_rate_coverage": 0.75,
     "evidence_figure_coverage": 0.85, "evidence_context_credit": 0.7, "evidence_deadline_words_bonus": 0.05,
     "evidence_target_kind_bonus": 0.05, "evidence_near_best_margin": 0.1, "evidence_limit": 4,
+    # Added with the ranked register search; both sets' registers are smaller, so unbounded there.
+    "evidence_candidates": 200,
 }
 
 
