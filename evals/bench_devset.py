@@ -44,6 +44,7 @@ OVERALL: list[tuple[str, str]] = [
     ("citation_precision", "citation precision"),
     ("abstention_accuracy", "abstention accuracy (unanswerable)"),
     ("false_abstention_rate", "false abstentions (answerable)"),
+    ("related_hit", "related hit (declined answerable)"),
     ("latency_p50_ms", "latency p50 (ms)"),
     ("latency_p95_ms", "latency p95 (ms)"),
 ]

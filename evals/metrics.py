@@ -26,7 +26,10 @@ Answer metrics
     fact recall: share of a question's facts contained in the answer text. citation precision:
     share of an answer's citations whose quote matches a gold quote. abstention accuracy: share
     of unanswerable questions the assistant declined to answer; false abstention rate: share of
-    answerable questions it declined. Latency percentiles interpolate linearly between ranks.
+    answerable questions it declined. related hit: among the answerable questions it declined,
+    the share whose related passages (offered as "có thể liên quan") match a gold quote, so an
+    uncertain answer that points at the right passage is told apart from a bare "not found".
+    Latency percentiles interpolate linearly between ranks.
 
 Aggregates are means over the questions each metric applies to (macro averages); a metric that
 applies to no question is ``None``.
@@ -213,6 +216,7 @@ class QuestionScores:
     retrieval: dict[str, float] | None = None
     fact_recall: float | None = None
     citation_precision: float | None = None
+    related_hit: float | None = None
     error: bool = False
     tags: list[str] = field(default_factory=list)
 
@@ -230,13 +234,14 @@ def score_question(
     answer: str,
     abstained: bool,
     cited: Sequence[tuple[str, str | None]],
+    related: Sequence[tuple[str, str | None]] = (),
     latency_ms: float | None = None,
     tags: Sequence[str] = (),
 ) -> QuestionScores:
     """Score one question from its gold data and what the assistant returned.
 
-    ``gold``, ``ranked`` and ``cited`` are ``(text, file)`` pairs: gold quotes, retrieved chunks
-    in rank order, and cited quotes.
+    ``gold``, ``ranked``, ``cited`` and ``related`` are ``(text, file)`` pairs: gold quotes,
+    retrieved chunks in rank order, cited quotes, and the passages offered as related.
     """
     retrieval = None
     if answerable and gold:
@@ -249,6 +254,8 @@ def score_question(
         retrieval=retrieval,
         fact_recall=fact_recall(answer, facts) if answerable else None,
         citation_precision=citation_precision(cited, gold) if answerable and gold else None,
+        related_hit=(float(any(matched_quotes(q, f, gold) for q, f in related))
+                     if answerable and abstained and gold else None),
         tags=list(tags),
     )
 
@@ -276,6 +283,7 @@ def aggregate(scores: Sequence[QuestionScores]) -> dict[str, float | int | None]
     out["citation_precision"] = _mean(s.citation_precision for s in answerable)
     out["abstention_accuracy"] = _mean(1.0 if s.abstained else 0.0 for s in unanswerable)
     out["false_abstention_rate"] = _mean(1.0 if s.abstained else 0.0 for s in answerable)
+    out["related_hit"] = _mean(s.related_hit for s in answerable)
     latencies = [s.latency_ms for s in scores if s.latency_ms is not None]
     out["latency_p50_ms"] = percentile(latencies, 50)
     out["latency_p95_ms"] = percentile(latencies, 95)

@@ -29,6 +29,7 @@ RATIO_METRICS: list[tuple[str, str]] = [
     ("citation_precision", "citation precision"),
     ("abstention_accuracy", "abstention accuracy (unanswerable)"),
     ("false_abstention_rate", "false abstentions (answerable)"),
+    ("related_hit", "related hit (declined answerable: a related passage is gold)"),
 ]
 LATENCY_METRICS: list[tuple[str, str]] = [("latency_p50_ms", "latency p50 (ms)"), ("latency_p95_ms", "latency p95 (ms)")]
 COUNT_METRICS: list[tuple[str, str]] = [
@@ -54,6 +55,7 @@ RATIO_METRICS_VI: list[tuple[str, str]] = [
     ("citation_precision", "Tỉ lệ trích dẫn đúng"),
     ("abstention_accuracy", "Từ chối đúng (câu ngoài văn bản)"),
     ("false_abstention_rate", "Từ chối sai (câu có đáp án)"),
+    ("related_hit", "Từ chối nhưng đoạn \"có thể liên quan\" đúng"),
 ]
 LATENCY_METRICS_VI: list[tuple[str, str]] = [("latency_p50_ms", "Thời gian trả lời p50 (ms)"),
                                              ("latency_p95_ms", "Thời gian trả lời p95 (ms)")]

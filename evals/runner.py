@@ -84,6 +84,8 @@ class QuestionRecord(BaseModel):
     abstained: bool = False
     backend: str | None = None
     citations: list[CitationRecord] = Field(default_factory=list)
+    related: list[CitationRecord] = Field(
+        default_factory=list, description="Passages offered as related when no answer was certain (not citations).")
     retrieved: list[RetrievedRecord] = Field(default_factory=list)
     scores: dict[str, float | None] = Field(default_factory=dict)
     latency_ms: float | None = None
@@ -192,6 +194,7 @@ def _ask_one(assistant: Assistant, item: QAItem, *, mode: str, top_k: int | None
         answer=answer.answer,
         abstained=answer.abstained,
         cited=[(c.quote, c.file) for c in answer.citations],
+        related=[(c.quote, c.file) for c in answer.related],
         latency_ms=record.latency_ms,
         tags=item.tags,
     )
@@ -199,6 +202,7 @@ def _ask_one(assistant: Assistant, item: QAItem, *, mode: str, top_k: int | None
         **(score.retrieval or {}),
         "fact_recall": score.fact_recall,
         "citation_precision": score.citation_precision,
+        "related_hit": score.related_hit,
     }
     record.failures = _failures(record, score)
     return record, score
@@ -219,6 +223,11 @@ def _fill_answer(record: QuestionRecord, answer: Answer, gold: list[tuple[str, s
         CitationRecord(n=c.n, file=c.file, number=c.number, section=c.section, quote=c.quote,
                        relevant=bool(matched_quotes(c.quote, c.file, gold)))
         for c in answer.citations
+    ]
+    record.related = [
+        CitationRecord(n=c.n, file=c.file, number=c.number, section=c.section, quote=c.quote,
+                       relevant=bool(matched_quotes(c.quote, c.file, gold)))
+        for c in answer.related
     ]
 
 

@@ -27,6 +27,7 @@ from evals.metrics import (
     percentile,
     recall_at_k,
     retrieval_scores,
+    score_question,
 )
 from evals.report import (
     compare,
@@ -172,6 +173,26 @@ def test_aggregate_overall_and_per_tag():
     assert list(by_tag) == ["deadline", "ocr", "unanswerable"]
     assert by_tag["ocr"]["hit@5"] == 0.0 and by_tag["deadline"]["questions"] == 2
     assert by_tag["unanswerable"]["hit@5"] is None and by_tag["unanswerable"]["abstention_accuracy"] == 0.5
+
+
+def test_related_hit_counts_declined_answerable_questions_that_point_at_the_answer():
+    gold = [("báo cáo năm trước ngày 10/11", "docs/a.txt")]
+    right = ("Các xã gửi báo cáo năm trước ngày 10/11 về Sở Y tế.", "docs/a.txt")
+    wrong = ("Tổng đài quốc gia bảo vệ trẻ em số điện thoại 111", "docs/a.txt")
+
+    def scored(*, answerable=True, abstained=True, related=()):
+        return score_question(answerable=answerable, gold=gold if answerable else [], facts=["10/11"] if answerable
+                              else [], ranked=[], answer="", abstained=abstained, cited=[], related=related)
+
+    pointing = scored(related=[wrong, right])      # uncertain, and one related passage is gold
+    elsewhere = scored(related=[wrong])            # uncertain, its related passages miss
+    bare = scored()                                # a bare "not found": nothing to point at
+    answered = scored(abstained=False)             # answered: not a decline
+    unanswerable = scored(answerable=False, related=[wrong])
+    assert (pointing.related_hit, elsewhere.related_hit, bare.related_hit) == (1.0, 0.0, 0.0)
+    assert answered.related_hit is None and unanswerable.related_hit is None
+    m = aggregate([pointing, elsewhere, bare, answered, unanswerable])
+    assert m["related_hit"] == pytest.approx(1 / 3)
 
 
 def test_beir_scores():
