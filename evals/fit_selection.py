@@ -16,13 +16,10 @@ thresholds are fitted with it on the same training questions:
 - ``answer_threshold``: 0.5 of the question-level model (a logistic regression over the best
   sentences' probabilities and coverage, fitted with balanced classes on "answerable, and one of
   its two most probable sentences is a gold one");
-- ``related_threshold``: the lowest best-sentence probability below the answer threshold at which
-  at least half the training questions in that band still hold a gold sentence among their
-  best passages (so "có thể liên quan" is right more often than not);
-- ``extra_threshold``: maximises the mean of gold-quote recall and precision of the quoted set;
-- ``related_min_coverage``: the coverage a passage needs to be offered as related, the lowest at
-  which at least half the training questions of the uncertain band that are offered any passage
-  have a gold one among them (an unanswerable question offered passages counts against it).
+- ``related_threshold``: the lowest confidence below the answer threshold at which at least half
+  the training questions in the band between them hold a gold sentence among their best
+  passages (so "có thể liên quan" is right more often than not);
+- ``extra_threshold``: maximises the mean of gold-quote recall and precision of the quoted set.
 
 Figures are out of fold: questions are split into ``--folds`` groups **by document** (a question's
 group is the file of its first gold quote; an unanswerable question is its own group), each fold's
@@ -48,7 +45,6 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_GOLD = ROOT / "evals" / "qa.jsonl"
 DEFAULT_DEVSET = ROOT.parent / "shared" / "devset"
 GRID = [round(0.02 * i, 2) for i in range(1, 50)]
-COVERAGE_GRID = [round(0.05 * i, 2) for i in range(0, 21)]
 ANSWER_THRESHOLD = 0.5
 RELATED_BEST = 4  # passages offered as related, as rag.answer does with Tuning.max_sentences
 RELATED_MIN_PRECISION = 0.5
@@ -72,13 +68,11 @@ class Row:
     features: list[list[float]] = field(default_factory=list)
     matches: list[set[int]] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)  # one per distinct passage text, as rag.answer dedupes
 
 
 def collect(set_name: str, assistant: Any, items: list[Any]) -> list[Row]:
     """Retrieve every item's question and list its candidate sentences with their labels."""
     from evals.metrics import matched_quotes
-    from ingest.text.normalize import fold_match
     from rag.answer import answer_candidates, named_documents
     from rag.query import Question
     from rag.selection import FEATURES
@@ -99,7 +93,6 @@ def collect(set_name: str, assistant: Any, items: list[Any]) -> list[Row]:
             row.features.append([c.features[name] for name in FEATURES])
             row.matches.append(_labels(c.text, c.doc.file, gold, item.facts))
             row.scores.append(c.chunk.score)
-            row.keys.append(fold_match(c.text)[:160])
         rows.append(row)
     return rows
 
@@ -139,10 +132,8 @@ def fit(rows: list[Row], provenance: str = "", inner_folds: int = INNER_FOLDS) -
     answer_t = ANSWER_THRESHOLD
     related_t = _related_threshold(rows, probs, confidence, answer_t)
     extra_t = _extra_threshold(rows, probs, confidence, answer_t)
-    floor = related_min_coverage(rows, probs, confidence, related_t, answer_t)
     return SelectionModel(weights=sentences.weights, bias=sentences.bias, answer_threshold=answer_t,
-                          related_threshold=related_t, extra_threshold=extra_t, related_min_coverage=floor,
-                          mean=sentences.mean,
+                          related_threshold=related_t, extra_threshold=extra_t, mean=sentences.mean,
                           scale=sentences.scale, question=question, provenance=provenance)
 
 
@@ -210,52 +201,19 @@ def _ranked(row: Row, model: Any) -> list[tuple[float, set[int], int]]:
 
 
 def _related_threshold(rows: list[Row], probs: list, confidence: list[float], answer_t: float) -> float:
-    chosen = answer_t
-    for t in sorted((t for t in GRID if t < answer_t), reverse=True):
+    """The lowest confidence from which the questions answered "uncertain" (confidence in
+    [t, answer_t)) hold a gold passage among their best ones at least RELATED_MIN_PRECISION of
+    the time; answer_t (no uncertain band) when none does. The band is judged whole, not walked
+    down from the top: stopping at the first narrow band that missed (one or two questions just
+    under answer_t) left a training fold with no uncertain answers at all."""
+    for t in sorted(t for t in GRID if t < answer_t):
         band = [p for p, c in zip(probs, confidence) if p and t <= c < answer_t]
         if not band:
-            chosen = t
             continue
         useful = sum(1 for p in band if any(m for _, m, _ in p[:RELATED_BEST]))
-        if useful / len(band) < RELATED_MIN_PRECISION:
-            break
-        chosen = t
-    return chosen
-
-
-def related_min_coverage(rows: list[Row], probs: list, confidence: list[float], related_t: float,
-                         answer_t: float) -> float:
-    """The lowest coverage at which the related passages offered are right more often than not:
-    over the questions answered "uncertain" (confidence in [related_t, answer_t)), those offered
-    any passage (one per distinct text, the RELATED_BEST most probable, holding at least that
-    coverage) must have a gold one among them at least RELATED_MIN_PRECISION of the time. An
-    unanswerable question offered passages counts as a miss. 1.0 when no coverage qualifies."""
-    from rag.selection import FEATURES
-
-    at = FEATURES.index("coverage")
-    band: list[tuple[bool, list[tuple[float, bool]]]] = []
-    for r, p, c in zip(rows, probs, confidence):
-        if not p or not related_t <= c < answer_t:
-            continue
-        seen: set[str] = set()
-        best: list[tuple[float, bool]] = []
-        for _, m, i in p:
-            if r.keys and r.keys[i] in seen:
-                continue
-            seen.add(r.keys[i] if r.keys else str(i))
-            best.append((r.features[i][at], bool(m)))
-            if len(best) == RELATED_BEST:
-                break
-        band.append((r.answerable, best))
-    for floor in COVERAGE_GRID:
-        offered = [(answerable, [gold for cov, gold in best if cov >= floor]) for answerable, best in band]
-        offered = [(answerable, golds) for answerable, golds in offered if golds]
-        if not offered:
-            break
-        useful = sum(1 for answerable, golds in offered if answerable and any(golds))
-        if useful / len(offered) >= RELATED_MIN_PRECISION:
-            return floor
-    return 1.0
+        if useful / len(band) >= RELATED_MIN_PRECISION:
+            return t
+    return answer_t
 
 
 def _extra_threshold(rows: list[Row], probs: list, confidence: list[float], answer_t: float) -> float:
@@ -344,8 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
             paths.append(path)
             print(f"fold {k}: {sum(1 for r in rows if fold[r.group] == k)} questions held out; thresholds "
-                  f"answer {model.answer_threshold} related {model.related_threshold} extra {model.extra_threshold}"
-                  f" related coverage {model.related_min_coverage}")
+                  f"answer {model.answer_threshold} related {model.related_threshold} extra {model.extra_threshold}")
         report: dict[str, Any] = {"folds": args.folds, "sets": {}}
         for name in sets:
             model_of = {r.question: paths[fold[r.group]] for r in rows if r.set_name == name}
@@ -365,8 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"grouped by document): {json.dumps(figures)}"))
             args.out.write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             print(f"wrote {args.out}: thresholds answer {final.answer_threshold} related "
-                  f"{final.related_threshold} extra {final.extra_threshold} related coverage "
-                  f"{final.related_min_coverage}")
+                  f"{final.related_threshold} extra {final.extra_threshold}")
     finally:
         for index in indexes.values():
             index.close()

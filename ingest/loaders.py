@@ -25,10 +25,13 @@ Decisions worth knowing:
   ``max_docx_paragraphs`` and the XML elements within 20 per allowed paragraph.
 * **Misnamed files.** A .docx, .pdf or image whose first bytes say it is something else (a
   PDF named .docx, a .docx named .pdf) is refused with what it really is and how to fix it.
-* **.docx order.** Body paragraphs and tables in document order. A table is read row by
-  row, cell by cell, each cell's paragraphs on their own lines (left cell first), because
-  the header of a Vietnamese official letter is usually a two-column table: issuer on the
-  left, quốc hiệu on the right. Vertically merged cells are read once. Text boxes are read
+* **.docx order.** Body paragraphs and tables in document order. A data table (some row
+  with three or more filled cells: an appendix of tasks, units and deadlines) is written one
+  row a line, cells between pipes as in Markdown, so that a row is read as one sentence with
+  its unit and deadline. A layout table is read row by row, cell by cell, each cell's
+  paragraphs on their own lines (left cell first), because the header of a Vietnamese
+  official letter is usually a two-column table: issuer on the left, quốc hiệu on the right.
+  Vertically merged cells are read once (an empty cell in a pipe row). Text boxes are read
   after the paragraph that anchors them. Page headers, footers and footnotes are not read.
 * **.pdf pages.** One ``page_starts`` entry per page, including pages without text, so a
   page index always maps to the printed page number. Pages without a text layer (and pages
@@ -804,16 +807,37 @@ def _block_lines(container: _Element) -> list[str]:
 
 
 def _table_lines(table: _Element) -> list[str]:
-    """Row by row, cell by cell; each cell's own lines, with its empty edges dropped."""
+    """A data table (a row with three or more filled cells: tasks, units, deadlines) one row a
+    line, its cells between pipes as in Markdown, so a row reads as one line: "| 2 | Rà soát …
+    | Sở Nông nghiệp và Môi trường | … | Xong trong tháng 5/2026 |". A layout table (the
+    two-column header of issuer and quốc hiệu, the signature block; a spacer column does not
+    count) row by row, cell by cell, each cell's own lines, with its empty edges dropped."""
+    rows = [[(cell, _trimmed(_block_lines(cell))) for cell in row.iter(f"{_W}tc")
+             if _nearest(cell, f"{_W}tr") is row]
+            for row in table.iter(f"{_W}tr")
+            if _nearest(row, f"{_W}tbl") is table]  # a nested table's rows are read through its cell
+    if any(sum(1 for cell, lines in row if any(line.strip() for line in lines)) >= 3 for row in rows):
+        return [_pipe_row(row) for row in rows]
     lines: list[str] = []
-    for row in table.iter(f"{_W}tr"):
-        if _nearest(row, f"{_W}tbl") is not table:
-            continue  # a row of a nested table: read through its cell
-        for cell in row.iter(f"{_W}tc"):
-            if _nearest(cell, f"{_W}tr") is not row or _continues_vertical_merge(cell):
-                continue
-            lines.extend(_trimmed(_block_lines(cell)))
+    for row in rows:
+        for cell, cell_lines in row:
+            if not _continues_vertical_merge(cell):
+                lines.extend(cell_lines)
     return lines
+
+
+def _pipe_row(row: list[tuple[_Element, list[str]]]) -> str:
+    """One table row as "| a | b | c |": a cell's lines joined by spaces, a pipe inside a cell
+    written "/", a cell continuing a vertical merge left empty and a cell spanning n columns
+    followed by n - 1 empty ones, so every row keeps its columns in place."""
+    cells: list[str] = []
+    for cell, lines in row:
+        text = "" if _continues_vertical_merge(cell) else " ".join(" ".join(lines).split()).replace("|", "/")
+        cells.append(text)
+        span = cell.find(f"{_W}tcPr/{_W}gridSpan")
+        extra = int(span.get(f"{_W}val", "1")) - 1 if span is not None and span.get(f"{_W}val", "").isdigit() else 0
+        cells.extend([""] * min(extra, 64))
+    return "| " + " | ".join(cells) + " |"
 
 
 def _continues_vertical_merge(cell: _Element) -> bool:

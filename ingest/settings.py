@@ -42,6 +42,11 @@ class Tuning(BaseModel):
 
     # --- whether to answer, and how much --------------------------------------------------------
     max_sentences: int = Field(4, ge=1, description=f"Most sentences quoted in one extractive answer. {_BY_HAND}")
+    related_min_coverage: float = _fraction(
+        0.5, "Share of the question's weight a passage must hold to be offered as related (\"có thể liên quan\") "
+             "when no answer is certain: less, and it is about something else (\"giá vàng\" asked, \"đánh giá\" "
+             "found), so the answer is a plain \"not found\". Set by hand, not fitted (the related band's passages "
+             "are not labelled): in-sample, from the off-topic questions of the gold set.", "")
     quote_max_chars: int = Field(
         600, ge=80, description="Longest quote shown whole; a longer sentence is cut around the words that answer "
                                 "(its deadline, its figures, the question's words), never through them. Chosen by "

@@ -124,11 +124,11 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         # Who signed is the document's, not a sentence's: a plausible document is enough.
         return _compose_signers([ranked[0].doc], answer)
     if confidence < model.answer_threshold:
-        return _uncertain(ranked, answer, model, tuning)
+        return _uncertain(ranked, answer, tuning)
     chosen = _one_per_passage(_select(ranked, model, tuning))
     if q.wants("figure") and not any(has_quantity(c.text) for c in chosen):
         # "bao nhiêu" answered by sentences without a number is not an answer, however probable.
-        return _uncertain(ranked, answer, model, tuning)
+        return _uncertain(ranked, answer, tuning)
     answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, chosen)})
     return _compose(q, chosen, answer, tuning)
 
@@ -178,14 +178,13 @@ def _according_to(q: Question, doc: Document) -> bool:
     return at >= 0 and bool(_ACCORDING.search(q.folded[:at]))
 
 
-def _uncertain(ranked: list[Candidate], answer: Answer, model: SelectionModel, tuning: Tuning) -> Answer:
+def _uncertain(ranked: list[Candidate], answer: Answer, tuning: Tuning) -> Answer:
     """No sentence is likely enough to answer: say so, and offer the best passages as related,
-    those that hold enough of what was asked (the model's fitted ``related_min_coverage``): a
-    passage that holds little of it is about something else ("giá vàng" asked, "đánh giá"
-    found). None: not found."""
+    those that hold enough of what was asked (``related_min_coverage``): a passage that holds
+    little of it is about something else ("giá vàng" asked, "đánh giá" found). None: not found."""
     related: list[Citation] = []
     for c in _one_per_passage(ranked)[:tuning.max_sentences]:
-        if c.features["coverage"] >= model.related_min_coverage:
+        if c.features["coverage"] >= tuning.related_min_coverage:
             _cite(related, c.doc, c.chunk.section, c.start, c.end)
     if not related:
         return answer

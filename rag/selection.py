@@ -125,9 +125,6 @@ class SelectionModel:
     ``related_threshold``: below the answer threshold but at least this, the answer is uncertain
     (abstained, with the best passages offered as related). ``extra_threshold``: a further sentence
     is quoted when its probability reaches it (lists, one answer per document).
-    ``related_min_coverage``: the share of the question's weight a passage must hold to be offered
-    as related; with none left the answer is a plain "not found". A model file from before it was
-    fitted reads as 0.5, the value that was set by hand until then.
     """
 
     weights: dict[str, float]
@@ -135,7 +132,6 @@ class SelectionModel:
     answer_threshold: float
     related_threshold: float
     extra_threshold: float
-    related_min_coverage: float = 0.5
     mean: dict[str, float] = field(default_factory=dict)
     scale: dict[str, float] = field(default_factory=dict)
     question: Logistic | None = None
@@ -158,7 +154,6 @@ class SelectionModel:
         return {"features": list(FEATURES), "weights": self.weights, "bias": self.bias, "mean": self.mean,
                 "scale": self.scale, "answer_threshold": self.answer_threshold,
                 "related_threshold": self.related_threshold, "extra_threshold": self.extra_threshold,
-                "related_min_coverage": self.related_min_coverage,
                 "question": self.question.to_json() if self.question else None, "provenance": self.provenance}
 
     @classmethod
@@ -170,7 +165,6 @@ class SelectionModel:
                    answer_threshold=float(data["answer_threshold"]),
                    related_threshold=float(data["related_threshold"]),
                    extra_threshold=float(data["extra_threshold"]),
-                   related_min_coverage=float(data.get("related_min_coverage", 0.5)),
                    mean=dict(data.get("mean", {})), scale=dict(data.get("scale", {})),
                    question=Logistic.from_json(data["question"]) if data.get("question") else None,
                    provenance=str(data.get("provenance", "")))

@@ -403,6 +403,35 @@ _W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 _MC_NS = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
 
 
+def test_docx_data_table_is_read_one_row_a_line(tmp_path: Path):
+    """A table of tasks, units and deadlines: each row on one line, cells between pipes, so the
+    row's deadline is in the same sentence as its task; merged cells keep the columns in place."""
+    document = docx.Document()
+    document.add_paragraph("Phụ lục")
+    table = document.add_table(rows=5, cols=4)
+    rows = [["TT", "Nhiệm vụ", "Đơn vị chủ trì", "Thời gian"], ["1", "Rà soát quy hoạch", "Sở Tài chính", "Quý II/2026"],
+            None, ["2", "Kiểm tra", None, "Tháng 5/2026"], ["3", "Tổng kết", None, "Tháng 12/2026"]]
+    for r, texts in enumerate(rows):
+        for c, text in enumerate(texts or []):
+            if text is not None:
+                table.cell(r, c).text = text
+    table.rows[1].cells[1].add_paragraph("khoáng sản | đá")
+    table.cell(2, 0).merge(table.cell(2, 3)).text = "II. NHIỆM VỤ KHÁC"
+    table.cell(3, 2).merge(table.cell(4, 2)).text = "Sở Xây dựng"
+    document.add_paragraph("Hết.")
+    path = tmp_path / "appendix.docx"
+    document.save(path)
+    assert _load(path).text == (
+        "Phụ lục\n"
+        "| TT | Nhiệm vụ | Đơn vị chủ trì | Thời gian |\n"
+        "| 1 | Rà soát quy hoạch khoáng sản / đá | Sở Tài chính | Quý II/2026 |\n"
+        "| II. NHIỆM VỤ KHÁC |  |  |  |\n"
+        "| 2 | Kiểm tra | Sở Xây dựng | Tháng 5/2026 |\n"
+        "| 3 | Tổng kết |  | Tháng 12/2026 |\n"
+        "Hết."
+    )
+
+
 def test_docx_tracked_changes_breaks_and_text_boxes(tmp_path: Path):
     document = docx.Document()
     document.add_paragraph("Mở đầu")

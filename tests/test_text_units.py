@@ -23,6 +23,9 @@ def _sentences(text):
         ("Gửi Văn phòng (HN, TP. HCM) trước ngày 5/5. Sau đó tổng hợp báo cáo.",
          ["Gửi Văn phòng (HN, TP. HCM) trước ngày 5/5.", "Sau đó tổng hợp báo cáo."]),
         ("1. Mục đích\n\n- Tăng cường lãnh đạo.", ["1. Mục đích", "- Tăng cường lãnh đạo."]),
+        # a table row is one sentence, whatever full stops its cells hold; the ruling line is none
+        ("| TT | Nhiệm vụ | Thời gian |\n|---|:---:|---|\n| 1 | Rà soát. Báo cáo Sở | Quý II/2026 |\nGhi chú cuối",
+         ["| TT | Nhiệm vụ | Thời gian |", "| 1 | Rà soát. Báo cáo Sở | Quý II/2026 |", "Ghi chú cuối"]),
     ],
 )
 def test_sentence_spans(text, expected):

@@ -2,7 +2,9 @@
 
 Official letters are hard-wrapped (and OCR keeps the wraps), so a line break ends a sentence
 only where the next line starts a new item (a bullet, a number, a heading) or the line before
-closes a sentence. List items and heading lines are sentences of their own.
+closes a sentence. List items, heading lines and table rows ("| 1 | Task | Sở X | Quý II |",
+as Markdown writes them and the loader writes a Word data table) are sentences of their own;
+a table's ruling line ("|---|---|") is none.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import re
 
 _ITEM_START = re.compile(
-    r"(?:[-+•*]\s|\(?\d{1,2}(?:\.\d{1,2})*[.)]\s|\(\d{1,2}\)\s|[a-zđ]\)\s|[IVXLC]{1,5}[.\-]\s|#|\*\*|Nơi nhận|Kính gửi)",
+    r"(?:[-+•*]\s|\(?\d{1,2}(?:\.\d{1,2})*[.)]\s|\(\d{1,2}\)\s|[a-zđ]\)\s|[IVXLC]{1,5}[.\-]\s|#|\*\*|\||Nơi nhận|Kính gửi)",
 )
-_CLOSES = re.compile(r"[.;:!?]\**\s*$|\./\.\s*$")
+_CLOSES = re.compile(r"[.;:!?]\**\s*$|\./\.\s*$|\|\s*$")
 # Inside a paragraph: a full stop, "?" or "!" followed by space and a capital or an opening mark.
 # Semicolons separate the clauses of one requirement ("... trước ngày 10/11; báo cáo đột xuất ..."),
 # so they end a sentence only at the end of a line (a list item).
@@ -26,8 +28,9 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     for a, b in _blocks(text, start, end):
-        spans.extend(_split_inline(text, a, b))
-    return [(a, b) for a, b in spans if text[a:b].strip(" *\n\t-+")]
+        # A table row stays whole: its task, unit and deadline cells answer together.
+        spans.extend([(a, b)] if text.startswith("|", a) else _split_inline(text, a, b))
+    return [(a, b) for a, b in spans if text[a:b].strip(" *\n\t-+|:")]
 
 
 def _blocks(text: str, start: int, end: int) -> list[tuple[int, int]]:
