@@ -100,6 +100,10 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         # Questions about a document itself are answered from its metadata, pointing at where
         # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
         # a document by its description rather than its number.
+        if q.wants("date") and not named:
+            cited = _compose_cited_dates(q, retrieval.documents.values(), answer)
+            if not cited.abstained:
+                return cited
         targets = named or _described_documents(q, retrieval, stats, tuning)
         if targets and q.wants("signer"):
             return _compose_signers(targets, answer)
@@ -264,6 +268,57 @@ def _compose_dates(docs: list[Document], mentioning: Callable[[Document], Iterab
     if not citations:
         return answer
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+# What follows a cited number when the citation dates it: "Quyết định số 1183/QĐ-TTg ngày
+# 14/10/2024 của Thủ tướng", "Kế hoạch số 211-KH/TU ngày 25 tháng 4 năm 2024" (accent-folded).
+_CITED_DATE = r"(?![\w/])[^\n]{0,12}?ngay\s*(\d{1,2})\s*(?:/|thang)\s*(\d{1,2})\s*(?:/|nam)\s*(\d{4})"
+
+
+def _compose_cited_dates(q: Question, documents: Iterable[Document], answer: Answer) -> Answer:
+    """"Quyết định 1183/QĐ-TTg ban hành ngày nào?" about a document that is not loaded: the date
+    that the first retrieved document citing it writes after its number, as documents cite one
+    another (number, then date, then issuer), quoting that sentence. ``answer`` unchanged when
+    the question does not number the document it asks about (``_asked_code``) or no retrieved
+    document cites that number with a date."""
+    code = _asked_code(q)
+    if code is not None:
+        pattern = re.compile(r"(?<![\w/])" + re.escape(code) + _CITED_DATE)
+        for doc in documents:
+            m = pattern.search(_folded(doc.text))
+            if m is None:
+                continue
+            day, month, year = (int(g) for g in m.groups())
+            if not (1 <= day <= 31 and 1 <= month <= 12):
+                continue
+            span = next(((a, b) for a, b in sentence_spans(doc.text) if a <= m.start() < b), None)
+            if span is None:
+                continue
+            citations: list[Citation] = []
+            n = _cite(citations, doc, "Ngày ban hành", *span)
+            number = doc.text[m.start():m.start() + len(code)]
+            written = " ".join(doc.text[span[0]:span[1]].replace("*", "").split())
+            lines = [f"Ngày ban hành của văn bản số {escape_markers(number)}: {day:02d}/{month:02d}/{year} [{n}]",
+                     "", _heading(doc), f"- “{escape_markers(written)}” [{n}]"]
+            return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False,
+                                             "citations": citations})
+    return answer
+
+
+_KIND_WORD = re.compile(r"\b(?:" + "|".join(DOCUMENT_KINDS) + r")\b")
+_NUMBER_AFTER_KIND = re.compile(r"\s+(?:so\s+)?(\S+?)[.,;:?]*(?:\s|$)")
+
+
+def _asked_code(q: Question) -> str | None:
+    """The number of the document a question is about: the one written right after the first
+    kind of document it names ("Quyết định 1183/QĐ-TTg ban hành ngày nào?"). None when that
+    first document is described, not numbered: in "Kế hoạch của tỉnh triển khai Chỉ thị
+    11-CT/TU ban hành ngày nào?" the date asked is the plan's, not the directive's."""
+    kind = _KIND_WORD.search(q.folded)
+    if kind is None:
+        return None
+    m = _NUMBER_AFTER_KIND.match(q.folded, kind.end())
+    return m.group(1) if m and m.group(1) in q.codes and any(ch.isalpha() for ch in m.group(1)) else None
 
 
 def _date_line(doc: Document) -> tuple[int, int] | None:

@@ -569,3 +569,39 @@ def test_a_quote_numbering_another_occurrence_is_told_apart(question, quote, oth
     from rag.answer import other_occurrence
 
     assert other_occurrence(Question.parse(question), quote) is other
+
+
+CITES_DATED = _doc("c", [
+    "Thực hiện Quyết định số 1183/QĐ-TTg ngày 14/10/2024 của Thủ tướng Chính phủ và Kế hoạch số 211-KH/TU "
+    "ngày 25 tháng 4 năm 2024 của Ban Thường vụ Tỉnh ủy, Ủy ban nhân dân tỉnh yêu cầu các sở, ngành triển khai.",
+    "Các sở báo cáo kết quả thực hiện trước ngày 10/11 hằng năm.",
+], number="77/UBND-VX", doc_type="công văn", issuer="UBND tỉnh Bình Minh", date="2024-11-20")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Quyết định 1183/QĐ-TTg của Thủ tướng ban hành ngày nào?", "14/10/2024"),
+    ("Kế hoạch số 211-KH/TU ban hành ngày nào?", "25/04/2024"),     # the date written in words
+    ("quyet dinh 1183/QD-TTg ban hanh ngay nao", "14/10/2024"),      # typed without diacritics
+])
+def test_the_date_of_a_cited_document_is_read_where_it_is_cited(question, expected):
+    """A document not loaded is dated by the sentence that cites it ("số … ngày …"), quoted;
+    not by the date of the document that cites it."""
+    answer = _answer(question, _retrieval((CITES_DATED, 0, ""), (CITES_DATED, 1, "")))
+    assert not answer.abstained
+    assert answer.answer.splitlines()[0].endswith(f"{expected} [1]")
+    assert "20/11/2024" not in answer.answer.splitlines()[0]
+    assert answer.citations[0].quote.startswith("Thực hiện Quyết định số 1183/QĐ-TTg")
+
+
+def test_the_date_asked_is_that_of_the_document_the_question_is_about():
+    # the plan that carries out the Quyết định is asked about, not the Quyết định it cites
+    answer = _answer("Kế hoạch của tỉnh triển khai Quyết định 1183/QĐ-TTg ban hành ngày nào?",
+                     _retrieval((CITES_DATED, 0, ""), (CITES_DATED, 1, "")))
+    assert not any("Ngày ban hành" in line and "14/10/2024" in line for line in answer.answer.splitlines())
+
+
+def test_a_cited_document_without_a_date_is_not_dated_by_its_citer():
+    doc = _doc("c", ["Thực hiện Quyết định số 1183/QĐ-TTg của Thủ tướng Chính phủ, các sở triển khai."],
+               number="77/UBND-VX", doc_type="công văn", issuer="UBND tỉnh Bình Minh", date="2024-11-20")
+    answer = _answer("Quyết định 1183/QĐ-TTg ban hành ngày nào?", _retrieval((doc, 0, "")))
+    assert not any("Ngày ban hành" in line and "20/11/2024" in line for line in answer.answer.splitlines())
