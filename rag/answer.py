@@ -96,7 +96,7 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if mentioning is None:
         def mentioning(doc: Document) -> Iterable[Document]:
             return sorted(everything.values(), key=lambda d: (d.file != doc.file, d.file, d.part))
-    if q.wants("signer") or q.wants("date") or q.wants("number") or q.wants("basis"):
+    if q.wants("signer") or q.wants("date") or q.wants("number") or q.wants("basis") or q.wants("recipients"):
         # Questions about a document itself are answered from its metadata, pointing at where
         # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
         # a document by its description rather than its number.
@@ -107,6 +107,10 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         targets = named or _described_documents(q, retrieval, stats, tuning)
         if targets and q.wants("signer"):
             return _compose_signers(targets, answer)
+        if targets and q.wants("recipients") and not _ABOUT_A_REPORT.search(q.folded):
+            sent = _compose_recipients(q, targets, answer)
+            if not sent.abstained:
+                return sent
         if targets and q.wants("basis"):
             based = _compose_basis(q, targets, answer)
             if not based.abstained:
@@ -414,6 +418,53 @@ def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
     if not citations:
         return answer
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+# "Các xã báo cáo gửi cho cơ quan nào?": where a report goes (a deadline's recipient, answered
+# from the text), not whom the document itself is addressed to.
+_ABOUT_A_REPORT = re.compile(r"\bbao cao\b")
+
+
+def _compose_recipients(q: Question, docs: list[Document], answer: Answer) -> Answer:
+    """"Công văn X gửi đến những ai?": the document's "Kính gửi" list (the bodies that must act),
+    then its "Nơi nhận" list (those informed, "để phối hợp", "để báo cáo"), each cited where it
+    stands; only "Nơi nhận" when the question names it. ``answer`` unchanged when no document
+    has either list."""
+    lists = [("Nơi nhận", "recipients")] if "noi nhan" in q.folded else [("Kính gửi", "addressees"),
+                                                                        ("Nơi nhận", "recipients")]
+    citations: list[Citation] = []
+    lines = []
+    for doc in docs:
+        body = []
+        for label, field in lists:
+            entries = getattr(doc.metadata, field)
+            folded = _folded(doc.text)
+            label_at = folded.rfind("noi nhan") if field == "recipients" else folded.find("kinh gui")
+            span = _list_span(doc, entries, max(label_at, 0))
+            if span is None:
+                continue
+            n = _cite(citations, doc, label, *span)
+            body.append(f"- {label}: {escape_markers('; '.join(entries))} [{n}]")
+        if body:
+            lines += [_heading(doc), *body]
+    if not citations:
+        return answer
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _list_span(doc: Document, entries: list[str], after: int) -> tuple[int, int] | None:
+    """From the first of ``entries`` to the last, as the document writes them after ``after``
+    (the list's label), each looked for after the previous one."""
+    start, end = None, after
+    for entry in entries:
+        # An entry is stored on one line; the document may wrap it.
+        pattern = re.compile(r"\s+".join(re.escape(word) for word in entry.split()))
+        m = pattern.search(doc.text, end)
+        if m is None:
+            continue
+        start = m.start() if start is None else start
+        end = m.end()
+    return None if start is None else (start, end)
 
 
 def term_weights(q: Question, stats: TermStats, tuning: Tuning) -> dict[str, float]:

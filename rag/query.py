@@ -49,7 +49,9 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\bngay (?:ban hanh|ky)\b|\bban hanh (?:vao )?(?:ngay|khi nao|luc nao)\b"
                        r"|\bky (?:vao )?(?:ngay nao|khi nao|luc nao|bao gio)\b"),
     "number": re.compile(r"\bso (?:hieu|ky hieu|van ban)\b|\bky hieu\b"),
-    "recipients": re.compile(r"\bnoi nhan\b|\bgui (?:cho|den) (?:ai|nhung ai|don vi nao)\b|\bkinh gui\b"),
+    # "gửi đến những ai", "gửi cho những cơ quan nào", "được gửi những cục nào": whom a document goes to.
+    "recipients": re.compile(r"\bnoi nhan\b|\bkinh gui\b|\bgui (?:cho |den |toi )?(?:nhung ai|ai|(?:nhung |cac )?"
+                             r"(?:don vi|co quan|cuc|vu|so|bo|noi|ban|nganh)(?: \S+){0,3}? nao)\b"),
     # Which document a document carries out, rests on or replaces ("triển khai chỉ thị nào",
     # "dựa trên kế hoạch nào", "căn cứ văn bản gì"): answered by its preamble, which cites it.
     "basis": re.compile(r"\b(?:trien khai|thuc hien|dua (?:tren|theo)|can cu|theo|thay the|cu the hoa)\s+"

@@ -605,3 +605,36 @@ def test_a_cited_document_without_a_date_is_not_dated_by_its_citer():
                number="77/UBND-VX", doc_type="công văn", issuer="UBND tỉnh Bình Minh", date="2024-11-20")
     answer = _answer("Quyết định 1183/QĐ-TTg ban hành ngày nào?", _retrieval((doc, 0, "")))
     assert not any("Ngày ban hành" in line and "20/11/2024" in line for line in answer.answer.splitlines())
+
+
+ADDRESSED = _doc("a", [
+    "Kính gửi:\n- Sở Y tế;\n- Ủy ban nhân dân các huyện, thị xã,\nthành phố.",
+    "Các đơn vị báo cáo kết quả tiêm chủng về Sở Y tế trước ngày 15/5/2024.",
+    "Nơi nhận:\n- Như trên;\n- Thường trực Tỉnh ủy (để báo cáo);\n- Lưu: VT.",
+], number="88/UBND-VX", doc_type="công văn", issuer="UBND tỉnh Bình Minh", date="2024-05-02",
+   addressees=["Sở Y tế", "Ủy ban nhân dân các huyện, thị xã, thành phố"],
+   recipients=["Như trên", "Thường trực Tỉnh ủy (để báo cáo)", "Lưu: VT"])
+
+
+@pytest.mark.parametrize("question, labels", [
+    ("Công văn 88/UBND-VX gửi đến những ai?", ["Kính gửi", "Nơi nhận"]),
+    ("Công văn 88/UBND-VX gửi cho những cơ quan nào?", ["Kính gửi", "Nơi nhận"]),
+    ("Nơi nhận của Công văn 88/UBND-VX gồm những ai?", ["Nơi nhận"]),
+])
+def test_whom_a_document_is_sent_to_is_read_from_its_lists(question, labels):
+    retrieval = _retrieval((ADDRESSED, 1, ""))
+    answer = _answer(question, retrieval, documents={ADDRESSED.doc_id: ADDRESSED})
+    assert not answer.abstained
+    assert [c.section for c in answer.citations] == labels
+    # each citation quotes its list as the document writes it, wrapped lines included
+    assert all(ADDRESSED.text[c.start:c.end] == c.quote for c in answer.citations)
+    if "Kính gửi" in labels:
+        assert answer.citations[0].quote == "Sở Y tế;\n- Ủy ban nhân dân các huyện, thị xã,\nthành phố"
+        assert "- Kính gửi: Sở Y tế; Ủy ban nhân dân các huyện, thị xã, thành phố [1]" in answer.answer
+
+
+def test_where_a_report_is_sent_is_not_whom_the_document_is_sent_to():
+    retrieval = _retrieval((ADDRESSED, 1, ""))
+    answer = _answer("Theo Công văn 88/UBND-VX, các đơn vị báo cáo gửi cho cơ quan nào?", retrieval,
+                     documents={ADDRESSED.doc_id: ADDRESSED})
+    assert "Kính gửi:" not in answer.answer

@@ -40,6 +40,8 @@ def test_sentence_spans(text, expected):
         ("Tỷ lệ trẻ em đi học mẫu giáo phải đạt bao nhiêu?", {"figure"}),
         ("Sở LĐTBXH phải làm gì trong tháng 11/2024?", {"task"}),
         ("Kế hoạch gửi cho những ai? Nơi nhận gồm ai?", {"recipients", "who"}),
+        ("Công văn 12/UBND-VX gửi cho những cơ quan nào?", {"recipients"}),
+        ("cong van duoc gui nhung cuc nao de phoi hop", {"recipients"}),
         ("Kế hoạch số 16/KH-MTTQ ký ngày nào?", {"date"}),
         ("Quyết định này ban hành vào ngày nào?", {"date"}),
         ("Kế hoạch 12/KH-UBND triển khai chỉ thị nào của Thủ tướng?", {"basis"}),
@@ -50,6 +52,14 @@ def test_sentence_spans(text, expected):
 )
 def test_question_intents(question, intents):
     assert analyze(question).intents >= intents
+
+
+@pytest.mark.parametrize("question", [
+    "Các xã gửi báo cáo về đâu?",                       # where to, not to whom
+    "Hồ sơ gửi về Sở Tư pháp trước ngày nào?",
+])
+def test_sending_something_somewhere_is_not_asking_a_documents_recipients(question):
+    assert "recipients" not in analyze(question).intents
 
 
 @pytest.mark.parametrize("question, signer", [
