@@ -34,7 +34,7 @@ from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question, ordinals
 from rag.retrieve import Retrieval
-from rag.selection import Candidate, SelectionModel, candidates, has_quantity, load_model, score
+from rag.selection import Candidate, SelectionModel, candidates, has_quantity, holds_date, load_model, score
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 UNCERTAIN = ("Không tìm thấy câu trả lời chắc chắn trong các văn bản đã nạp. "
@@ -137,8 +137,17 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if q.wants("figure") and not any(has_quantity(c.text) for c in chosen):
         # "bao nhiêu" answered by sentences without a number is not an answer, however probable.
         return _uncertain(ranked, answer, tuning)
+    if _asks_only_when(q) and not any(holds_date(c.text) for c in chosen):
+        # Nor is "khi nào" answered by sentences without a date or a time.
+        return _uncertain(ranked, answer, tuning)
     answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, chosen)})
     return _compose(q, chosen, answer, tuning)
+
+
+def _asks_only_when(q: Question) -> bool:
+    """The question asks when, and not also who, how many or what to do ("Cơ quan nào báo cáo
+    định kỳ hằng năm?" asks who, its "định kỳ" says what is reported)."""
+    return q.wants("when") and not (q.wants("who") or q.wants("figure") or q.wants("task"))
 
 
 def quoted_first(chunks: list[RetrievedChunk], chosen: list[Candidate]) -> list[RetrievedChunk]:

@@ -385,6 +385,12 @@ def offers_new(q: Question, sentence: str, folded: str) -> bool:
     return any(item not in q.folded for item in found)
 
 
+def holds_date(sentence: str) -> bool:
+    """A date, a month, a quarter, a year or a time of day ("trước ngày 10/11", "quý II",
+    "19h00"), as ``asks_when_date`` reads it."""
+    return bool(_DATE.search(fold(sentence)))
+
+
 def has_quantity(sentence: str) -> bool:
     """A quantity: a percentage or a number that is not a year, a date or a document number.
     A digit glued inside a word ("16ng", "c6": OCR's reading of letters) is not a number."""

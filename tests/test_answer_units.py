@@ -638,3 +638,24 @@ def test_where_a_report_is_sent_is_not_whom_the_document_is_sent_to():
     answer = _answer("Theo Công văn 88/UBND-VX, các đơn vị báo cáo gửi cho cơ quan nào?", retrieval,
                      documents={ADDRESSED.doc_id: ADDRESSED})
     assert "Kính gửi:" not in answer.answer
+
+
+UNDATED = _doc("u", [
+    "Thông tư số 15/2026/TT-BCT quy định Bộ trưởng phân cấp cho Ủy ban nhân dân cấp tỉnh cấp giấy phép vận chuyển.",
+    "Ủy ban nhân dân cấp tỉnh tiếp nhận hồ sơ cấp giấy phép vận chuyển hàng hóa nguy hiểm.",
+], number="9/BCT-HC", doc_type="công văn", issuer="Bộ Công Thương", date="2026-04-02")
+
+
+def test_when_is_not_answered_by_sentences_without_a_date(tmp_path):
+    """However probable, sentences that hold no date or time do not answer "khi nào"; "ai" or
+    "bao nhiêu" asked beside it are answered as before."""
+    model = SelectionModel(weights={"coverage": 40.0}, bias=-10.0, answer_threshold=0.5, related_threshold=0.1,
+                           extra_threshold=0.99)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    retrieval = _retrieval((UNDATED, 0, ""), (UNDATED, 1, ""))
+    when = _answer("Thông tư 15/2026/TT-BCT về cấp giấy phép vận chuyển có hiệu lực từ ngày nào?", retrieval, model=path)
+    assert when.abstained and when.citations == []
+    who = _answer("Cơ quan nào tiếp nhận hồ sơ cấp giấy phép vận chuyển hàng hóa nguy hiểm, định kỳ?", retrieval,
+                  model=path)
+    assert not who.abstained
