@@ -6,7 +6,8 @@ A document reads as three regions:
   numbered heading: section path ``[]``;
 * the body, cut along its numbered headings ("I.", "II-", "Điều 3.", "1.", "2.1.", "a)", "(1)");
 * the tail from "Nơi nhận" or the signing line ("KT. CHỦ TỊCH") to the end: section ``["Nơi nhận"]``,
-  kept as its own chunk so "ai ký văn bản này?" finds the signer.
+  kept as its own chunk so "ai ký văn bản này?" finds the signer;
+* annexes after the signature, each from its "Phụ lục" line: section ``[that line]``.
 
 Every chunk is an exact slice of ``Document.text`` (``chunk.text == text[start:end]``), chunks never
 overlap and together cover every non-whitespace character, so citations can quote the source
@@ -43,6 +44,9 @@ _LABEL_LINES = 4
 _SIGN_BEFORE_RECIPIENTS = 400
 
 # --- heading patterns (applied to a line with Markdown stripped) ---------------------------
+
+# "Phụ lục", "PHỤ LỤC II", "Phụ lục 1:", "Phụ lục số 02" (accent-folded): an annex's first line.
+_ANNEX = re.compile(r"phu luc(?:\s+(?:so\s+)?(?:[ivxl]+|\d{1,2}))?\s*[.:\-–]?(?:\s|$)")
 
 _PART = re.compile(
     r"(?P<marker>(?:PHẦN|Phần|CHƯƠNG|Chương)\s+(?:[IVXL]+|\d{1,2}|(?:THỨ|thứ)\s+\w+))(?=$|[\s.:\-–—])"
@@ -112,7 +116,7 @@ class _Span:
     start: int
     end: int
     path: tuple[str, ...]
-    region: str  # "head", "body" or "tail": chunks never merge across regions
+    region: str  # "head", "body", "tail" or "annex": chunks never merge across regions
     lead_end: int = -1  # end of heading lines that open the span: never split before it
 
 
@@ -442,8 +446,28 @@ def _units(text: str, sections: list[Section], body_start: int, tail_start: int)
         else:
             units.append(_Span(start, pending[-1][1], pending[0][2], "body", pending[-1][4]))
     if tail_start < len(text):
-        units.append(_Span(tail_start, len(text), (TAIL_LABEL,), "tail"))
+        annexes = _annex_starts(text, tail_start)
+        ends = annexes + [len(text)]
+        units.append(_Span(tail_start, ends[0], (TAIL_LABEL,), "tail"))
+        for start, end in zip(annexes, ends[1:]):
+            line_end = text.find("\n", start)
+            label = _plain(text[start:line_end if line_end >= 0 else len(text)])
+            units.append(_Span(start, end, (label,), "annex", line_end if line_end >= 0 else end))
     return units
+
+
+def _annex_starts(text: str, tail_start: int) -> list[int]:
+    """Where each annex after the signature begins: a line of its own reading "Phụ lục",
+    "PHỤ LỤC II" or "Phụ lục: …" (Nghị định 30/2020 puts appendices after the signature). An
+    annex is not the recipients and signature, so it is not labelled as them."""
+    starts = []
+    pos = tail_start
+    for raw in text[tail_start:].split("\n"):
+        plain = _plain(raw)
+        if pos > tail_start and len(plain) <= _LABEL_MAX and _ANNEX.match(fold(plain)):
+            starts.append(pos + len(raw) - len(raw.lstrip()))
+        pos += len(raw) + 1
+    return starts
 
 
 def _common(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:

@@ -299,6 +299,22 @@ def test_heading_without_text_gives_its_path_to_the_first_subsection():
     assert chunks[-1].section == [TAIL_LABEL] and "Nguyễn Văn A" in chunks[-1].text
 
 
+def test_an_annex_after_the_signature_is_its_own_section_not_the_signature():
+    text = (
+        "Số: 1/KH-UBND\n\nKẾ HOẠCH\nThử nghiệm\n\nI. NHIỆM VỤ\n\nCác sở triển khai theo phụ lục.\n\n"
+        "Nơi nhận:\n- Như trên;\n- Phụ lục kèm theo;\n\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nNguyễn Văn A\n\n"
+        "Phụ lục\nMỘT SỐ NHIỆM VỤ TRỌNG TÂM\n| TT | Nhiệm vụ | Thời gian |\n| 1 | Rà soát quy hoạch | Quý II/2026 |\n\n"
+        "PHỤ LỤC II\nDanh sách đơn vị\n- Sở Y tế"
+    )
+    chunks = chunk_document(synthetic(text), max_chars=800, min_chars=200)
+    assert chunk_holding(chunks, "Nguyễn Văn A").section == [TAIL_LABEL]
+    assert "Rà soát" not in chunk_holding(chunks, "Nguyễn Văn A").text
+    assert chunk_holding(chunks, "Rà soát quy hoạch").section == ["Phụ lục"]
+    assert chunk_holding(chunks, "Danh sách đơn vị").section == ["PHỤ LỤC II"]
+    # a recipient line that names an annex ("- Phụ lục kèm theo;") starts none
+    assert "Phụ lục kèm theo" in chunk_holding(chunks, "Nguyễn Văn A").text
+
+
 def test_small_siblings_merge_under_their_parent():
     text = "I. MỤC TIÊU\n\n1. Chỉ tiêu A.\n\n2. Chỉ tiêu B.\n\nII. NHIỆM VỤ\n\nNội dung nhiệm vụ."
     chunks = chunk_document(synthetic(text), max_chars=1000, min_chars=200)
