@@ -826,6 +826,11 @@ def _table_lines(table: _Element) -> list[str]:
     return lines
 
 
+# Word tables have at most 63 columns; a file claiming a wider span is not allowed to make a
+# row of millions of empty cells.
+_MAX_GRID_SPAN = 64
+
+
 def _pipe_row(row: list[tuple[_Element, list[str]]]) -> str:
     """One table row as "| a | b | c |": a cell's lines joined by spaces, a pipe inside a cell
     written "/", a cell continuing a vertical merge left empty and a cell spanning n columns
@@ -836,7 +841,7 @@ def _pipe_row(row: list[tuple[_Element, list[str]]]) -> str:
         cells.append(text)
         span = cell.find(f"{_W}tcPr/{_W}gridSpan")
         extra = int(span.get(f"{_W}val", "1")) - 1 if span is not None and span.get(f"{_W}val", "").isdigit() else 0
-        cells.extend([""] * min(extra, 64))
+        cells.extend([""] * min(extra, _MAX_GRID_SPAN))
     return "| " + " | ".join(cells) + " |"
 
 
