@@ -295,27 +295,20 @@ def _compose_cited_dates(q: Question, documents: Iterable[Document], answer: Ans
     the question does not number the document it asks about (``_asked_code``) or no retrieved
     document cites that number with a date."""
     code = _asked_code(q)
-    if code is not None:
-        pattern = re.compile(r"(?<![\w/])" + re.escape(code) + _CITED_DATE)
-        for doc in documents:
-            m = pattern.search(_folded(doc.text))
-            if m is None:
-                continue
-            day, month, year = (int(g) for g in m.groups())
-            if not (1 <= day <= 31 and 1 <= month <= 12):
-                continue
-            span = next(((a, b) for a, b in sentence_spans(doc.text) if a <= m.start() < b), None)
-            if span is None:
-                continue
-            citations: list[Citation] = []
-            n = _cite(citations, doc, "Ngày ban hành", *span)
-            number = doc.text[m.start():m.start() + len(code)]
-            written = " ".join(doc.text[span[0]:span[1]].replace("*", "").split())
-            lines = [f"Ngày ban hành của văn bản số {escape_markers(number)}: {day:02d}/{month:02d}/{year} [{n}]",
-                     "", _heading(doc), f"- “{escape_markers(written)}” [{n}]"]
-            return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False,
-                                             "citations": citations})
-    return answer
+    found = _dated_citation(code, documents) if code is not None else None
+    if found is None:
+        return answer
+    doc, m, span = found
+    day, month, year = (int(g) for g in m.groups())
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return answer
+    citations: list[Citation] = []
+    n = _cite(citations, doc, "Ngày ban hành", *span)
+    number = doc.text[m.start():m.start() + len(code)]
+    written = " ".join(doc.text[span[0]:span[1]].replace("*", "").split())
+    lines = [f"Ngày ban hành của văn bản số {escape_markers(number)}: {day:02d}/{month:02d}/{year} [{n}]",
+             "", _heading(doc), f"- “{escape_markers(written)}” [{n}]"]
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
 
 
 _KIND_WORD = re.compile(r"\b(?:" + "|".join(DOCUMENT_KINDS) + r")\b")
@@ -348,14 +341,24 @@ def _dated_mention(number: str, dated: Document,
     """The first sentence that writes ``number`` followed by its date in ``candidates``, taken
     in their order (the file that holds the document, its cover letter, first) and no further
     than the first that has one; ``dated`` and no span when none does."""
-    pattern = re.compile(re.escape(fold(number)) + r"[^\n]{0,12}?ngay\s*\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}")
-    for doc in candidates:
+    found = _dated_citation(fold(number), candidates)
+    return (found[0], found[2]) if found else (dated, None)
+
+
+def _dated_citation(number: str, documents: Iterable[Document]
+                    ) -> tuple[Document, re.Match[str], tuple[int, int]] | None:
+    """The first of ``documents`` that writes the folded ``number`` followed by its date
+    (``_CITED_DATE``): that document, the match (groups day, month, year) in its folded text,
+    and the span of the sentence that holds it; None when none does."""
+    pattern = re.compile(r"(?<![\w/])" + re.escape(number) + _CITED_DATE)
+    for doc in documents:
         m = pattern.search(_folded(doc.text))
-        if m:
-            for start, end in sentence_spans(doc.text):
-                if start <= m.start() < end:
-                    return doc, (start, end)
-    return dated, None
+        if m is None:
+            continue
+        span = next(((a, b) for a, b in sentence_spans(doc.text) if a <= m.start() < b), None)
+        if span is not None:
+            return doc, m, span
+    return None
 
 
 # The kind of document a basis question asks for ("triển khai chỉ thị nào" → chỉ thị), matched
@@ -445,9 +448,9 @@ def _compose_recipients(q: Question, docs: list[Document], answer: Answer) -> An
     lines = []
     for doc in docs:
         body = []
+        folded = _folded(doc.text)
         for label, field in lists:
             entries = getattr(doc.metadata, field)
-            folded = _folded(doc.text)
             label_at = folded.rfind("noi nhan") if field == "recipients" else folded.find("kinh gui")
             span = _list_span(doc, entries, max(label_at, 0))
             if span is None:
