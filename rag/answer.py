@@ -107,7 +107,7 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         targets = named or _described_documents(q, retrieval, stats, tuning)
         if targets and q.wants("signer"):
             return _compose_signers(targets, answer)
-        if targets and q.wants("recipients") and not _ABOUT_A_REPORT.search(q.folded):
+        if targets and q.wants("recipients"):
             sent = _compose_recipients(q, targets, answer)
             if not sent.abstained:
                 return sent
@@ -430,11 +430,6 @@ def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
     if not citations:
         return answer
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
-
-
-# "Các xã báo cáo gửi cho cơ quan nào?": where a report goes (a deadline's recipient, answered
-# from the text), not whom the document itself is addressed to.
-_ABOUT_A_REPORT = re.compile(r"\bbao cao\b")
 
 
 def _compose_recipients(q: Question, docs: list[Document], answer: Answer) -> Answer:

@@ -59,6 +59,11 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                         r"nghi quyet|chuong trinh|luat)\s+(?:\S+\s+){0,3}?(?:nao|gi|so may)\b"),
 }
 
+# "Các xã báo cáo gửi cho cơ quan nào?" asks where a report goes (answered from the text), not
+# whom the document is addressed to, unless it names the document's list ("Nơi nhận", "Kính gửi").
+_ABOUT_A_REPORT = re.compile(r"\bbao cao\b")
+_NAMES_A_LIST = re.compile(r"\bnoi nhan\b|\bkinh gui\b")
+
 
 @dataclass(frozen=True)
 class Question:
@@ -107,6 +112,8 @@ class Question:
         codes = tuple(dict.fromkeys(c for c in _CODE.findall(folded) if any(ch.isdigit() for ch in c)))
         terms = tuple(dict.fromkeys(content + bigrams + list(codes)))
         intents = frozenset(name for name, pattern in _INTENT_PATTERNS.items() if pattern.search(folded))
+        if "recipients" in intents and _ABOUT_A_REPORT.search(folded) and not _NAMES_A_LIST.search(folded):
+            intents -= {"recipients"}
         # Names are read from the text as typed (rewritten), where capitals mark them; the
         # spelled-out abbreviations appended to ``expanded`` are lower case and name nothing.
         return cls(asked, standalone, expanded, folded, terms, intents, _proper_names(standalone), codes,

@@ -42,6 +42,7 @@ def test_sentence_spans(text, expected):
         ("Kế hoạch gửi cho những ai? Nơi nhận gồm ai?", {"recipients", "who"}),
         ("Công văn 12/UBND-VX gửi cho những cơ quan nào?", {"recipients"}),
         ("cong van duoc gui nhung cuc nao de phoi hop", {"recipients"}),
+        ("Nơi nhận của báo cáo số 12/BC-UBND gồm những ai?", {"recipients"}),  # the list itself named
         ("Kế hoạch số 16/KH-MTTQ ký ngày nào?", {"date"}),
         ("Quyết định này ban hành vào ngày nào?", {"date"}),
         ("Kế hoạch 12/KH-UBND triển khai chỉ thị nào của Thủ tướng?", {"basis"}),
@@ -57,6 +58,7 @@ def test_question_intents(question, intents):
 @pytest.mark.parametrize("question", [
     "Các xã gửi báo cáo về đâu?",                       # where to, not to whom
     "Hồ sơ gửi về Sở Tư pháp trước ngày nào?",
+    "Các đơn vị báo cáo gửi cho cơ quan nào?",          # where a report goes
 ])
 def test_sending_something_somewhere_is_not_asking_a_documents_recipients(question):
     assert "recipients" not in analyze(question).intents
