@@ -312,6 +312,13 @@ def test_an_answer_can_be_regenerated(browser, app_url):  # noqa: F811
                 break
             page.wait_for_timeout(100)
         assert len(joins) >= 2, joins
+        # The rewind empties the turn before the chained ask fills it again: wait for the chat to
+        # settle on one question and its finished answer (reading it mid-rewind found the old answer
+        # and no question row, under load).
+        page.wait_for_function(
+            """() => { const users = document.querySelectorAll('#cv-chat .message-row.user-row');
+                     const bots = document.querySelectorAll('#cv-chat .message-row.bot-row');
+                     return users.length >= 1 && bots.length >= 1 && !bots[bots.length - 1].innerText.includes('Đang tìm'); }""")
         assert "15/5" in wait_answer(page, 1)
         assert page.locator("#cv-chat .message-row.user-row").count() == 1
         assert page.locator("#cv-chat .message-row.user-row").first.inner_text().strip() == FIRST
