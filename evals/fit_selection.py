@@ -5,7 +5,7 @@ Run from the repository root, with an index of ``corpus/`` and one of the develo
     congvan ingest --data-dir /tmp/gold-data
     python evals/bench_devset.py --data-dir /tmp/devset-data        # builds the devset index
     python evals/fit_selection.py --gold-data /tmp/gold-data --devset-data /tmp/devset-data \
-        [--folds 5] [--out rag/selection_model.json] [--json report.json]
+        [--folds 5] [--repeats 5] [--out rag/selection_model.json] [--json report.json]
 
 Every question of both sets (``evals/qa.jsonl`` and ``../shared/devset/qa.jsonl``) is retrieved
 once and each candidate sentence (``rag.answer.answer_candidates``) is labelled: positive when it
@@ -27,12 +27,19 @@ model is fitted on the other folds only, and every question is answered through
 ``rag.assistant.Assistant`` (the real answer path) with the model that never saw its document.
 The model written to ``--out`` is then fitted on all questions; its in-sample figures are not
 reported as results.
+
+One split of 27 + 5 documents into folds is one draw: a refit moves a borderline question or two
+either way. ``--repeats N`` runs the cross-validation with N different splits (seed 0 is the
+deterministic one, whose per-question records go to ``--json``) and reports each metric's mean
+and standard deviation over them; compare changes by those means.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
+import statistics
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -233,18 +240,72 @@ def _extra_threshold(rows: list[Row], probs: list, confidence: list[float], answ
     return min(t for t in GRID if quality(t) >= best - 1e-9)
 
 
-def folds_of(rows: list[Row], n_folds: int) -> dict[str, int]:
-    """Fold of each group: groups sorted by size, dealt round-robin (deterministic, balanced)."""
+def folds_of(rows: list[Row], n_folds: int, seed: int = 0) -> dict[str, int]:
+    """Fold of each group, each dealt to the fold with fewest questions so far (balanced).
+
+    Seed 0 deals the groups largest first (deterministic); another seed deals them in a random
+    order of its own, so that repeated runs split the documents differently."""
     sizes: dict[str, int] = {}
     for r in rows:
         sizes[r.group] = sizes.get(r.group, 0) + 1
     loads = [0] * n_folds
     fold: dict[str, int] = {}
-    for group in sorted(sizes, key=lambda g: (-sizes[g], g)):
+    order = sorted(sizes, key=lambda g: (-sizes[g], g))
+    if seed:
+        random.Random(seed).shuffle(order)
+    for group in order:
         k = loads.index(min(loads))
         fold[group] = k
         loads[k] += sizes[group]
     return fold
+
+
+SUMMARY_KEYS = ("hit@1", "hit@5", "fact_recall", "citation_precision", "abstention_accuracy",
+                "false_abstention_rate", "related_hit")
+
+
+def cross_validate(rows: list[Row], assistants: dict[str, Any], items: dict[str, list[Any]], n_folds: int,
+                   inner_folds: int, seed: int) -> dict[str, Any]:
+    """Each set's evaluation with every question answered by the model of the fold that held its
+    document out (folds dealt by ``folds_of`` with ``seed``)."""
+    from evals.runner import run_eval
+
+    fold = folds_of(rows, n_folds, seed)
+    workdir = Path(tempfile.mkdtemp(prefix="congvan-fit-"))
+    paths = []
+    for k in range(n_folds):
+        model = fit([r for r in rows if fold[r.group] != k], provenance=f"fold {k} of {n_folds} (seed {seed})",
+                    inner_folds=inner_folds)
+        path = workdir / f"fold{k}.json"
+        path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        paths.append(path)
+        print(f"seed {seed} fold {k}: {sum(1 for r in rows if fold[r.group] == k)} questions held out; thresholds "
+              f"answer {model.answer_threshold} related {model.related_threshold} extra {model.extra_threshold}")
+    results = {}
+    for name in items:
+        model_of = {r.question: paths[fold[r.group]] for r in rows if r.set_name == name}
+        results[name] = run_eval(FoldAssistant(assistants[name], model_of), items[name],
+                                 config_label=f"{name} out-of-fold ({n_folds} folds by document, seed {seed})")
+    return results
+
+
+def _summary_of(repeats: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Mean and standard deviation of each metric over the repeated cross-validations."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in repeats[0]["metrics"]:
+        out[name] = {}
+        for key in SUMMARY_KEYS:
+            values = [r["metrics"][name][key] for r in repeats if r["metrics"][name].get(key) is not None]
+            if values:
+                out[name][key] = {"mean": statistics.fmean(values),
+                                  "sd": statistics.stdev(values) if len(values) > 1 else 0.0}
+    return out
+
+
+def _print_summary(summary: dict[str, dict[str, dict[str, float]]], repeats: int) -> None:
+    for name, metrics in summary.items():
+        print(f"\n{name} (out of fold, mean ± sd over {repeats} fold splits): "
+              + "  ".join(f"{k} {v['mean']:.3f}±{v['sd']:.3f}" for k, v in metrics.items()))
 
 
 class FoldAssistant:
@@ -270,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--devset", type=Path, default=DEFAULT_DEVSET)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="repeat the cross-validation with this many different splits of the documents "
+                             "and report each metric's mean and standard deviation")
     parser.add_argument("--inner-folds", type=int, default=INNER_FOLDS,
                         help="stack the question model on out-of-fold sentence probabilities (1 = off)")
     parser.add_argument("--out", type=Path, help="write the model fitted on all questions here")
@@ -277,7 +341,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from evals.format import load_items
-    from evals.runner import run_eval
     from ingest.index import Index
     from ingest.settings import Settings
     from rag.assistant import Assistant
@@ -292,24 +355,18 @@ def main(argv: list[str] | None = None) -> int:
         assistants = {name: Assistant(index) for name, index in indexes.items()}
         items = {name: load_items(path).items for name, (_, path) in sets.items()}
         rows = [r for name in sets for r in collect(name, assistants[name], items[name])]
-        fold = folds_of(rows, args.folds)
-        workdir = Path(tempfile.mkdtemp(prefix="congvan-fit-"))
-        paths = []
-        for k in range(args.folds):
-            model = fit([r for r in rows if fold[r.group] != k], provenance=f"fold {k} of {args.folds}",
-                        inner_folds=args.inner_folds)
-            path = workdir / f"fold{k}.json"
-            path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-            paths.append(path)
-            print(f"fold {k}: {sum(1 for r in rows if fold[r.group] == k)} questions held out; thresholds "
-                  f"answer {model.answer_threshold} related {model.related_threshold} extra {model.extra_threshold}")
-        report: dict[str, Any] = {"folds": args.folds, "sets": {}}
-        for name in sets:
-            model_of = {r.question: paths[fold[r.group]] for r in rows if r.set_name == name}
-            result = run_eval(FoldAssistant(assistants[name], model_of), items[name],
-                              config_label=f"{name} out-of-fold ({args.folds} folds by document)")
-            report["sets"][name] = result.model_dump(mode="json")
-            _print(name, result)
+        report: dict[str, Any] = {"folds": args.folds, "repeats": [], "sets": {}}
+        for seed in range(args.repeats):
+            results = cross_validate(rows, assistants, items, args.folds, args.inner_folds, seed)
+            report["repeats"].append({"seed": seed, "metrics": {
+                name: {k: result.metrics.get(k) for k in SUMMARY_KEYS} for name, result in results.items()}})
+            for name, result in results.items():
+                if seed == 0:
+                    report["sets"][name] = result.model_dump(mode="json")
+                _print(name, result, seed, tags=seed == 0)
+        if args.repeats > 1:
+            report["summary"] = _summary_of(report["repeats"])
+            _print_summary(report["summary"], args.repeats)
         if args.json:
             args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         if args.out:
@@ -329,12 +386,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print(name: str, result: Any) -> None:
+def _print(name: str, result: Any, seed: int = 0, tags: bool = True) -> None:
     m = result.metrics
-    keys = ("hit@1", "hit@5", "fact_recall", "citation_precision", "abstention_accuracy", "false_abstention_rate",
-            "related_hit", "latency_p50_ms")
-    print(f"\n{name} (out of fold): " + "  ".join(f"{k} {m.get(k)}" if m.get(k) is None else f"{k} {m[k]:.3f}"
-                                              for k in keys))
+    keys = SUMMARY_KEYS + ("latency_p50_ms",)
+    print(f"\n{name} (out of fold, seed {seed}): " + "  ".join(
+        f"{k} {m.get(k)}" if m.get(k) is None else f"{k} {m[k]:.3f}" for k in keys))
+    if not tags:
+        return
     for tag, t in sorted(result.by_tag.items()):
         fr = t.get("fact_recall")
         print(f"  {tag:<14} n={t.get('n', t.get('questions', '?')):<4} fact recall "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evals.fit_selection import _related_threshold
+from evals.fit_selection import Row, _related_threshold, folds_of
 
 
 def _ranked(gold: bool) -> list[tuple[float, set[int], int]]:
@@ -24,3 +24,18 @@ def test_no_uncertain_band_when_its_passages_are_mostly_wrong():
     # from 0.42 up: one right of one; lower, one right of two, then one of three
     assert _related_threshold([], probs, confidence, 0.5) == 0.22
     assert _related_threshold([], [_ranked(False)] * 3, confidence, 0.5) == 0.5
+
+
+def _rows(sizes: dict[str, int]) -> list[Row]:
+    return [Row("s", f"{g}{i}", f"{g}{i}?", True, g, 1) for g, n in sizes.items() for i in range(n)]
+
+
+def test_every_split_keeps_a_documents_questions_together_and_balances_the_folds():
+    rows = _rows({f"doc{k}": 1 + k % 4 for k in range(20)})
+    splits = [folds_of(rows, 5, seed) for seed in range(4)]
+    for fold in splits:
+        loads = [sum(1 for r in rows if fold[r.group] == k) for k in range(5)]
+        assert max(loads) - min(loads) <= 4  # a group is never split, so balance is up to a group's size
+        assert set(fold) == {r.group for r in rows}
+    assert splits[0] == folds_of(rows, 5, 0)  # seed 0 is deterministic
+    assert len({tuple(sorted(f.items())) for f in splits}) == 4  # other seeds split the documents otherwise
