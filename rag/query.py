@@ -40,9 +40,12 @@ _CODE = CODE
 
 _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     "who": re.compile(r"\b(?:don vi|co quan|to chuc|ben|cap|so|phong|ai)\s+nao\b|\bai\b(?! ky)|\bnhung (?:ai|don vi|co quan)\b|\bchu tri\b|\bphu trach\b"),
+    # "báo cáo về đâu", "báo lên đâu", "chuyển đi đâu": the body a report or a file is sent to.
+    "destination": re.compile(r"\b(?:bao|gui|chuyen|nop)\b(?: \S+){0,12}? (?:ve|len|di|toi|den) dau\b"),
     "when": re.compile(r"\b(?:khi nao|bao gio|thoi han|han chot|han\b|ngay nao|thang nao|luc nao|truoc ngay|dinh ky|thoi gian"
                        r"|gio nao|may gio|khung gio)"),
-    "figure": re.compile(r"\b(?:bao nhieu|ty le|ti le|muc tieu|chi tieu|phan tram|so luong|dat \d)"),
+    # "trong bao lâu", "bao lâu một lần": a duration or a frequency is a quantity ("10 ngày", "1 năm 1 lần").
+    "figure": re.compile(r"\b(?:bao nhieu|bao lau|ty le|ti le|muc tieu|chi tieu|phan tram|so luong|dat \d)"),
     "task": re.compile(r"\b(?:lam gi|nhiem vu gi|yeu cau gi|giao .{0,40}\bgi\b|trach nhiem gi|can lam|phai lam|noi dung gi|de nghi gi|chi dao gi)"),
     # "đơn không ký tên", "không có chữ ký": unsigned (anonymous), not a question about a signer.
     "signer": re.compile(r"\b(?:ai ky|nguoi ky|ky ban hanh|ky van ban|(?<!khong )(?<!khong co )(?:ky ten|chu ky))\b"),

@@ -365,6 +365,10 @@ _WHEN_ITEM = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\bngay\s+\d{1,2}\s+th
                         r"|\bnam\s+(?:19|20)\d\d\b")
 _BODY_ITEM = re.compile(r"(?:Sở|Ban|Bộ|Ủy ban|UBND|Công an|Phòng|Trung tâm|Văn phòng|Hội|Đoàn|Cục|Chi cục|Ngân hàng|"
                         r"Bảo hiểm|Mặt trận|Bộ Chỉ huy|Công ty|Trường|Ông|Bà|Đồng chí)\.?\s+[A-ZĐ]\w*(?:\s+[A-ZĐ]\w*)*")
+# "báo cáo về UBND tỉnh", "trình Hội đồng nhân dân huyện": a council or committee is named by its level,
+# in lower case, so it is read folded (a scan that lost its diacritics writes "UBND tinh").
+_LEVEL_BODY_ITEM = re.compile(r"\b(?:ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan)\s+(?:cap\s+)?"
+                              r"(?:tinh|huyen|xa|phuong|quan|thi xa|thi tran|thanh pho)\b")
 _NUMBER_ITEM = re.compile(r"(?<![\w/])\d+(?:[.,]\d+)*(?![\w/])")
 
 
@@ -377,9 +381,10 @@ def offers_new(q: Question, sentence: str, folded: str) -> bool:
         found |= {m.group(0) for m in _WHEN_ITEM.finditer(folded)}
     if q.wants("figure") and has_quantity(sentence):
         found |= {m.group(0) for m in _NUMBER_ITEM.finditer(folded)}
-    if q.wants("who") or q.wants("task"):
+    if q.wants("who") or q.wants("task") or q.wants("destination"):
         # By its first three syllables: "Sở Công Thương Lào Cai" is the question's "Sở Công Thương".
         found |= {" ".join(fold(m.group(0)).lower().replace(".", " ").split()[:3]) for m in _BODY_ITEM.finditer(sentence)}
+        found |= {m.group(0) for m in _LEVEL_BODY_ITEM.finditer(folded)}
     if q.wants("basis"):
         found |= {m.group(0) for m in _CITED_NUMBER.finditer(folded)}
     return any(item not in q.folded for item in found)

@@ -490,6 +490,11 @@ def test_a_basis_question_asked_the_other_way_round_is_not_answered_from_the_pre
     ("Tổng kinh phí là bao nhiêu?", "Kinh phí do ngân sách tỉnh bảo đảm.", False),
     ("Kế hoạch này thực hiện chỉ thị nào?", "Thực hiện Chỉ thị số 12/CT-TTg của Thủ tướng Chính phủ.", True),
     ("Ủy ban nhân dân tỉnh ban hành kế hoạch gì?", "Sở Tư pháp phối hợp thực hiện.", False),  # asks none of them
+    # where a report goes: a body; a committee named by its level is one, even written without diacritics
+    ("Các xã báo cáo về đâu?", "Các xã báo cáo về Sở Nội vụ để tổng hợp.", True),
+    ("Các cơ quan báo cáo về đâu?", "cac co quan bao cao ve UBND tinh de xem xet.", True),
+    ("Các xã báo cáo về đâu?", "Các xã tổ chức tuyên truyền rộng rãi.", False),
+    ("UBND tỉnh giao Sở nào chủ trì?", "Báo cáo UBND tỉnh kết quả thực hiện.", False),  # the question's own
 ])
 def test_a_sentence_offers_what_the_question_asks_and_does_not_already_say(question, sentence, offers):
     from ingest.text.normalize import fold

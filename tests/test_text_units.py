@@ -49,6 +49,13 @@ def test_sentence_spans(text, expected):
         # a time of day is asked as a date is
         ("Sở Công Thương báo cáo UBND tỉnh vào giờ nào?", {"when"}),
         ("mỏ đá chỉ được nổ mìn vào những khung giờ nào?", {"when"}),
+        # a duration or a frequency is a quantity
+        ("Hồ sơ phải gửi trước bao lâu?", {"figure"}),
+        ("ban do hien trang phai lap bao lau mot lan?", {"figure"}),
+        # where a report or a file is sent is a body
+        ("Các xã gửi báo cáo về đâu?", {"destination"}),
+        ("gặp vướng mắc thì phải báo lên đâu?", {"destination"}),
+        ("Mặt trận xã chuyển đơn thư đi đâu?", {"destination"}),
     ],
 )
 def test_question_intents(question, intents):
@@ -62,6 +69,15 @@ def test_question_intents(question, intents):
 ])
 def test_sending_something_somewhere_is_not_asking_a_documents_recipients(question):
     assert "recipients" not in analyze(question).intents
+
+
+@pytest.mark.parametrize("question", [
+    "Chương trình được đăng ở đâu?",       # a place, not a body
+    "Hội nghị tổ chức ở đâu?",
+    "Báo cáo kết quả thực hiện trước ngày nào?",
+])
+def test_a_question_about_a_place_or_a_date_is_not_about_where_something_is_sent(question):
+    assert "destination" not in analyze(question).intents
 
 
 @pytest.mark.parametrize("question, signer", [
