@@ -94,6 +94,10 @@ _BREAKS: list[re.Pattern[str]] = [
 # A page-bottom footnote ("¹ Nghị định ...") up to the next blank line: pieces are cut before or
 # after it, never inside, so a note stays whole in the chunk where it appears.
 _FOOTNOTE = re.compile(r"^[ \t]*[⁰¹²³⁴⁵⁶⁷⁸⁹]+[^\n]*(?:\n(?![ \t]*\n)[^\n]*)*", re.MULTILINE)
+# A table row written as one line ("| 2 | Rà soát ... năm 2050. | Sở ... | Xong trong tháng 5/2026 |"):
+# cut between rows, never at a full stop inside a cell, or the task and its deadline land in two
+# chunks and neither answers "xong khi nào?". A row longer than a piece is cut where it must be.
+_TABLE_ROW = re.compile(r"^[ \t]*\|[^\n]*\|[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -489,6 +493,7 @@ def _split(text: str, unit: _Span, max_chars: int, min_chars: int) -> list[_Span
     """Cut a span into pieces of at most ``max_chars`` at the strongest boundaries available."""
     pos, end = _trim(text, unit.start, unit.end)
     notes = [(m.start(), m.end()) for m in _FOOTNOTE.finditer(text, pos, end)]
+    notes += [(m.start(), m.end()) for m in _TABLE_ROW.finditer(text, pos, end) if m.end() - m.start() <= max_chars]
     pieces: list[_Span] = []
     while pos < end:
         if end - pos <= max_chars:

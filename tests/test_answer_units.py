@@ -74,7 +74,8 @@ def _answer(question: str, retrieval: Retrieval, tuning: dict | None = None, doc
 
 DATES = _doc("w", [
     "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi, gửi Ủy ban nhân dân tỉnh.",
-    "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi trước ngày 15/5/2024.",
+    # as many words as the first: only the date tells them apart
+    "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi trước ngày 15/5/2024 để kịp sơ kết.",
 ])
 ASSIGNED = _doc("s", ["Giao Sở Y tế chủ trì tổ chức chiến dịch tiêm vắc xin sởi trên địa bàn tỉnh."])
 UNDER_HEADING = _doc("h", [

@@ -337,6 +337,9 @@ def test_signing_line_starts_the_tail_without_recipients():
         ("Kết thúc văn bản./. Phần sau", 20, ["Kết thúc văn bản./.", "Phần sau"]),
         ("mot hai ba bon nam sau bay tam", 12, ["mot hai ba", "bon nam sau", "bay tam"]),
         ("x" * 25, 10, ["x" * 10, "x" * 10, "x" * 5]),
+        # a table row is cut between rows, not at a full stop inside a cell
+        ("| 1 | Quán triệt chỉ thị. | Quý II |\n| 2 | Rà soát quy hoạch. | Sở Nông nghiệp | Tháng 5 |", 60,
+         ["| 1 | Quán triệt chỉ thị. | Quý II |", "| 2 | Rà soát quy hoạch. | Sở Nông nghiệp | Tháng 5 |"]),
     ],
 )
 def test_oversized_sections_split_at_the_strongest_boundary(text, max_chars, pieces):
