@@ -492,14 +492,15 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def _split(text: str, unit: _Span, max_chars: int, min_chars: int) -> list[_Span]:
     """Cut a span into pieces of at most ``max_chars`` at the strongest boundaries available."""
     pos, end = _trim(text, unit.start, unit.end)
-    notes = [(m.start(), m.end()) for m in _FOOTNOTE.finditer(text, pos, end)]
-    notes += [(m.start(), m.end()) for m in _TABLE_ROW.finditer(text, pos, end) if m.end() - m.start() <= max_chars]
+    # Spans never cut inside: footnotes, and table rows that fit a piece.
+    whole = [(m.start(), m.end()) for m in _FOOTNOTE.finditer(text, pos, end)]
+    whole += [(m.start(), m.end()) for m in _TABLE_ROW.finditer(text, pos, end) if m.end() - m.start() <= max_chars]
     pieces: list[_Span] = []
     while pos < end:
         if end - pos <= max_chars:
             cut = end
         else:
-            cut = _cut_point(text, pos, end, max_chars, min_chars, max(unit.lead_end, pos), notes)
+            cut = _cut_point(text, pos, end, max_chars, min_chars, max(unit.lead_end, pos), whole)
         s, e = _trim(text, pos, cut)
         if e > s:
             pieces.append(_Span(s, e, unit.path, unit.region))
@@ -508,7 +509,7 @@ def _split(text: str, unit: _Span, max_chars: int, min_chars: int) -> list[_Span
 
 
 def _cut_point(
-    text: str, pos: int, end: int, max_chars: int, min_chars: int, lead_end: int, notes: list[tuple[int, int]]
+    text: str, pos: int, end: int, max_chars: int, min_chars: int, lead_end: int, whole: list[tuple[int, int]]
 ) -> int:
     """Where the next piece ends: the strongest boundary in its window, nearest an even share.
 
@@ -524,7 +525,7 @@ def _cut_point(
         # Search a little past hi: a break's whitespace may run over it while its content fits.
         cuts = [
             b for m in pattern.finditer(text, lo, min(end, hi + 64))
-            if lo <= (b := _boundary(m)) <= hi and b > pos and not any(s < b < e for s, e in notes)
+            if lo <= (b := _boundary(m)) <= hi and b > pos and not any(s < b < e for s, e in whole)
         ]
         if cuts:
             return min(cuts, key=lambda c: abs(c - ideal))

@@ -86,7 +86,8 @@ class Question:
     terms: tuple[str, ...] = ()
     """Content syllables, syllable bigrams and number codes, cut like indexed text, stopwords dropped."""
     intents: frozenset[str] = frozenset()
-    """What kind of answer is wanted: who, when, figure, task, signer, date, number, recipients."""
+    """What kind of answer is wanted: who, destination, when, figure, task, signer, date, number,
+    recipients, basis (the keys of ``_INTENT_PATTERNS``)."""
     names: tuple[str, ...] = ()
     """Folded places and bodies named in capitals ("kien giang", "bac son")."""
     codes: tuple[str, ...] = ()
