@@ -271,21 +271,22 @@ def cross_validate(rows: list[Row], assistants: dict[str, Any], items: dict[str,
     from evals.runner import run_eval
 
     fold = folds_of(rows, n_folds, seed)
-    workdir = Path(tempfile.mkdtemp(prefix="congvan-fit-"))
-    paths = []
-    for k in range(n_folds):
-        model = fit([r for r in rows if fold[r.group] != k], provenance=f"fold {k} of {n_folds} (seed {seed})",
-                    inner_folds=inner_folds)
-        path = workdir / f"fold{k}.json"
-        path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        paths.append(path)
-        print(f"seed {seed} fold {k}: {sum(1 for r in rows if fold[r.group] == k)} questions held out; thresholds "
-              f"answer {model.answer_threshold} related {model.related_threshold} extra {model.extra_threshold}")
-    results = {}
-    for name in items:
-        model_of = {r.question: paths[fold[r.group]] for r in rows if r.set_name == name}
-        results[name] = run_eval(FoldAssistant(assistants[name], model_of), items[name],
-                                 config_label=f"{name} out-of-fold ({n_folds} folds by document, seed {seed})")
+    with tempfile.TemporaryDirectory(prefix="congvan-fit-") as workdir:
+        paths = []
+        for k in range(n_folds):
+            model = fit([r for r in rows if fold[r.group] != k], provenance=f"fold {k} of {n_folds} (seed {seed})",
+                        inner_folds=inner_folds)
+            path = Path(workdir) / f"fold{k}.json"
+            path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+            paths.append(path)
+            print(f"seed {seed} fold {k}: {sum(1 for r in rows if fold[r.group] == k)} questions held out; "
+                  f"thresholds answer {model.answer_threshold} related {model.related_threshold} "
+                  f"extra {model.extra_threshold}")
+        results = {}
+        for name in items:
+            model_of = {r.question: paths[fold[r.group]] for r in rows if r.set_name == name}
+            results[name] = run_eval(FoldAssistant(assistants[name], model_of), items[name],
+                                     config_label=f"{name} out-of-fold ({n_folds} folds by document, seed {seed})")
     return results
 
 
@@ -370,13 +371,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         if args.out:
-            figures = {name: {k: v for k, v in report["sets"][name]["metrics"].items()
-                              if k in ("hit@5", "fact_recall", "citation_precision", "abstention_accuracy",
-                                       "false_abstention_rate", "related_hit")} for name in sets}
+            if "summary" in report:  # the means over the splits, not one split's draw
+                figures = {name: {k: round(v["mean"], 3) for k, v in metrics.items()}
+                           for name, metrics in report["summary"].items()}
+                how = f"{args.folds} folds grouped by document, mean of {args.repeats} splits"
+            else:
+                figures = {name: {k: report["sets"][name]["metrics"].get(k) for k in SUMMARY_KEYS} for name in sets}
+                how = f"{args.folds} folds grouped by document"
             final = fit(rows, inner_folds=args.inner_folds, provenance=(
                 f"evals/fit_selection.py: logistic regression on {sum(len(r.features) for r in rows)} candidate "
-                f"sentences of {len(rows)} questions (gold set + devset). Out-of-fold figures ({args.folds} folds "
-                f"grouped by document): {json.dumps(figures)}"))
+                f"sentences of {len(rows)} questions (gold set + devset). Out-of-fold figures ({how}): "
+                f"{json.dumps(figures)}"))
             args.out.write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             print(f"wrote {args.out}: thresholds answer {final.answer_threshold} related "
                   f"{final.related_threshold} extra {final.extra_threshold}")
