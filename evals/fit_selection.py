@@ -74,7 +74,6 @@ class Row:
     n_gold: int
     features: list[list[float]] = field(default_factory=list)
     matches: list[set[int]] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
 
 
 def collect(set_name: str, assistant: Any, items: list[Any]) -> list[Row]:
@@ -99,7 +98,6 @@ def collect(set_name: str, assistant: Any, items: list[Any]) -> list[Row]:
         for c in found:
             row.features.append([c.features[name] for name in FEATURES])
             row.matches.append(_labels(c.text, c.doc.file, gold, item.facts))
-            row.scores.append(c.chunk.score)
         rows.append(row)
     return rows
 
@@ -168,8 +166,7 @@ def _summary(row: Row, ranked: list[tuple[float, set[int], int]]) -> dict[str, f
     from rag.selection import FEATURES, summarize
 
     order = [i for _, _, i in ranked]
-    return summarize([p for p, _, _ in ranked], [dict(zip(FEATURES, row.features[i])) for i in order],
-                     [row.scores[i] for i in order])
+    return summarize([p for p, _, _ in ranked], [dict(zip(FEATURES, row.features[i])) for i in order])
 
 
 def _answered_right(ranked: list[tuple[float, set[int], int]]) -> bool:
