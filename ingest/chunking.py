@@ -74,7 +74,12 @@ _LEAD_END = re.compile(r"[:;]|\.(?=\s|$)")
 _HDR_NUMBER = re.compile(r"^\s*so\s*:", re.MULTILINE)
 _HDR_SUBJECT = re.compile(r"^\s*v/v?\s", re.MULTILINE)
 _HDR_NATIONAL = re.compile(r"cong hoa xa hoi chu nghia|doc lap\s*-\s*tu do|dang cong san viet nam")
-_HDR_DATE = re.compile(r"ngay\s+[\d.…]*\s*thang\s+[\d.…]*\s*nam\s+\d{4}")
+# The date line of ND30's header: the date, after the place and a comma, ends its line ("Hà Nội,
+# ngày 22 tháng 11 năm 2025"). A body sentence that holds a date ("Từ ngày 08 đến ngày 09 tháng
+# 11 năm 2025 tại Thanh / Hóa, Thủ tướng ...", "Căn cứ Luật ... ngày 16 tháng 6 năm 2025;") is not
+# one: read as header, it ended the header block in the middle of the sentence.
+_HDR_DATE = re.compile(r"^\W*(?:[^\d\n]{0,60}?,\s*)?ngay\s+[\d.…]*\s*thang\s+[\d.…]*\s*nam\s+\d{4}\W*$",
+                       re.MULTILINE)
 _HDR_ADDRESSEES = re.compile(r"^\s*kinh\s+gui\b")
 _HDR_DATE_MAX = 200
 _HDR_TITLE_MAX = 400

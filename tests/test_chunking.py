@@ -287,6 +287,29 @@ def test_header_block_is_in_the_first_chunk(seed, phrase):
 # --- synthetic documents ----------------------------------------------------------------------
 
 
+# A hard-wrapped first paragraph (one long "paragraph" of PDF or Markdown text, judged line by
+# line) whose first line holds a date: the header ends before it, not inside its sentence.
+_BODY_OPENING_WITH_A_DATE = (
+    "Từ ngày 08 đến ngày 09 tháng 11 năm 2025 tại Thanh\n"
+    "Hóa, Thủ tướng Chính phủ đã đến thăm Trạm Y tế và Công an xã Yên Khương; thăm và làm\n"
+    + "việc với Đồn Biên phòng; dự Lễ khởi công các trường phổ thông nội trú liên cấp tại xã biên giới;\n" * 8
+    + "và chủ trì buổi làm việc với Thường trực Tỉnh ủy.\n\n"
+)
+
+
+@pytest.mark.parametrize("date_line", ["*Hà Nội, ngày 22\ntháng 11 năm 2025*", "Hà Nội, ngày 22 tháng 11 năm 2025",
+                                       "ngày 22 tháng 11 năm 2025"])
+def test_a_body_sentence_holding_a_date_is_not_cut_from_the_header(date_line):
+    text = ("VĂN PHÒNG CHÍNH PHỦ\n\nSố: 634/TB-VPCP\n\n" + date_line + "\n\nTHÔNG BÁO\n\n"
+            + _BODY_OPENING_WITH_A_DATE + "I. ĐÁNH GIÁ CHUNG\n\nTỉnh đã quán triệt các chủ trương.\n\n"
+            "Nơi nhận:\n- Như trên;\n\nKT. BỘ TRƯỞNG\n\nNguyễn Văn A")
+    chunks = chunk_document(synthetic(text), max_chars=1000, min_chars=200)
+    opening = chunk_holding(chunks, "Hóa, Thủ tướng")
+    assert "Từ ngày 08 đến ngày 09" in opening.text
+    assert "22" in chunks[0].text and "Số: 634/TB-VPCP" in chunks[0].text
+    assert "Từ ngày 08" not in chunks[0].text
+
+
 def test_heading_without_text_gives_its_path_to_the_first_subsection():
     text = (
         "Số: 1/KH-UBND\n\nKẾ HOẠCH\nThử nghiệm\n\nMở đầu kế hoạch này đủ dài để đứng riêng.\n\n"
