@@ -40,8 +40,9 @@ _DATE = re.compile(
     r"\b(?:ngay|truoc ngay|thang|quy|nam)\s*\d{1,4}(?:/\d{1,2})?(?:/\d{2,4})?|\b\d{1,2}/\d{1,2}\b"
     r"|\bquy\s+(?:i{1,3}|iv)\b|\b\d{1,2}\s?h\s?\d{2}\b|\b\d{1,2}\s+gio\b")  # "19h00", "8 giờ": a time of day
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
-# "Thực hiện Công văn số ..." / "Căn cứ ...": the basis of a document, not what it requires.
-_PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
+# "Thực hiện Công văn số ..." / "Căn cứ ..." / "Theo đề nghị của ..." (a decision's last basis line,
+# naming who proposed it): the basis of a document, not what it requires.
+_PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|theo de nghi cua|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
 # A document cited by its number: "Chỉ thị số 32/CT-TTg", "Kế hoạch 218/KH-UBND", "11-CT/TU".
 _CITED_NUMBER = re.compile(r"\b\d+(?:/\d{4})?[/-][a-z]{1,6}(?:[/-][a-z0-9]+)*\b")
 _ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
