@@ -542,6 +542,15 @@ def test_number_and_date_of_an_ocr_header(number_line, date_line, number, date):
     assert meta.inferred == []
 
 
+@pytest.mark.parametrize("motto", ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "CỘNG HOÀ XÃ ` 'HỦ NGHĨA VIỆT NAM",
+                                   "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆ NAM"])
+def test_issuer_stops_at_a_motto_the_scan_garbled(motto):
+    meta = _one(f"BỘ CÔNG THƯƠNG {motto}\nĐộc lập - Tự do - Hạnh phúc\nSố: 2265/BCT-ATMT\n"
+                "V/v triển khai thủ tục Hà Nội, ngày 02 tháng 4 năm 2026\n\nKính gửi: Các đơn vị.\n\n"
+                "Bộ Công Thương đề nghị các đơn vị triển khai ngay.\n")
+    assert meta.issuer == "Bộ Công Thương"
+
+
 def test_issuer_beside_an_interleaved_number_is_kept():
     meta = _one("SỞ Y TẾ Số: 418/SYT-NVY CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
                 "Độc lập - Tự do - Hạnh phúc Bắc Kạn, ngày 07 tháng 8 năm 2025\n\nKính gửi: Các đơn vị.\n\n"
