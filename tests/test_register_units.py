@@ -44,6 +44,11 @@ def test_comma_lists_split_into_units(phrase, parts):
     ("Tổ chức, cá nhân kinh doanh xăng dầu", True),
     ("Tổ chức và cá nhân có liên quan", True),
     ("Tổ chức tập huấn nghiệp vụ", False),
+    # "Sở, ban, ngành" is the departments together, with or without "các"
+    ("Sở, ban, ngành thành phố", True),
+    ("Sở, ban ngành tỉnh", True),
+    ("các sở, ban, ngành", True),
+    ("Số liệu, báo cáo", False),
 ])
 def test_organizations_and_individuals_are_a_body(phrase, is_unit):
     assert is_unit_name(phrase) is is_unit

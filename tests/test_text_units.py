@@ -138,6 +138,10 @@ def _doc(text, addressees=()):
          "1. Báo cáo kết quả trước ngày 10/11.", "1. Báo cáo", [],
          ("Giám đốc các sở", "Chủ tịch UBND các huyện"), "lead-in"),
         ("Báo cáo kết quả thực hiện trước ngày 10/11.", "Báo cáo", [], ("Các sở, ngành",), "addressees"),
+        # a heading or a subject naming an activity ("Tổ chức tập huấn") names no unit
+        ("- Nội dung thực hiện: Tổ chức tập huấn cho cán bộ.", "- Nội dung",
+         ["II. NHIỆM VỤ CỤ THỂ", "3. Tổ chức tập huấn, bồi dưỡng nghiệp vụ"], ("Các sở, ngành",), "addressees"),
+        ("Tổ chức tập huấn chủ trì bởi các đơn vị.", "Tổ chức", [], ("Các sở, ngành",), "addressees"),
     ],
 )
 def test_acting_units_are_resolved_outwards_from_the_sentence(text, target, section, units, source):

@@ -69,7 +69,7 @@ UNIT_HEAD = _UNIT_HEAD
 # capital ("Phòng Lao động", "Sở Y tế") or the phrase is a known collective.
 _AMBIGUOUS_HEAD = re.compile(r"^(?:so|phong|ban|bo|hoi|doan|truong|cuc|trung tam|nganh)\b")
 _COLLECTIVES = re.compile(
-    r"^(?:cac\s|to chuc,?\s+(?:va\s+)?ca nhan\b|"
+    r"^(?:cac\s|to chuc,?\s+(?:va\s+)?ca nhan\b|so,\s*ban,?\s*nganh\b|"
     r"ban chi dao|ban can su|ban thuong vu|ban tuyen giao|ban dan van|doan the|doan thanh nien|"
     r"hoi dong|hoi lien hiep|to chuc chinh tri|to chuc xa hoi|to chuc doan the|to chuc hoi)"
 )
@@ -241,8 +241,11 @@ def tidy_unit(unit: str) -> str:
 
 
 def _checked(units: tuple[str, ...], strict: bool) -> tuple[str, ...]:
+    """The phrases of ``units`` that name a body: all of them must (``is_unit_name``), or the
+    level yields none ("Nội dung thực hiện: Tổ chức tập huấn ..." names an activity, and an
+    answer showing it as the acting unit is wrong); ``strict`` also splits and distributes them."""
     if not strict:
-        return units
+        return units if units and all(is_unit_name(u) for u in units) else ()
     return tuple(part for u in units for d in _distributed(_cut_at_verb(u))
                  for part in split_units(d) if is_unit_name(part))
 
