@@ -612,7 +612,12 @@ def _actors_line(doc: Document, actors: Actors, s: Candidate, citations: list[Ci
     units = escape_markers("; ".join(actors.units))
     if actors.source == "sentence":
         return f"- Đơn vị thực hiện: {units}"
-    anchor = doc.text.find(actors.units[0])
+    unit = actors.units[0]
+    # A heading or lead-in stands above the sentence: cite the nearest mention before it, not the
+    # first in the document (the Kính gửi list or another section may name the same body).
+    anchor = doc.text.find(unit) if actors.source == "addressees" else doc.text.rfind(unit, 0, s.start)
+    if anchor < 0:
+        anchor = doc.text.find(unit)
     if anchor < 0:
         return f"- Đơn vị thực hiện: {units}"
     label = {"heading": s.chunk.section, "lead-in": s.chunk.section, "addressees": "Kính gửi"}[actors.source]

@@ -83,6 +83,13 @@ UNDER_HEADING = _doc("h", [
     "1. Sở Giáo dục và Đào tạo",
     "Tổ chức tuyên truyền phòng, chống đuối nước cho học sinh trong dịp hè.",
 ])
+# The same heading, the body also named earlier (Kính gửi): the unit is cited at its heading.
+UNDER_HEADING_NAMED_BEFORE = _doc("hb", [
+    "Kính gửi: Sở Giáo dục và Đào tạo; Sở Y tế.",
+    "II. NHIỆM VỤ",
+    "1. Sở Giáo dục và Đào tạo",
+    "Tổ chức tuyên truyền phòng, chống đuối nước cho học sinh trong dịp hè.",
+])
 LEAD_IN = _doc("l", [
     "Ủy ban nhân dân tỉnh yêu cầu Sở Lao động - Thương binh và Xã hội thực hiện một số nội dung như sau:",
     "- Rà soát, thống kê số trẻ em có hoàn cảnh đặc biệt trên địa bàn tỉnh.",
@@ -217,6 +224,9 @@ def test_the_shipped_model_abstains_when_nothing_answers(question, retrieval, ab
     ("Đơn vị nào tổ chức tuyên truyền phòng, chống đuối nước cho học sinh?",
      _retrieval((UNDER_HEADING, 2, "II. NHIỆM VỤ > 1. Sở Giáo dục và Đào tạo")),
      "Sở Giáo dục và Đào tạo", "II. NHIỆM VỤ > 1. Sở Giáo dục và Đào tạo"),
+    ("Đơn vị nào tổ chức tuyên truyền phòng, chống đuối nước cho học sinh?",
+     _retrieval((UNDER_HEADING_NAMED_BEFORE, 3, "II. NHIỆM VỤ > 1. Sở Giáo dục và Đào tạo")),
+     "Sở Giáo dục và Đào tạo", "II. NHIỆM VỤ > 1. Sở Giáo dục và Đào tạo"),
     # a lead-in above the list item names it ("... yêu cầu Sở ... thực hiện ... như sau:")
     ("Đơn vị nào rà soát, thống kê số trẻ em có hoàn cảnh đặc biệt?", _retrieval((LEAD_IN, 1, "")),
      "Sở Lao động - Thương binh và Xã hội", ""),
@@ -234,6 +244,9 @@ def test_which_units_are_resolved_outwards_from_the_sentence(question, retrieval
     assert line.startswith(f"- Đơn vị thực hiện: {units} [")
     unit_citation = next(c for c in answer.citations if line.endswith(f"[{c.n}]"))
     assert unit_citation.quote == units and unit_citation.section == cited_as
+    if cited_as not in ("", "Kính gửi"):  # cited where its heading names it
+        doc = retrieval.documents[unit_citation.doc_id]
+        assert doc.text[unit_citation.start - 3:unit_citation.start] == "1. "
 
 
 @pytest.mark.parametrize("question, tuning, first_doc, only", [
