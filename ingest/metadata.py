@@ -995,6 +995,26 @@ def _cover_mention(covers: list[str], doc_type: str) -> _Mention | None:
     return mentions[0][1] if len(numbers) == 1 else None
 
 
+# "(Kèm theo Quyết định số: 1627/QĐ-UBND ngày 21/11/2025 của ...)" on its own line under an
+# attachment's title (ND30): the plan or regulation a decision issues has no number of its own; it
+# is known by the decision's. A cover letter's "... gửi kèm theo Kế hoạch số ..." is no such line.
+_ATTACHED_LINE = re.compile(
+    r"(?:^|\n)[\s*_]*\(\s*(?:ban hanh\s+)?kem theo\s+(?P<ref>(?:quyet dinh|nghi quyet|cong van|ke hoach|chuong trinh|chi thi|thong bao|to trinh|"
+    r"thong tu|nghi dinh)\s+(?:so\s*:?\s*)?(?P<number>\d+[^\s,;()]*)(?:\s+ngay\s+\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4})?)")
+_ATTACHED_REACH = 1200  # characters from the start: the line sits right under the title
+
+
+def _attached_to(text: str) -> str | None:
+    """The document an attachment is issued with, from its "(Kèm theo ...)" line, as written
+    ("Quyết định số 1627/QĐ-UBND ngày 21/11/2025"); None without such a line."""
+    head = text[:_ATTACHED_REACH]
+    m = _ATTACHED_LINE.search(_fold_aligned(head))
+    if not m or not any(c.isalpha() for c in m.group("number").split("/", 1)[-1]):
+        return None  # "kèm theo Quyết định 12" without a ký hiệu names no document
+    ref = " ".join(head[m.start("ref"):m.end("ref")].split())
+    return repair_ocr_codes(re.sub(r"(?i)\b(số)\s*:\s*", r"\1 ", ref))
+
+
 def _borrow_from_cover(meta: DocumentMetadata, covers: list[str]) -> DocumentMetadata:
     """Fill an attachment's missing number, date and issuer from its cover letter's mention."""
     if meta.number is not None or meta.doc_type is None:
@@ -1029,4 +1049,27 @@ def extract_metadata(texts: list[str]) -> list[DocumentMetadata]:
     metas = [_read_document(text) for text in texts]
     for i in range(1, len(metas)):
         metas[i] = _borrow_from_cover(metas[i], texts[:i])
+    for i, (meta, text) in enumerate(zip(metas, texts)):
+        if meta.number and not meta.number.startswith("/"):
+            continue
+        attached = _attached_to(text)
+        if attached:
+            metas[i] = _issued_with(meta.model_copy(update={"attached_to": attached}), metas[:i])
     return metas
+
+
+def _issued_with(meta: DocumentMetadata, covers: list[DocumentMetadata]) -> DocumentMetadata:
+    """An attachment takes the date and issuer it lacks from the earlier document of its file that
+    its "(Kèm theo ...)" line names: they are issued together (ND30)."""
+    folded = fold_match(meta.attached_to or "")
+    for cover in covers:
+        if cover.number and fold_match(cover.number) in folded:
+            update: dict = {}
+            if meta.date is None and cover.date:
+                update["date"] = cover.date
+            if not meta.issuer and cover.issuer:
+                update["issuer"] = cover.issuer
+            if update:
+                update["inferred"] = [f for f in _FIELD_ORDER if f in set(meta.inferred) | set(update)]
+            return meta.model_copy(update=update)
+    return meta

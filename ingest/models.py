@@ -48,6 +48,9 @@ class DocumentMetadata(BaseModel):
     signer_title: str | None = None
     signing_authority: str | None = Field(None, description="'KT. CHỦ TỊCH', 'T/M BAN THƯỜNG VỤ', ...")
     references: list[str] = Field(default_factory=list, description="Numbers of other documents cited: '28-CT/TW', '1183/QĐ-TTg'.")
+    attached_to: str | None = Field(None, description="An attachment without a number of its own: the document it is issued "
+                                                      "with, as its '(Kèm theo ...)' line names it: 'Quyết định số 1627/QĐ-UBND "
+                                                      "ngày 21/11/2025'.")
     secrecy: str | None = None
     urgency: str | None = None
     is_party: bool = Field(False, description="Party document (Hướng dẫn 36-HD/VPTW layout).")

@@ -82,6 +82,11 @@ def test_document_line(doc_type, number, issuer, date, shown):
     (dict(doc_type="công văn", number="3452/UBND-VX"), True, "Công văn số 3452/UBND-VX"),
     (dict(doc_type="kế hoạch", number="/KH-UBND", issuer=ISSUER), True, f"Kế hoạch ({ISSUER})"),
     (dict(number="12/UBND"), True, "Văn bản số 12/UBND"),
+    # an attachment without a number of its own is known by the decision it is issued with
+    (dict(doc_type="kế hoạch", attached_to="Quyết định số 1627/QĐ-UBND ngày 21/11/2025", issuer=ISSUER,
+          date="2025-11-21"), True, f"Kế hoạch kèm theo Quyết định số 1627/QĐ-UBND ngày 21/11/2025 ({ISSUER}, 21/11/2025)"),
+    (dict(doc_type="kế hoạch", number="5/KH-UBND", attached_to="Quyết định số 1/QĐ-UBND"), True, "Kế hoạch số 5/KH-UBND"),
+    (dict(doc_type="kế hoạch", attached_to="Quyết định số 1/QĐ-UBND", subject="kiểm kê"), False, "Kế hoạch kiểm kê"),
     # Without the issuer: the subject, the words a question naming the document would use.
     (dict(doc_type="công văn", number="3452/UBND-VX", subject="triển khai Chương trình", issuer=ISSUER), False,
      "Công văn số 3452/UBND-VX triển khai Chương trình"),

@@ -56,6 +56,7 @@ EXPECTED: dict[tuple[str, int], dict[str, object]] = {
         "signer_name": "Trần Thị Hoàng Mỹ",
         "signer_title": "PHÓ GIÁM ĐỐC",
         "signing_authority": "KT. GIÁM ĐỐC",
+        "attached_to": None,
         "references": ["61-CTr/TU", "3452/UBND-VX", "28-CT/TW", "6237/VP-VX"],
         "secrecy": None,
         "urgency": None,
@@ -91,6 +92,7 @@ EXPECTED: dict[tuple[str, int], dict[str, object]] = {
         "signer_name": "Lam Minh Thanh",
         "signer_title": None,
         "signing_authority": None,
+        "attached_to": None,
         "references": ["28-CT/TW", "1183/QĐ-TTg", "211-KH/TU", "234/KH-UBND"],
         "secrecy": None,
         "urgency": None,
@@ -115,6 +117,7 @@ EXPECTED: dict[tuple[str, int], dict[str, object]] = {
         "signer_name": "Lâm Hoàng Nghiệp",
         "signer_title": "PHÓ CHỦ TỊCH",
         "signing_authority": "KT. CHỦ TỊCH",
+        "attached_to": None,
         "references": ["28-CT/TW", "61-CTr/TU", "1965-CV/BCSD"],
         "secrecy": None,
         "urgency": None,
@@ -145,6 +148,7 @@ EXPECTED: dict[tuple[str, int], dict[str, object]] = {
         "signer_name": "Hồ Thị Cẩm Đào",
         "signer_title": "PHÓ BÍ THƯ THƯỜNG TRỰC",
         "signing_authority": "T/M BAN THƯỜNG VỤ",
+        "attached_to": None,
         "references": ["28-CT/TW", "20-CT/TW"],
         "secrecy": None,
         "urgency": None,
@@ -173,6 +177,7 @@ EXPECTED: dict[tuple[str, int], dict[str, object]] = {
         "signer_name": "Dương Thị Thép",
         "signer_title": "PHÓ CHỦ TỊCH",
         "signing_authority": "KT. CHỦ TỊCH",
+        "attached_to": None,
         "references": [
             "59/KH-SLĐTBXH",
             "56/2017/NĐ-CP",
@@ -215,6 +220,7 @@ EXPECTED: dict[tuple[str, int], dict[str, object]] = {
         "signer_name": None,
         "signer_title": None,
         "signing_authority": None,
+        "attached_to": None,
         "references": ["978/BLĐTBXH-CBTXH", "1125/KH-UBND"],
         "secrecy": None,
         "urgency": None,
@@ -339,6 +345,7 @@ def test_urgent_letter():
         "signer_name": "Nguyễn Văn Bình",
         "signer_title": "CHỦ TỊCH",
         "signing_authority": None,
+        "attached_to": None,
         "references": ["1183/QĐ-TTg", "28-CT/TW"],
         "secrecy": None,
         "urgency": "KHẨN",
@@ -388,6 +395,7 @@ def test_party_document():
         "signer_name": "Nguyễn Văn An",
         "signer_title": "BÍ THƯ",
         "signing_authority": "T/M BAN THƯỜNG VỤ",
+        "attached_to": None,
         "references": [],
         "secrecy": None,
         "urgency": None,
@@ -469,6 +477,34 @@ def test_a_references_date_is_not_the_documents_date(text):
     meta = _one(text)
     assert (meta.date, meta.place, meta.inferred) == (None, None, [])
     assert meta.references[0] in ("59/KH-SLĐTBXH", "978/BLĐTBXH-CBTXH")
+
+
+_DECISION = ("ỦY BAN NHÂN DÂN\nTỈNH QUẢNG NGÃI\n\nSố: 1627/QĐ-UBND\n\nQuảng Ngãi, ngày 21 tháng 11 năm 2025\n\n"
+             "QUYẾT ĐỊNH\nBan hành Kế hoạch tổng kiểm kê\n\nĐiều 1. Ban hành kèm theo Quyết định này Kế hoạch "
+             "tổng kiểm kê tài sản công.\n")
+
+
+@pytest.mark.parametrize("line", [
+    "*(Kèm theo Quyết định số: 1627/QĐ-UBND ngày 21/11/2025 của Chủ tịch Ủy ban\nnhân dân tỉnh)*",
+    "(Ban hành kèm theo Quyết định số 1627/QĐ-UBND ngày 21/11/2025 của UBND tỉnh)",
+])
+def test_an_attachment_is_known_by_the_decision_it_is_issued_with(line):
+    plan = f"**KẾ HOẠCH**\n\nTỔNG KIỂM KÊ TÀI SẢN CÔNG\n\n{line}\n\n**I. MỤC ĐÍCH**\n\n1. Xác định tài sản.\n"
+    meta = extract_metadata([_DECISION, plan])[1]
+    assert meta.attached_to == "Quyết định số 1627/QĐ-UBND ngày 21/11/2025"
+    assert meta.number is None  # its own number it has none; the label names the decision's
+    assert (meta.date, meta.issuer, meta.inferred) == ("2025-11-21", "Ủy ban nhân dân tỉnh Quảng Ngãi", ["issuer", "date"])
+    assert extract_metadata([_DECISION, plan])[0].attached_to is None
+
+
+@pytest.mark.parametrize("text", [
+    # a cover letter sends a plan "kèm theo": it is not attached to it
+    "Số: /UBND-VX\nV/v gửi kế hoạch\n\nỦy ban nhân dân tỉnh gửi kèm theo Kế hoạch số 3/KH-UBND ngày 2/4/2024.\n",
+    # a decision number without its ký hiệu names no document
+    "KẾ HOẠCH\n\n(Kèm theo Quyết định 12)\n\nNội dung.\n",
+])
+def test_no_attachment_line_no_attached_to(text):
+    assert _one(text).attached_to is None
 
 
 def test_attachment_borrows_only_from_an_enclosure_mention():

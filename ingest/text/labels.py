@@ -73,13 +73,17 @@ def document_title(meta: DocumentMetadata, *, with_issuer: bool = False) -> str:
     """The document as named in an answer's prose.
 
     With ``with_issuer``: 'Công văn số 3452/UBND-VX (UBND tỉnh Sóc Trăng, 23/10/2024)' (the
-    parenthesis dropped when both are unknown). Without: 'Công văn số 3452/UBND-VX <subject>',
+    parenthesis dropped when both are unknown); an attachment without a number of its own:
+    'Kế hoạch kèm theo Quyết định số 1627/QĐ-UBND ngày 21/11/2025 (UBND tỉnh Quảng Ngãi, 21/11/2025)'. Without: 'Công văn số 3452/UBND-VX <subject>',
     the words a question naming the document would use. A blank number ('/KH-UBND') is left out:
     "Kế hoạch số /KH-UBND" would read as a typo.
     """
     kind = (meta.doc_type or UNKNOWN_TYPE).capitalize()
     number = f" số {meta.number}" if meta.number and not meta.number.startswith("/") else ""
     label = f"{kind}{number}"
+    if with_issuer and not number and meta.attached_to:
+        # An attachment without a number of its own is known by the document it is issued with.
+        label += f" kèm theo {meta.attached_to}"
     if with_issuer:
         extra = ", ".join(p for p in (meta.issuer, format_date(meta.date)) if p)
         label += f" ({extra})" if extra else ""
