@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 PIPELINE_VERSION = 5  # 3: Word data tables as pipe rows; annexes after the signature as sections;
                       # 4: a table row is never cut at a full stop inside a cell;
                       # 5: a body line holding a date is not a header date line; an issuer
-                      # stops at a scan's garbled motto
+                      # stops at a scan's garbled motto; an attachment's "(Kèm theo ...)" line
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done_chunks, total_chunks, current_file)`` while embedding."""
