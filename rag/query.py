@@ -62,6 +62,13 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
                         r"nghi quyet|chuong trinh|luat)\s+(?:\S+\s+){0,3}?(?:nao|gi|so may)\b"),
 }
 
+# "mấy lần một ngày", "mấy đơn vị", "lần thứ mấy": "mấy" asks how many, as "bao nhiêu" does. Folded it
+# is also "máy" (a machine) and "mây", so it is read as written; a question typed without any
+# diacritics counts it only before a measure word. "mấy giờ" asks when, "số mấy" which number.
+_HOW_MANY = re.compile(r"(?<!\w)(?<!số )mấy(?!\w)(?!\s+giờ)")
+_HOW_MANY_UNACCENTED = re.compile(r"\bmay\s+(?:lan|ngay|tuan|thang|nam|don vi|nguoi|buoi|dot|lop|tieng|phut|ho|xa|"
+                                  r"co quan|loai|nhom|muc|tram|diem)\b")
+
 # "Các xã báo cáo gửi cho cơ quan nào?" asks where a report goes (answered from the text), not
 # whom the document is addressed to, unless it names the document's list ("Nơi nhận", "Kính gửi").
 _ABOUT_A_REPORT = re.compile(r"\bbao cao\b")
@@ -116,6 +123,9 @@ class Question:
         codes = tuple(dict.fromkeys(c for c in _CODE.findall(folded) if any(ch.isdigit() for ch in c)))
         terms = tuple(dict.fromkeys(content + bigrams + list(codes)))
         intents = frozenset(name for name, pattern in _INTENT_PATTERNS.items() if pattern.search(folded))
+        typed_bare = fold(standalone).lower() == standalone.lower()  # no diacritic at all
+        if _HOW_MANY.search(standalone.lower()) or (typed_bare and _HOW_MANY_UNACCENTED.search(folded)):
+            intents |= {"figure"}
         if "recipients" in intents and _ABOUT_A_REPORT.search(folded) and not _NAMES_A_LIST.search(folded):
             intents -= {"recipients"}
         # Names are read from the text as typed (rewritten), where capitals mark them; the

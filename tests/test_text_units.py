@@ -52,6 +52,10 @@ def test_sentence_spans(text, expected):
         # a duration or a frequency is a quantity
         ("Hồ sơ phải gửi trước bao lâu?", {"figure"}),
         ("ban do hien trang phai lap bao lau mot lan?", {"figure"}),
+        # "mấy" asks how many, as "bao nhiêu" does
+        ("UBND các xã phải báo cáo mấy lần một ngày?", {"figure"}),
+        ("Kế hoạch được lập theo đề nghị của mấy đơn vị?", {"figure"}),
+        ("ubnd xa phai bao cao may lan mot ngay?", {"figure"}),
         # where a report or a file is sent is a body
         ("Các xã gửi báo cáo về đâu?", {"destination"}),
         ("gặp vướng mắc thì phải báo lên đâu?", {"destination"}),
@@ -60,6 +64,16 @@ def test_sentence_spans(text, expected):
 )
 def test_question_intents(question, intents):
     assert analyze(question).intents >= intents
+
+
+@pytest.mark.parametrize("question", [
+    "Đoàn kiểm tra họp lúc mấy giờ?",                 # when
+    "Kế hoạch kiểm tra được phê duyệt bằng quyết định số mấy?",  # which number
+    "Sở cần trang bị máy tính cho ai?",               # "máy", a machine
+    "so can trang bi may tinh cho ai?",               # the same, typed without diacritics
+])
+def test_may_asks_how_many_only_as_written(question):
+    assert "figure" not in analyze(question).intents
 
 
 @pytest.mark.parametrize("question", [
