@@ -175,8 +175,29 @@ def answer_candidates(q: Question, retrieval: Retrieval, stats: TermStats, *, na
     found = [c for c in found if c.doc.doc_id in about and not other_occurrence(q, c.text)]
     # "Theo Công văn 1234/UBND-VX, ...": the question sets its scope to the documents it names.
     according = {d.doc_id for d in named if _according_to(q, d)}
+    according |= {d.doc_id for d in described_scope(q, retrieval, stats, tuning)} if not according else set()
     scoped = [c for c in found if c.doc.doc_id in according]
     return scoped or found
+
+
+# "Theo công văn tăng cường quản lý VLNCN của UBND tỉnh Lào Cai, ...": the question opens by
+# describing the document it asks about (type, subject, issuer) instead of giving its number.
+_DESCRIBED_SCOPE = re.compile(
+    r"^\W*theo\s+(?P<scope>(?:cong van|ke hoach|chuong trinh|chi thi|quyet dinh|thong bao|van ban|to trinh|"
+    r"thong tu|nghi quyet|huong dan)\b[^,?;:]{3,200}),")
+
+
+def described_scope(q: Question, retrieval: Retrieval, stats: TermStats, tuning: Tuning) -> list[Document]:
+    """The retrieved document a question's opening "Theo <document described>, ..." names, chosen
+    by the description's words alone as ``_described_documents`` chooses (enough of them covered,
+    clearly ahead of the runner-up); empty when the question opens otherwise or none stands out.
+    The question is then about that document only, as with "Theo Công văn 3452/UBND-VX, ..."."""
+    m = _DESCRIBED_SCOPE.match(q.folded)
+    if not m:
+        return []
+    described = set(tokenize(m.group("scope")))
+    terms = [t for t in q.terms if t in described]
+    return _described_documents(q, retrieval, stats, tuning, terms=terms) if terms else []
 
 
 def other_occurrence(q: Question, sentence: str) -> bool:
@@ -237,11 +258,12 @@ def named_documents(q: Question, documents: dict[str, D]) -> list[D]:
     return [d for d in documents.values() if d.metadata.number and _folded_match(d.metadata.number) in codes]
 
 
-def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats, tuning: Tuning) -> list[Document]:
+def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats, tuning: Tuning,
+                         terms: Iterable[str] | None = None) -> list[Document]:
     """The retrieved document whose description (type, number, issuer, subject) covers the
-    question best, if it covers enough of it (``described_min_coverage``) and clearly beats the
-    runner-up (``described_runner_up_ratio``)."""
-    weights = {t: stats.idf(t) for t in q.terms}
+    question (or ``terms`` of it) best, if it covers enough of it (``described_min_coverage``) and
+    clearly beats the runner-up (``described_runner_up_ratio``)."""
+    weights = {t: stats.idf(t) for t in (q.terms if terms is None else terms)}
     total = sum(weights.values()) or 1.0
     ranked = []
     for doc in retrieval.documents.values():

@@ -678,3 +678,27 @@ def test_when_is_not_answered_by_sentences_without_a_date(tmp_path):
     who = _answer("Cơ quan nào tiếp nhận hồ sơ cấp giấy phép vận chuyển hàng hóa nguy hiểm, định kỳ?", retrieval,
                   model=path)
     assert not who.abstained
+
+
+# "Theo <a document described>, ...": the answer comes from that document, though another one,
+# ranked first by search, answers the rest of the question as well.
+_DENGUE = _doc("pa", [
+    "ỦY BAN NHÂN DÂN HUYỆN BẮC SƠN\n\nKẾ HOẠCH\nPhòng, chống dịch sốt xuất huyết năm 2025",
+    "Ủy ban nhân dân các xã của huyện Bắc Sơn báo cáo kết quả thực hiện trước ngày 15/6/2025.",
+], doc_type="kế hoạch", issuer="Ủy ban nhân dân huyện Bắc Sơn", subject="Phòng, chống dịch sốt xuất huyết năm 2025")
+_VACCINES = _doc("pb", [
+    "ỦY BAN NHÂN DÂN HUYỆN BẮC SƠN\n\nKẾ HOẠCH\nTiêm chủng mở rộng năm 2025",
+    "Ủy ban nhân dân các xã của huyện Bắc Sơn báo cáo kết quả thực hiện tiêm chủng trước ngày 20/7/2025.",
+], doc_type="kế hoạch", issuer="Ủy ban nhân dân huyện Bắc Sơn", subject="Tiêm chủng mở rộng năm 2025")
+
+
+@pytest.mark.parametrize("question, shown, hidden", [
+    ("Theo kế hoạch phòng, chống dịch sốt xuất huyết của huyện Bắc Sơn, các xã báo cáo kết quả thực hiện "
+     "tiêm chủng trước ngày nào?", "15/6/2025", "20/7/2025"),
+    ("Theo kế hoạch tiêm chủng mở rộng của huyện Bắc Sơn, các xã báo cáo kết quả thực hiện trước ngày nào?",
+     "20/7/2025", "15/6/2025"),
+])
+def test_a_question_opening_with_a_described_document_is_answered_from_it(question, shown, hidden):
+    answer = _answer(question, _retrieval((_VACCINES, 2, ""), (_DENGUE, 2, "")))
+    assert not answer.abstained, answer.answer
+    assert shown in answer.answer and hidden not in answer.answer
