@@ -175,7 +175,8 @@ def answer_candidates(q: Question, retrieval: Retrieval, stats: TermStats, *, na
     found = [c for c in found if c.doc.doc_id in about and not other_occurrence(q, c.text)]
     # "Theo Công văn 1234/UBND-VX, ...": the question sets its scope to the documents it names.
     according = {d.doc_id for d in named if _according_to(q, d)}
-    according |= {d.doc_id for d in described_scope(q, retrieval, stats, tuning)} if not according else set()
+    if not according:
+        according = {d.doc_id for d in described_scope(q, retrieval.documents.values(), stats, tuning)}
     scoped = [c for c in found if c.doc.doc_id in according]
     return scoped or found
 
@@ -187,17 +188,37 @@ _DESCRIBED_SCOPE = re.compile(
     r"thong tu|nghi quyet|huong dan)\b[^,?;:]{3,200}),")
 
 
-def described_scope(q: Question, retrieval: Retrieval, stats: TermStats, tuning: Tuning) -> list[Document]:
-    """The retrieved document a question's opening "Theo <document described>, ..." names, chosen
-    by the description's words alone as ``_described_documents`` chooses (enough of them covered,
-    clearly ahead of the runner-up); empty when the question opens otherwise or none stands out.
-    The question is then about that document only, as with "Theo Công văn 3452/UBND-VX, ..."."""
+def described_terms(q: Question) -> list[str] | None:
+    """The question's terms that describe the document it opens with ("Theo kế hoạch tiêm chủng
+    của huyện Bắc Sơn, ..."); None when it opens otherwise."""
     m = _DESCRIBED_SCOPE.match(q.folded)
     if not m:
-        return []
+        return None
     described = set(tokenize(m.group("scope")))
-    terms = [t for t in q.terms if t in described]
-    return _described_documents(q, retrieval, stats, tuning, terms=terms) if terms else []
+    return [t for t in q.terms if t in described] or None
+
+
+def description_coverage(doc: Document | DocumentSummary, terms: Iterable[str], stats: TermStats) -> float:
+    """Share of ``terms`` (IDF-weighted) that the document's type, number, issuer and subject hold."""
+    weights = {t: stats.idf(t) for t in terms}
+    described = set(tokenize(_doc_label(doc, with_issuer=True) + " " + (doc.metadata.subject or "")))
+    return sum(w for t, w in weights.items() if t in described) / (sum(weights.values()) or 1.0)
+
+
+def described_scope(q: Question, documents: Iterable[Document], stats: TermStats, tuning: Tuning) -> list[Document]:
+    """The documents a question opening "Theo <document described>, ..." can be about: the one whose
+    description covers the description's words best when it clearly beats the runner-up (as
+    ``_described_documents`` chooses), else every one covering enough of them
+    (``described_min_coverage``); empty when the question opens otherwise or none covers enough.
+    The question is then about those documents only, as with "Theo Công văn 3452/UBND-VX, ..."."""
+    terms = described_terms(q)
+    if terms is None:
+        return []
+    ranked = sorted(((description_coverage(d, terms, stats), d) for d in documents), key=lambda p: -p[0])
+    enough = [(c, d) for c, d in ranked if c >= tuning.described_min_coverage]
+    if len(enough) > 1 and enough[1][0] <= tuning.described_runner_up_ratio * enough[0][0]:
+        return [enough[0][1]]
+    return [d for _, d in enough]
 
 
 def other_occurrence(q: Question, sentence: str) -> bool:

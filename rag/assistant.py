@@ -13,7 +13,8 @@ from ingest.register import Register, load_register, register_evidence, terms_in
 from ingest.schema import retrieved_chunk
 from ingest.settings import Settings
 from ingest.store import SearchMode
-from rag.answer import TermStats, described_scope, extractive_answer, merge_register_evidence, other_occurrence
+from rag.answer import (TermStats, described_scope, described_terms, extractive_answer, merge_register_evidence,
+                        other_occurrence)
 from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
 from rag.query import ENGLISH_HINT, Question
@@ -133,10 +134,15 @@ class Assistant:
         evidence = register_evidence(q, source, settings=self.settings, indexed=self.register_indexed)
         # "lần thứ nhất" does not answer a question about "lần thứ tư", from the register either.
         evidence = [e for e in evidence if not other_occurrence(q, e.source.quote)]
-        # "Theo <document described>, ...": only that document's items, as only its passages.
-        scope = {d.doc_id for d in described_scope(q, retrieval, self.term_stats, self.settings.tuning)}
-        if scope and not named:
-            evidence = [e for e in evidence if e.source.doc_id in scope]
+        # "Theo <document described>, ...": only the items of documents that description fits, as
+        # only their passages (an item of a letter on another subject answers nothing asked).
+        # The documents are judged with the items' own (an item's letter may not be among the passages);
+        # a description no document fits leaves the items alone.
+        if described_terms(q) is not None and not named and evidence:
+            pool = {**retrieval.documents, **self.retriever.full_documents(e.source.doc_id for e in evidence)}
+            scope = {d.doc_id for d in described_scope(q, pool.values(), self.term_stats, self.settings.tuning)}
+            if scope:
+                evidence = [e for e in evidence if e.source.doc_id in scope]
         if filters:
             # The store applies the same conditions the retriever searched with, so register
             # items obey exactly the scope the passages did.

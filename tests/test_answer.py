@@ -259,3 +259,75 @@ def test_bracketed_numbers_in_quoted_text_are_not_citation_markers(brackets_assi
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
     assert set(markers) == {c.n for c in answer.citations}, answer.answer
     assert escaped in answer.answer
+
+
+# --- a question that opens by describing its document ------------------------------------------
+
+_EXPLOSIVES = """ỦY BAN NHÂN DÂN
+TỈNH BÌNH AN
+
+Số: 193/UBND-KT
+V/v tăng cường quản lý vật liệu nổ công nghiệp
+
+Bình An, ngày 10 tháng 01 năm 2026
+
+Kính gửi: Các sở, ban, ngành tỉnh.
+
+Ủy ban nhân dân tỉnh yêu cầu các doanh nghiệp tăng cường lực lượng bảo vệ kho vật liệu nổ công
+nghiệp 24/24 giờ và lắp đặt camera an ninh tại kho.
+
+Công an tỉnh thường xuyên kiểm tra việc bảo quản vật liệu nổ công nghiệp tại các doanh nghiệp.
+
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+CHỦ TỊCH
+Trần Văn An
+"""
+_FIRE = """ỦY BAN NHÂN DÂN
+TỈNH BÌNH AN
+
+Số: 7432/UBND-XD
+V/v tăng cường quản lý an toàn phòng cháy, chữa cháy
+
+Bình An, ngày 21 tháng 7 năm 2026
+
+Kính gửi: Các sở, ban, ngành tỉnh.
+
+Công an tỉnh chủ trì kiểm tra an toàn phòng cháy, chữa cháy tại các khu nhà ở và báo cáo kết quả
+kiểm tra về Ủy ban nhân dân tỉnh trước ngày 15/12/2026.
+
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+CHỦ TỊCH
+Trần Văn An
+"""
+
+
+@pytest.fixture(scope="module")
+def two_letters(tmp_path_factory, embedder):
+    from ingest.index import Index
+    from ingest.pipeline import ingest_paths
+    from ingest.settings import Settings
+
+    root = tmp_path_factory.mktemp("two-letters")
+    (root / "docs").mkdir()
+    (root / "docs" / "a_vat_lieu_no.txt").write_text(_EXPLOSIVES, encoding="utf-8")
+    (root / "docs" / "b_phong_chay.txt").write_text(_FIRE, encoding="utf-8")
+    index = Index.open(Settings(data_dir=root / "data", files_root=root), embedder=embedder)
+    assert not ingest_paths(index, [root / "docs"]).failed
+    yield Assistant(index)
+    index.close()
+
+
+def test_a_question_about_a_described_letter_is_not_answered_from_another(two_letters):
+    # The fire-safety letter gives Công an tỉnh a report deadline (a register item); the letter the
+    # question describes gives none, so the deadline of the other letter is no answer.
+    asked = ("Theo công văn tăng cường quản lý vật liệu nổ công nghiệp của UBND tỉnh Bình An, Công an tỉnh "
+             "phải báo cáo kết quả kiểm tra trước ngày nào?")
+    answer = two_letters.ask(asked)
+    assert "15/12/2026" not in answer.answer, answer.answer
+    # Described as the fire-safety letter, the same question finds it.
+    answer = two_letters.ask(asked.replace("vật liệu nổ công nghiệp", "an toàn phòng cháy, chữa cháy"))
+    assert not answer.abstained and "15/12/2026" in answer.answer, answer.answer
