@@ -79,7 +79,9 @@ class Tuning(BaseModel):
     # --- documents described rather than numbered ("Ai ký Chương trình của Ban Thường vụ ...") ----
     described_min_coverage: float = _fraction(
         0.5, "Share of the question's weighted terms a document's description (type, number, issuer, subject) "
-             "must cover for a signer or date question to be answered from that document's metadata.", _GOLD)
+             "must cover for a signer or date question to be answered from that document's metadata; also the "
+             "share of the words describing the document a question opens with ('Theo kế hoạch ... của ..., ') "
+             "a document must cover for the question to be about it.", _GOLD)
     described_runner_up_ratio: float = _fraction(
         0.85, "The best-described document is used only when the runner-up covers at most this fraction of "
               "what it covers.", _GOLD)
