@@ -394,10 +394,16 @@ def holds_date(sentence: str) -> bool:
     return bool(_DATE.search(fold(sentence)))
 
 
+# An item's own numbering opens it ("3. Đối tượng: ...", "2) ...", "4.1. ...", "| 2 | Rà soát ... |"):
+# it says where the item stands, not how many of anything there are.
+_ITEM_NUMBER = re.compile(r"^[\s*#|]*\d+(?:\.\d+)*\s*(?:[.)]|\|)(?!\d)")
+
+
 def has_quantity(sentence: str) -> bool:
-    """A quantity: a percentage or a number that is not a year, a date or a document number.
-    A digit glued inside a word ("16ng", "c6": OCR's reading of letters) is not a number."""
-    return bool(_NUMBER.search(_YEAR_OR_DATE.sub(" ", sentence)))
+    """A quantity: a percentage or a number that is not a year, a date, a document number or the
+    item's own numbering ("3. Đối tượng: ..." holds none). A digit glued inside a word ("16ng",
+    "c6": OCR's reading of letters) is not a number."""
+    return bool(_NUMBER.search(_YEAR_OR_DATE.sub(" ", _ITEM_NUMBER.sub(" ", sentence, count=1))))
 
 
 def is_fragment(stripped: str, chunk: RetrievedChunk, tuning: Tuning) -> bool:
