@@ -279,17 +279,11 @@ def named_documents(q: Question, documents: dict[str, D]) -> list[D]:
     return [d for d in documents.values() if d.metadata.number and _folded_match(d.metadata.number) in codes]
 
 
-def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats, tuning: Tuning,
-                         terms: Iterable[str] | None = None) -> list[Document]:
+def _described_documents(q: Question, retrieval: Retrieval, stats: TermStats, tuning: Tuning) -> list[Document]:
     """The retrieved document whose description (type, number, issuer, subject) covers the
-    question (or ``terms`` of it) best, if it covers enough of it (``described_min_coverage``) and
-    clearly beats the runner-up (``described_runner_up_ratio``)."""
-    weights = {t: stats.idf(t) for t in (q.terms if terms is None else terms)}
-    total = sum(weights.values()) or 1.0
-    ranked = []
-    for doc in retrieval.documents.values():
-        described = set(tokenize(_doc_label(doc, with_issuer=True) + " " + (doc.metadata.subject or "")))
-        ranked.append((sum(w for t, w in weights.items() if t in described) / total, doc))
+    question best, if it covers enough of it (``described_min_coverage``) and clearly beats the
+    runner-up (``described_runner_up_ratio``)."""
+    ranked = [(description_coverage(doc, q.terms, stats), doc) for doc in retrieval.documents.values()]
     ranked.sort(key=lambda pair: -pair[0])
     if not ranked or ranked[0][0] < tuning.described_min_coverage:
         return []

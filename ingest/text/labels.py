@@ -74,8 +74,9 @@ def document_title(meta: DocumentMetadata, *, with_issuer: bool = False) -> str:
 
     With ``with_issuer``: 'Công văn số 3452/UBND-VX (UBND tỉnh Sóc Trăng, 23/10/2024)' (the
     parenthesis dropped when both are unknown); an attachment without a number of its own:
-    'Kế hoạch kèm theo Quyết định số 1627/QĐ-UBND ngày 21/11/2025 (UBND tỉnh Quảng Ngãi, 21/11/2025)'. Without: 'Công văn số 3452/UBND-VX <subject>',
-    the words a question naming the document would use. A blank number ('/KH-UBND') is left out:
+    'Kế hoạch kèm theo Quyết định số 1627/QĐ-UBND ngày 21/11/2025 (UBND tỉnh Quảng Ngãi,
+    21/11/2025)'. Without: 'Công văn số 3452/UBND-VX <subject>', the words a question naming the
+    document would use. A blank number ('/KH-UBND') is left out:
     "Kế hoạch số /KH-UBND" would read as a typo.
     """
     kind = (meta.doc_type or UNKNOWN_TYPE).capitalize()
