@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     qdrant_url: str | None = Field(None, description="Qdrant server/cluster URL; empty = embedded Qdrant Edge.")
     qdrant_api_key: SecretStr | None = None
     collection: str = "congvan"
+    segment_max_mb: int = Field(
+        128, ge=1, description="Embedded index: the largest segment the engine builds, in MB of vectors. An ingest "
+                               "seals its writes into a segment each time about this much is written, so its memory "
+                               "stays bounded by one segment's build, not the archive's size.")
+    segment_count: int = Field(
+        8, ge=1, description="Embedded index: the engine merges segments smaller than segment_max_mb while there "
+                             "are more than this many (many small ingests leave many small segments).")
 
     # Dense embeddings
     embed_model: str = Field(

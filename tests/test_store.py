@@ -127,6 +127,37 @@ def test_edge_index_persists_and_refuses_a_second_process_handle(tmp_path):
     reopened.close()
 
 
+
+def test_edge_writes_are_sealed_into_bounded_segments_and_stay_searchable(tmp_path):
+    """An ingest larger than a segment is sealed into several bounded segments as it goes (what
+    keeps its memory bounded), and nothing written is lost or unsearchable across the seals."""
+    import json
+
+    import numpy as np
+
+    dim, total = 384, 24_000
+    store = EdgeStore(tmp_path / "shard", dim, segment_max_mb=16, segment_count=8)
+    vectors = np.random.default_rng(0).standard_normal((total, dim), dtype=np.float32).tolist()
+    for start in range(0, total, 500):
+        store.upsert([PointRecord(point_id(f"p{i}"), {"kind": "chunk", "key": f"p{i}", "file": f"f{i // 50}.txt"},
+                                  vectors[i], encode_document(f"văn bản số {i}", k1=1.2, b=0.75, avg_len=10))
+                      for i in range(start, start + 500)])
+    # 24,000 points of 384 floats and a few sparse terms are about 37 MB: two seals of 16 MB (the
+    # engine leaves a segment under about 10 MB as written), and the rest still in the growing one.
+    assert store._engine().info().segments_count >= 3
+    assert store.count([Condition("kind", "chunk")]) == total
+    for i in (0, 12_345, total - 1):  # one point from each segment, found by its own vector and words
+        assert _keys(store.search(dense=vectors[i], sparse=None, mode="dense", limit=1))[0] == f"p{i}"
+        assert f"p{i}" in _keys(store.search(dense=None, sparse=encode_query(f"văn bản số {i}"), mode="sparse",
+                                             limit=5))
+    store.close()
+    config = json.loads((tmp_path / "shard" / "edge_config.json").read_text())["optimizers"]
+    assert (config["max_segment_size"], config["default_segment_number"]) == (16 * 1024, 8)
+    reopened = EdgeStore(tmp_path / "shard", dim)
+    assert reopened.count([Condition("kind", "chunk")]) == total
+    reopened.close()
+
+
 def _old_layout_shard(path):
     """A shard as the previous version wrote it: payload indexes with the engine's defaults
     (kept in RAM, rebuilt whole each time the shard opens)."""
