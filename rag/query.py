@@ -69,6 +69,17 @@ _HOW_MANY = re.compile(r"(?<!\w)(?<!số )mấy(?!\w)(?!\s+giờ)")
 _HOW_MANY_UNACCENTED = re.compile(r"\bmay\s+(?:lan|ngay|tuan|thang|nam|don vi|nguoi|buoi|dot|lop|tieng|phut|ho|xa|"
                                   r"co quan|loai|nhom|muc|tram|diem)\b")
 
+# The measure a "how many" question counts in, folded: "mấy lần một ngày" → "lan", "bao nhiêu
+# đơn vị" → "don vi"; "bao lâu" asks a duration, "bao nhiêu tiền" / "kinh phí" an amount of money,
+# "tỷ lệ" / "bao nhiêu phần trăm" a share (the ``MEASURES`` classes).
+# "lần thứ mấy" asks which time, and the word after it is no measure.
+_MEASURE_WORD = re.compile(r"(?<!\bthu )\b(?:bao nhieu|may)\s+((?:don vi|co quan|ho gia dinh|[a-z]+))\b")
+_MEASURE_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("duration", re.compile(r"\bbao lau\b")),
+    ("share", re.compile(r"\b(?:phan tram|ty le|ti le)\b")),
+    ("money", re.compile(r"\b(?:bao nhieu|may) (?:tien|dong|ty|trieu)\b|\b(?:kinh phi|chi phi|ngan sach|so tien|tri gia)\b")),
+)
+
 # "Các xã báo cáo gửi cho cơ quan nào?" asks where a report goes (answered from the text), not
 # whom the document is addressed to, unless it names the document's list ("Nơi nhận", "Kính gửi").
 _ABOUT_A_REPORT = re.compile(r"\bbao cao\b")
@@ -106,6 +117,9 @@ class Question:
     english: bool = False
     """The question as typed is in English (``is_english``): the documents are Vietnamese, so
     an abstention tells the user to ask in Vietnamese instead of a bare "not found"."""
+    measure: str | None = None
+    """For a "how many" question, what it counts in (``asked_measure``): "duration", "share",
+    "money", or the folded measure word ("lan", "nguoi", "don vi")."""
 
     @classmethod
     def parse(cls, asked: str, history: Sequence[str] = ()) -> Question:
@@ -131,7 +145,8 @@ class Question:
         # Names are read from the text as typed (rewritten), where capitals mark them; the
         # spelled-out abbreviations appended to ``expanded`` are lower case and name nothing.
         return cls(asked, standalone, expanded, folded, terms, intents, _proper_names(standalone), codes,
-                   tuple(sorted(ordinals(folded).items())), is_english(asked))
+                   tuple(sorted(ordinals(folded).items())), is_english(asked),
+                   asked_measure(folded) if "figure" in intents else None)
 
     @property
     def rewritten(self) -> bool:
@@ -161,6 +176,17 @@ def spelled_out_words(text: str) -> str:
     whole in a question, however it was typed."""
     spelled = _ABBREVIATION.sub(lambda m: fold(_ABBREVIATIONS[m.group(1)]), fold_match(text))
     return " ".join(_SYLLABLE.findall(spelled))
+
+
+def asked_measure(folded: str) -> str | None:
+    """What a "how many" question (folded) counts in: "duration", "share", "money", the measure
+    word after "bao nhiêu" / "mấy", or None ("Kế hoạch có bao nhiêu?")."""
+    folded = folded.lower()
+    for name, pattern in _MEASURE_CLASSES:
+        if pattern.search(folded):
+            return name
+    m = _MEASURE_WORD.search(folded)
+    return m.group(1) if m and m.group(1) not in FOLDED_STOPWORDS else None
 
 
 def analyze(question: str) -> Question:

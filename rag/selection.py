@@ -70,6 +70,8 @@ FEATURES: tuple[str, ...] = (
     "asks_when_no_date",
     "asks_figure_number",  # the question asks how many and the sentence holds a quantity
     "asks_figure_no_number",
+    "asks_figure_measure",  # the question asks how many of a measure and the sentence counts in it
+                            # ("mấy lần một ngày": "báo cáo 02 lần/ngày"; "bao lâu": "02 ngày làm việc")
     "asks_who_assigning",  # the question asks who / what to do and the sentence assigns
     "asks_who_preamble",   # ... and the sentence is a preamble ("Thực hiện Công văn ...")
     "asks_basis_cites",    # the question asks which document another carries out or rests on, and the
@@ -310,6 +312,7 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
                 "asks_when_no_date": float(q.wants("when") and not has_date),
                 "asks_figure_number": float(q.wants("figure") and has_figure),
                 "asks_figure_no_number": float(q.wants("figure") and not has_figure),
+                "asks_figure_measure": float(q.measure is not None and counts_in(q.measure, folded)),
                 "asks_who_assigning": float((q.wants("who") or q.wants("task")) and assigning),
                 "asks_who_preamble": float((q.wants("who") or q.wants("task")) and bool(_PREAMBLE.match(folded))),
                 "asks_basis_cites": float(q.wants("basis") and bool(_CITED_NUMBER.search(folded))),
@@ -397,6 +400,26 @@ def holds_date(sentence: str) -> bool:
 # An item's own numbering opens it ("3. Đối tượng: ...", "2) ...", "4.1. ...", "| 2 | Rà soát ... |"):
 # it says where the item stands, not how many of anything there are.
 _ITEM_NUMBER = re.compile(r"^[\s*#|]*\d+(?:\.\d+)*\s*(?:[.)]|\|)(?!\d)")
+
+
+# A number and the measure it counts, folded: "02 lần/ngày", "4.500 tỷ đồng", "15 %", "02 ngày làm việc".
+_COUNT = r"(?<![\w/])\d+(?:[.,]\d+)*\s*"
+_MEASURE_COUNTS = {
+    "duration": re.compile(_COUNT + r"(?:ngay|tuan|thang|nam|gio|phut|buoi)\b(?!\s*\d)"),
+    "share": re.compile(_COUNT + r"(?:%|phan tram)"),
+    "money": re.compile(_COUNT + r"(?:dong|vnd|ty|trieu|nghin|ngan|usd)\b"),
+}
+
+
+def counts_in(measure: str, folded: str) -> bool:
+    """The folded sentence holds a number counting ``measure`` (``Question.measure``): a class
+    ("duration", "share", "money") or the measure word itself ("lan": "02 lần/ngày")."""
+    return bool(_measure_pattern(measure).search(folded.lower()))
+
+
+@lru_cache(maxsize=256)
+def _measure_pattern(measure: str) -> re.Pattern[str]:
+    return _MEASURE_COUNTS.get(measure) or re.compile(_COUNT + re.escape(measure) + r"\b")
 
 
 def has_quantity(sentence: str) -> bool:

@@ -76,6 +76,40 @@ def test_may_asks_how_many_only_as_written(question):
     assert "figure" not in analyze(question).intents
 
 
+@pytest.mark.parametrize("question, measure", [
+    ("UBND các xã phải báo cáo mấy lần một ngày?", "lan"),
+    ("ubnd xa phai bao cao may lan mot ngay?", "lan"),
+    ("Có bao nhiêu đơn vị tham gia kiểm tra?", "don vi"),
+    ("Đoàn làm việc bao lâu ở mỗi đơn vị?", "duration"),
+    ("Trận lũ thiệt hại khoảng bao nhiêu tiền?", "money"),
+    ("Kinh phí thực hiện kế hoạch là bao nhiêu?", "money"),
+    ("Tỷ lệ hộ nghèo giảm còn bao nhiêu?", "share"),
+    ("Kế hoạch có bao nhiêu?", None),          # no measure named
+    ("Năm 2024 là lần thứ mấy tổ chức?", None),  # which time, not how many of something
+    ("Ai ký văn bản?", None),                  # not a how-many question
+])
+def test_the_measure_a_how_many_question_counts_in(question, measure):
+    assert analyze(question).measure == measure
+
+
+@pytest.mark.parametrize("measure, sentence, counts", [
+    ("lan", "báo cáo 02 lần/ngày (trước 9h00 và 16h00)", True),
+    ("lan", "tổ chức lần thứ 2", False),                      # which time, not how many
+    ("duration", "Dự kiến khoảng 02 ngày làm việc/01 đơn vị", True),
+    ("duration", "hoàn thành trước ngày 15/11/2025", False),  # a date, not a length
+    ("money", "Tổng thiệt hại ước trên 4.500 tỷ đồng", True),
+    ("money", "hỗ trợ 500 hộ gia đình", False),
+    ("share", "giảm tỷ lệ hộ nghèo xuống còn 1,5%", True),
+    ("don vi", "kiểm tra 12 đơn vị", True),
+    ("don vi", "Sở Công Thương là đơn vị chủ trì", False),
+])
+def test_a_sentence_counts_in_the_measure_asked(measure, sentence, counts):
+    from ingest.text.normalize import fold
+    from rag.selection import counts_in
+
+    assert counts_in(measure, fold(sentence)) is counts
+
+
 @pytest.mark.parametrize("question", [
     "Các xã gửi báo cáo về đâu?",                       # where to, not to whom
     "Hồ sơ gửi về Sở Tư pháp trước ngày nào?",
