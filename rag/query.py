@@ -43,7 +43,7 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     # "báo cáo về đâu", "báo lên đâu", "chuyển đi đâu": the body a report or a file is sent to.
     "destination": re.compile(r"\b(?:bao|gui|chuyen|nop)\b(?: \S+){0,12}? (?:ve|len|di|toi|den) dau\b"),
     "when": re.compile(r"\b(?:khi nao|bao gio|thoi han|han chot|han\b|ngay nao|thang nao|luc nao|truoc ngay|dinh ky|thoi gian"
-                       r"|gio nao|may gio|khung gio)"),
+                       r"|gio nao|may gio|khung gio|thoi diem|(?:nam|quy|tuan|dip|buoi|hom) nao)"),
     # "trong bao lâu", "bao lâu một lần": a duration or a frequency is a quantity ("10 ngày", "1 năm 1 lần").
     "figure": re.compile(r"\b(?:bao nhieu|bao lau|ty le|ti le|muc tieu|chi tieu|phan tram|so luong|dat \d)"),
     "task": re.compile(r"\b(?:lam gi|nhiem vu gi|yeu cau gi|giao .{0,40}\bgi\b|trach nhiem gi|can lam|phai lam|noi dung gi|de nghi gi|chi dao gi)"),

@@ -50,6 +50,8 @@ def test_sentence_spans(text, expected):
         ("Sở Công Thương báo cáo UBND tỉnh vào giờ nào?", {"when"}),
         ("mỏ đá chỉ được nổ mìn vào những khung giờ nào?", {"when"}),
         # a duration or a frequency is a quantity
+        ("Việc giám sát diễn ra vào thời điểm nào?", {"when"}),
+        ("Dự án phải hoàn thành trong quý nào?", {"when"}),
         ("Hồ sơ phải gửi trước bao lâu?", {"figure"}),
         ("ban do hien trang phai lap bao lau mot lan?", {"figure"}),
         # "mấy" asks how many, as "bao nhiêu" does
