@@ -23,7 +23,7 @@ from ingest.models import Document
 from ingest.schema import DocumentSummary
 from ingest.settings import Settings, Tuning, get_settings
 from ingest.sparse import tokenize
-from ingest.text.actors import Actors, resolve_actors
+from ingest.text.actors import Actors, directs_addressees, resolve_actors
 from ingest.text.labels import document_title, format_date, page_at, quote_window
 from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
@@ -557,8 +557,13 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
         for s in group:
             if q.wants("who"):
                 actors = resolve_actors(doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
-                if actors:
-                    lines.append(_actors_line(doc, actors, s, citations))
+                # A letter's addressees act on what it directs them to do, not on what it
+                # reports ("Bộ trưởng ... phân cấp cho UBND cấp tỉnh ..."): there the list only
+                # answers whom the letter is sent to, when that is asked.
+                directive = actors is not None and (actors.source != "addressees"
+                                                    or directs_addressees(doc.text, s.start, s.end))
+                if actors and (directive or q.wants("recipients")):
+                    lines.append(_actors_line(doc, actors, s, citations, acting=directive))
             n = _cite(citations, doc, s.chunk.section, s.start, s.end)
             quote = quote_window(doc.text[s.start:s.end].replace("*", ""), _answering_spans(q, s, tuning),
                                  tuning.quote_max_chars)
@@ -645,10 +650,14 @@ def _signer_line(doc: Document, citations: list[Citation]) -> str:
     return escape_markers(f"- Người ký: {m.signer_name}" + (f" ({who})" if who else "")) + ref
 
 
-def _actors_line(doc: Document, actors: Actors, s: Candidate, citations: list[Citation]) -> str:
+def _actors_line(doc: Document, actors: Actors, s: Candidate, citations: list[Citation], *,
+                 acting: bool = True) -> str:
+    """"Đơn vị thực hiện: ..." (or, for addressees who do not act on the sentence, "Kính gửi:
+    ..."), citing where the units are named."""
     units = escape_markers("; ".join(actors.units))
+    title = "Đơn vị thực hiện" if acting else "Kính gửi"
     if actors.source == "sentence":
-        return f"- Đơn vị thực hiện: {units}"
+        return f"- {title}: {units}"
     unit = actors.units[0]
     # A heading or lead-in stands above the sentence: cite the nearest mention before it, not the
     # first in the document (the Kính gửi list or another section may name the same body).
@@ -656,10 +665,10 @@ def _actors_line(doc: Document, actors: Actors, s: Candidate, citations: list[Ci
     if anchor < 0:
         anchor = doc.text.find(unit)
     if anchor < 0:
-        return f"- Đơn vị thực hiện: {units}"
+        return f"- {title}: {units}"
     label = {"heading": s.chunk.section, "lead-in": s.chunk.section, "addressees": "Kính gửi"}[actors.source]
     n = _cite(citations, doc, label, anchor, anchor + len(actors.units[0]))
-    return f"- Đơn vị thực hiện: {units} [{n}]"
+    return f"- {title}: {units} [{n}]"
 
 
 def _cite(citations: list[Citation], doc: Document, section: str, start: int, end: int) -> int:

@@ -98,6 +98,12 @@ ADDRESSED = _doc("k", [
     "Kính gửi: Ủy ban nhân dân các huyện, thị xã, thành phố.",
     "Báo cáo kết quả thực hiện về Sở Lao động - Thương binh và Xã hội trước ngày 10/11 hằng năm.",
 ], addressees=["Ủy ban nhân dân các huyện, thị xã, thành phố"])
+# A letter that reports what a ministry decided: its addressees do not carry that out.
+REPORTING = _doc("r", [
+    "Kính gửi: Ủy ban nhân dân các tỉnh, thành phố.",
+    "Ngày 25/3/2026, Bộ Công Thương ban hành Thông tư phân cấp cho Ủy ban nhân dân cấp tỉnh việc cấp giấy phép "
+    "vận chuyển hàng hóa nguy hiểm.",
+], addressees=["Ủy ban nhân dân các tỉnh, thành phố"])
 NAMED = _doc("x", [
     "ỦY BAN NHÂN DÂN TỈNH HẬU GIANG",
     "Số: 1234/UBND-VX",
@@ -257,6 +263,21 @@ def test_which_units_are_resolved_outwards_from_the_sentence(question, retrieval
     if cited_as not in ("", "Kính gửi"):  # cited where its heading names it
         doc = retrieval.documents[unit_citation.doc_id]
         assert doc.text[unit_citation.start - 3:unit_citation.start] == "1. "
+
+
+@pytest.mark.parametrize("question, line", [
+    # who is granted the licensing: the sentence says; the letter's readers are not its actors
+    ("Bộ Công Thương phân cấp cho cơ quan nào việc cấp giấy phép vận chuyển hàng hóa nguy hiểm?", None),
+    # whom the letter is sent to: its Kính gửi list, under that name
+    ("Văn bản phân cấp cấp giấy phép vận chuyển hàng hóa nguy hiểm gửi cho những cơ quan nào?",
+     "- Kính gửi: Ủy ban nhân dân các tỉnh, thành phố ["),
+])
+def test_a_letters_addressees_act_only_on_what_it_directs_them_to_do(question, line):
+    answer = _answer(question, _retrieval((REPORTING, 1, "")))
+    assert not answer.abstained, answer.answer
+    assert not any(x.startswith("- Đơn vị thực hiện:") for x in answer.answer.splitlines())
+    shown = [x for x in answer.answer.splitlines() if x.startswith("- Kính gửi:")]
+    assert (shown[0].startswith(line) if line else not shown), answer.answer
 
 
 @pytest.mark.parametrize("question, tuning, first_doc, only", [

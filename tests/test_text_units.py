@@ -3,7 +3,7 @@
 import pytest
 
 from ingest.models import Document, DocumentMetadata
-from ingest.text.actors import heading_units, resolve_actors
+from ingest.text.actors import directs_addressees, heading_units, resolve_actors
 from rag.query import analyze, expand_abbreviations
 from ingest.text.sentences import sentence_spans
 
@@ -229,3 +229,17 @@ def test_numbered_occurrences_are_read_by_their_head_word(text, found):
     from rag.query import ordinals
 
     assert ordinals(fold_match(text)) == found
+
+
+@pytest.mark.parametrize("sentence, directs", [
+    ("Báo cáo kết quả thực hiện về Sở Y tế trước ngày 10/11 hằng năm.", True),   # opens with its verb
+    ("- Tăng cường phối hợp giữa các cơ quan trong công tác kiểm tra.", True),
+    ("Đề nghị quý cơ quan quan tâm phối hợp.", True),
+    ("Các đơn vị báo cáo kết quả tiêm chủng về Sở Y tế trước ngày 15/5/2024.", True),  # names its readers
+    ("Ngày 29/6/2026, Bộ trưởng Bộ Xây dựng ban hành Quyết định số 1074/QĐ-BXD.", False),  # reports
+    ("- Khoản 2 Điều 3 của Thông tư quy định: “Bộ trưởng phân cấp cho Ủy ban nhân dân cấp tỉnh ...”", False),
+    ("Kế hoạch này nhằm nâng cao nhận thức của cán bộ.", False),
+])
+def test_a_letters_addressees_act_on_its_directives_only(sentence, directs):
+    assert directs_addressees(sentence, 0, len(sentence)) is directs
+
