@@ -696,15 +696,25 @@ def _doc_label(doc: Document, with_issuer: bool = False) -> str:
 def merge_register_evidence(answer: Answer, evidence: list, documents: dict[str, Document]) -> Answer:
     """Add obligations and targets from the register (``ingest.register.register_evidence``) to an
     answer: each as one line with its own citation, after the passages already quoted. An item
-    whose sentence the answer already quotes adds nothing."""
+    whose sentence the answer already quotes adds nothing, and neither does one matching the
+    question less well than that item: the answer holds the register's best, the rest are near
+    misses ("tỷ trọng kinh tế số ... 30% GRDP" quoted, "tỷ trọng ... trong từng ngành ... 20%" not
+    added)."""
     citations = list(answer.citations)
+
+    def quoted(e) -> bool:
+        return any(c.doc_id == e.source.doc_id and c.start <= e.source.start < c.end for c in citations)
+
+    if not answer.abstained:
+        floor = max((e.score for e in evidence if quoted(e)), default=None)
+        if floor is not None:
+            evidence = [e for e in evidence if e.score >= floor]
     lines: list[str] = []
     for doc_id in dict.fromkeys(e.source.doc_id for e in evidence):
         doc = documents.get(doc_id)
         if doc is None:
             continue
-        group = [e for e in evidence if e.source.doc_id == doc_id
-                 and not any(c.doc_id == doc_id and c.start <= e.source.start < c.end for c in citations)]
+        group = [e for e in evidence if e.source.doc_id == doc_id and not quoted(e)]
         if not group:
             continue
         lines.append(f"Theo {escape_markers(_doc_label(doc, with_issuer=True))} (sổ nhiệm vụ):")

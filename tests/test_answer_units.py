@@ -751,3 +751,30 @@ def test_a_question_opening_with_a_described_document_is_answered_from_it(questi
 ])
 def test_a_quantity_is_not_a_year_a_date_a_number_of_a_document_or_an_items_numbering(sentence, holds):
     assert has_quantity(sentence) is holds
+
+
+def test_register_items_matching_less_well_than_the_one_the_answer_quotes_are_not_added():
+    from ingest.register.evidence import Evidence
+    from ingest.register.models import SourceRef
+    from rag.answer import merge_register_evidence
+    from rag.models import Answer, Citation
+
+    lines = ["(1) Tỷ trọng kinh tế số đạt tối thiểu 30% GRDP;",
+             "(2) Tỷ trọng kinh tế số trong từng ngành đạt tối thiểu 20%;",
+             "(3) Tỷ trọng kinh tế số của khu vực doanh nghiệp đạt 35% GRDP;"]
+    doc = _doc("t", lines)
+    starts = [doc.text.index(line) for line in lines]
+
+    def item(i: int, score: float) -> Evidence:
+        source = SourceRef(doc_id="t", file="t.txt", quote=lines[i], start=starts[i], end=starts[i] + len(lines[i]))
+        return Evidence(kind="target", score=score, line=f"Mục tiêu: {lines[i][4:]}", source=source)
+
+    quoted = Citation(n=1, doc_id="t", file="t.txt", quote=lines[0], start=starts[0], end=starts[0] + len(lines[0]))
+    answer = Answer(question="?", answer=f"- “{lines[0]}” [1]", abstained=False, citations=[quoted])
+    merged = merge_register_evidence(answer, [item(0, 0.9), item(2, 0.9), item(1, 0.8)], {"t": doc})
+    # the item as good as the quoted one is added; the near miss below it is not
+    assert [c.quote for c in merged.citations] == [lines[0], lines[2]]
+    # with nothing quoted (the answer abstained), every item found is offered
+    declined = merge_register_evidence(answer.model_copy(update={"abstained": True, "citations": []}),
+                                       [item(0, 0.9), item(2, 0.9), item(1, 0.8)], {"t": doc})
+    assert len(declined.citations) == 3
