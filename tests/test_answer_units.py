@@ -432,6 +432,9 @@ def test_register_evidence_picks_the_matching_item(question, tuning, first, foun
     ("Hà Nội yêu cầu báo cáo kết quả tiêm chủng trước ngày nào?", {}),  # a place no item mentions
     ("Ai ký Kế hoạch 77/KH-UBND?", {}),                                 # about the document itself
     ("Văn bản nói gì về Tết Trung thu?", {}),                           # asks for no deadline or figure
+    # when something happens, not by when a duty is due
+    ("Hội nghị sơ kết tiêm chủng vắc xin sởi của Sở Y tế diễn ra khi nào?", {}),
+    ("Số liệu tiêm chủng vắc xin sởi của Sở Y tế được chốt vào lúc nào?", {}),
 ])
 def test_register_evidence_stays_silent(question, tuning):
     assert _evidence(question, tuning) == []

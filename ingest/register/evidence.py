@@ -49,6 +49,10 @@ class Evidence(BaseModel):
 
 
 _ASKS_DEADLINE = re.compile(r"\b(?:han|thoi han|han chot|truoc ngay|ngay nao|khi nao|bao gio|dinh ky|thang nao|luc nao)\b")
+# "Thủ tướng làm việc với tỉnh vào những ngày nào?", "số liệu được chốt vào lúc nào?", "hội nghị diễn
+# ra khi nào?": when something happens, which no obligation's deadline answers.
+_ASKS_EVENT = re.compile(r"\b(?:dien ra|lam viec voi|den tham|duoc chot|chot so lieu|khai mac|be mac|"
+                         r"co hieu luc)\b")
 # Our targets are percentages: a question naming a rate or a goal asks for one; a bare "bao
 # nhiêu" may ask for a count or an amount the register does not hold.
 _ASKS_RATE = re.compile(r"\b(?:muc tieu|chi tieu|phan dau|ty le|ti le|phan tram)\b|%")
@@ -92,7 +96,7 @@ def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, 
     if q.wants("date") or q.wants("signer"):
         return []
     tuning = (settings or get_settings()).tuning
-    asks_deadline = q.wants("when") or bool(_ASKS_DEADLINE.search(q.folded))
+    asks_deadline = (q.wants("when") or bool(_ASKS_DEADLINE.search(q.folded))) and not _ASKS_EVENT.search(q.folded)
     asks_duty = q.wants("who") or q.wants("task")
     asks_rate = bool(_ASKS_RATE.search(q.folded))
     asks_figure = asks_rate or q.wants("figure")
