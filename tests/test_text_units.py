@@ -238,7 +238,9 @@ def test_numbered_occurrences_are_read_by_their_head_word(text, found):
     ("Các đơn vị báo cáo kết quả tiêm chủng về Sở Y tế trước ngày 15/5/2024.", True),  # names its readers
     ("Ngày 29/6/2026, Bộ trưởng Bộ Xây dựng ban hành Quyết định số 1074/QĐ-BXD.", False),  # reports
     ("- Khoản 2 Điều 3 của Thông tư quy định: “Bộ trưởng phân cấp cho Ủy ban nhân dân cấp tỉnh ...”", False),
-    ("Kế hoạch này nhằm nâng cao nhận thức của cán bộ.", False),
+    ("Ngày 25 tháng 3 năm 2026, Bộ Công Thương ban hành Thông tư số 15/2026/TT-BCT.", False),
+    ("4. Bao céo két qua thuc hién hang nam trudc ngay 10/11.", True),  # a scan's spelling of a directive
+    ("Từ ngày 01/01 đến ngày 31/3/2026, thực hiện kiểm kê tài sản.", True),  # a period, not a reported act
 ])
 def test_a_letters_addressees_act_on_its_directives_only(sentence, directs):
     assert directs_addressees(sentence, 0, len(sentence)) is directs

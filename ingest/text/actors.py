@@ -153,21 +153,19 @@ def sentence_units(text: str, start: int, end: int) -> tuple[str, ...]:
     return _checked(assigned, True) or _checked(_units_in(text, start, end, _SUBJECT_STRICT, flat=True), True)
 
 
-# A directive a letter gives its readers: it opens with its verb ("Báo cáo kết quả ...", "- Tăng
-# cường phối hợp ...", "Đề nghị ..."), or names its readers as the actors ("Các đơn vị báo cáo ...").
-_DIRECTIVE = re.compile(
-    rf"^[\W\d]*(?:[a-z]\)\s*)?(?:{_ACTION}|de nghi|yeu cau|hoan thanh|nop|cung cap|tong hop|lap|de xuat|"
-    r"quan triet|tuyen truyen|bao dam|dam bao|kiem tra|don doc|khan truong|tiep tuc)\b"
-    r"|\b(?:cac|quy) (?:don vi|co quan|dia phuong)\b"
-)
+# What a letter's readers do not act on: a past act it reports, opening with its full date
+# ("Ngày 29/6/2026, Bộ trưởng Bộ Xây dựng ban hành ..."), or a rule it quotes ("Khoản 2 Điều 3 ...
+# quy định: ..."). Anything else it says is for them to carry out, however a scan spelled it.
+_REPORTED = re.compile(r"^[\W\d]*ngay\s+\d{1,2}(?:[/.-]\d{1,2}[/.-]\d{4}|\s+thang\s+\d{1,2}\s+nam\s+\d{4})\s*,"
+                       r"|\bquy dinh\s*:")
 
 
 def directs_addressees(text: str, start: int, end: int) -> bool:
-    """Whether the sentence ``text[start:end]`` directs the letter's readers (its addressees act on
-    it): "Báo cáo kết quả về Sở X trước ngày 10/11." does; "Ngày 29/6, Bộ trưởng Bộ Xây dựng ban
-    hành Quyết định ..." reports and "Khoản 2 Điều 3 ... quy định: ..." quotes a rule, and neither
-    is a task of the addressees."""
-    return bool(_DIRECTIVE.search(re.sub(r"[\n\t\r\u00a0*]", " ", fold(text[start:end]))))
+    """Whether the letter's addressees act on the sentence ``text[start:end]``: "Báo cáo kết quả
+    về Sở X trước ngày 10/11." they do; "Ngày 29/6/2026, Bộ trưởng Bộ Xây dựng ban hành Quyết
+    định ..." reports and "Khoản 2 Điều 3 ... quy định: ..." quotes a rule, and neither is a task
+    of theirs."""
+    return not _REPORTED.search(re.sub(r"[\n\t\r\u00a0*]", " ", fold(text[start:end])))
 
 def _directs_others(text: str, start: int, end: int) -> bool:
     """Whether the sentence opens with its verb and its "yêu cầu / đề nghị X" has no subject of its
