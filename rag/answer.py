@@ -34,7 +34,7 @@ from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question, ordinals
 from rag.retrieve import Retrieval
-from rag.selection import Candidate, SelectionModel, candidates, has_quantity, holds_date, load_model, score
+from rag.selection import Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model, score
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 UNCERTAIN = ("Không tìm thấy câu trả lời chắc chắn trong các văn bản đã nạp. "
@@ -588,6 +588,9 @@ def _answering_spans(q: Question, s: Candidate, tuning: Tuning) -> list[tuple[in
     if q.wants("figure"):
         # The quantity the question's words lead up to: most of them in the stretch before it.
         quantities = [m.span() for m in _QUANTITY.finditer(view)]
+        # Those counting in the measure asked ("mấy lần một ngày": "02 lần/ngày", not "9h00") first.
+        counted = [qs for qs in quantities if q.measure and counts_in(q.measure, view[qs[0]:qs[0] + 40])]
+        quantities = counted or quantities
         if quantities:
             reach = tuning.figure_lead_up_chars
             best = max(quantities, key=lambda qs: (sum(1 for a, _ in spans if qs[0] - reach <= a < qs[0]), -qs[0]))

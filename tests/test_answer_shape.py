@@ -162,3 +162,20 @@ def test_which_directive_a_plan_carries_out_is_answered_by_its_preamble():
                   _retrieval(BASED, [2, 1, 3]))
     assert not answer.abstained, answer.answer
     assert "Chỉ thị số 45/CT-TTg" in answer.citations[0].quote
+
+
+RELIEF = _doc("r", [
+    "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+    "Số: 12/KH-UBND",
+    ("Ủy ban nhân dân các xã báo cáo tình hình cấp phát nhu yếu phẩm trước 9h00 hằng ngày, "
+     + _FILLER * 8 + "tổng hợp số liệu 02 lần/ngày gửi Sở Công Thương."),
+], number="12/KH-UBND", doc_type="kế hoạch", issuer="UBND tỉnh Bình Minh", date="2025-11-21")
+
+
+def test_a_how_many_question_is_quoted_around_the_count_in_the_measure_asked():
+    answer = _ask("Ủy ban nhân dân các xã báo cáo tình hình cấp phát nhu yếu phẩm mấy lần một ngày?",
+                  _retrieval(RELIEF, [2]))
+    assert not answer.abstained, answer.answer
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("- “")]
+    # the sentence is too long to quote whole: it is cut around "02 lần/ngày", not around "9h00"
+    assert any("02 lần/ngày" in line and "…" in line for line in quoted), answer.answer
