@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import threading
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -173,6 +175,9 @@ class EdgeStore(Store):
         self._written = False
         # Vector bytes written since the last seal (see ``_seal``).
         self._unsealed_bytes = 0
+        # The web app asks questions while an upload is written: a seal swaps the shard only
+        # when no engine call is running, and calls wait while it does.
+        self._swap = _SwapLock()
         try:
             if path.exists() and any(path.iterdir()):
                 self._shard = qe.EdgeShard.load(str(path))
@@ -196,7 +201,7 @@ class EdgeStore(Store):
 
     def _engine(self) -> "_Guarded":
         """The shard, with engine errors (damaged files) turned into ``IndexDamagedError``."""
-        return _Guarded(self._shard, self._path)
+        return _Guarded(self, self._path)
 
     # The shard stays on disk and is read through the page cache as queries touch it
     # (``Memory.Cold``) instead of being loaded whole when it opens: opening it was most of a
@@ -386,9 +391,10 @@ class EdgeStore(Store):
         """Rebuild what was written into indexed segments and reopen the shard."""
         log.info("sealing %.0f MB of written vectors into a segment", self._unsealed_bytes / 2**20)
         self._engine().optimize()
-        self._shard.flush()
-        self._shard.close()
-        self._shard = self._qe.EdgeShard.load(str(self._path))
+        with self._swap.swap():
+            self._shard.flush()
+            self._shard.close()
+            self._shard = self._qe.EdgeShard.load(str(self._path))
         self._unsealed_bytes = 0
         _release_free_heap()
 
@@ -409,16 +415,17 @@ class _Guarded:
     the shard opened; the engine then raises a bare ``Exception`` (or a Rust panic).
     """
 
-    def __init__(self, shard: Any, path: Path) -> None:
-        self._shard = shard
+    def __init__(self, store: "EdgeStore", path: Path) -> None:
+        self._store = store
         self._path = path
 
     def __getattr__(self, name: str) -> Any:
-        method = getattr(self._shard, name)
+        store = self._store
 
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
-                return method(*args, **kwargs)
+                with store._swap.call():  # the shard of the moment, not one a seal closed
+                    return getattr(store._shard, name)(*args, **kwargs)
             except (KeyboardInterrupt, SystemExit, CongvanError):
                 raise
             except BaseException as exc:
@@ -653,6 +660,44 @@ def _alias_target(client: Any, alias: str) -> str | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+class _SwapLock:
+    """Any number of engine calls at once, or one shard swap alone (a seal closing and reopening
+    the shard): a swap waits for running calls to end, and new calls wait for the swap."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._calls = 0
+        self._swapping = False
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        with self._cond:
+            while self._swapping:
+                self._cond.wait()
+            self._calls += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._calls -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def swap(self) -> Iterator[None]:
+        with self._cond:
+            while self._swapping:
+                self._cond.wait()
+            self._swapping = True
+            while self._calls:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._swapping = False
+                self._cond.notify_all()
 
 
 def _release_free_heap() -> None:

@@ -135,13 +135,35 @@ def test_edge_writes_are_sealed_into_bounded_segments_and_stay_searchable(tmp_pa
 
     import numpy as np
 
+    import threading
+
     dim, total = 384, 24_000
     store = EdgeStore(tmp_path / "shard", dim, segment_max_mb=16, segment_count=8)
     vectors = np.random.default_rng(0).standard_normal((total, dim), dtype=np.float32).tolist()
-    for start in range(0, total, 500):
-        store.upsert([PointRecord(point_id(f"p{i}"), {"kind": "chunk", "key": f"p{i}", "file": f"f{i // 50}.txt"},
-                                  vectors[i], encode_document(f"văn bản số {i}", k1=1.2, b=0.75, avg_len=10))
-                      for i in range(start, start + 500)])
+    # Questions keep coming while the file is written, as in the web app during an upload: a seal
+    # swapping the shard must not fail one of them.
+    errors, asked, writing = [], [0], threading.Event()
+    writing.set()
+
+    def ask() -> None:
+        while writing.is_set():
+            try:
+                store.search(dense=vectors[0], sparse=encode_query("văn bản số 1"), mode="hybrid", limit=3)
+                asked[0] += 1
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+                errors.append(exc)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        for start in range(0, total, 500):
+            store.upsert([PointRecord(point_id(f"p{i}"), {"kind": "chunk", "key": f"p{i}", "file": f"f{i // 50}.txt"},
+                                      vectors[i], encode_document(f"văn bản số {i}", k1=1.2, b=0.75, avg_len=10))
+                          for i in range(start, start + 500)])
+    finally:
+        writing.clear()
+        asker.join()
+    assert not errors and asked[0] > 0
     # 24,000 points of 384 floats and a few sparse terms are about 37 MB: two seals of 16 MB (the
     # engine leaves a segment under about 10 MB as written), and the rest still in the growing one.
     assert store._engine().info().segments_count >= 3
