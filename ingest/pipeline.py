@@ -173,19 +173,26 @@ def ingest_paths(
     point_counts: _PointCounts | None = None  # read once, when the first unchanged file needs them
     # Parsed files are written in batches as parsing goes on; the progress total is the chunks
     # parsed so far, so it grows with the run.
-    done = parsed_total = parsed_files = 0
+    done = parsed_total = parsed_files = shown = 0
+
+    def report(count: int, key: str) -> None:
+        """Progress, never stepping back: the files of a batch are embedded together first
+        (counting all their chunks), then written one by one."""
+        nonlocal shown
+        shown = max(shown, count)
+        if progress:
+            progress(shown, parsed_total, key)
 
     def write_pending() -> None:
         """Embed and write the files parsed so far, then forget them: an ingest holds at most
         ``ingest_batch_chunks`` parsed chunks (plus one file) in memory, whatever the archive."""
         nonlocal done
-        vectors = None if sparse_first else _embed_together(index, pending, done, parsed_total, progress)
+        vectors = None if sparse_first else _embed_together(index, pending, lambda n, key: report(done + n, key))
         for n, parsed in enumerate(pending):
             key = parsed.loaded.path
 
             def advance(embedded: int, key: str = key) -> None:
-                if progress:
-                    progress(done + embedded, parsed_total, key)
+                report(done + embedded, key)
 
             try:
                 if vectors is not None:
@@ -205,8 +212,7 @@ def ingest_paths(
                     file=key, status="ingested", documents=len(parsed.documents), chunks=len(parsed.chunks),
                     warnings=warnings))
             done += len(parsed.chunks)
-            if progress:
-                progress(done, parsed_total, key)
+            report(done, key)
         pending.clear()
 
     for path in files:
@@ -305,11 +311,12 @@ def ingest_paths(
     return summary
 
 
-def _embed_together(index: Index, pending: list[_Parsed], done: int, total: int,
-                    progress: Callable[[int, int, str], None] | None) -> list[list[Any]] | None:
+def _embed_together(index: Index, pending: list[_Parsed],
+                    advance: Callable[[int, str], None]) -> list[list[Any]] | None:
     """Dense vectors of every chunk of the ``pending`` files (one list per file), embedded
-    across files ``embed_call_texts`` at a time, or None if the embedder failed (each file is
-    then embedded on its own, so only the file at fault fails).
+    across files ``embed_call_texts`` at a time (``advance(embedded, file)`` after each call),
+    or None if the embedder failed (each file is then embedded on its own, so only the file at
+    fault fails).
 
     Why across files: a small file gives the embedder a handful of texts per call, and the ONNX
     embedder sorts a call's texts by length and batches them by tokens. On 150 ALQAC articles
@@ -321,8 +328,7 @@ def _embed_together(index: Index, pending: list[_Parsed], done: int, total: int,
     try:
         for i in range(0, len(owners), step):
             found.extend(index.embedder.embed_passages([dense_text(c) for _, c in owners[i:i + step]]))
-            if progress:
-                progress(done + len(found), total, pending[owners[len(found) - 1][0]].loaded.path)
+            advance(len(found), pending[owners[len(found) - 1][0]].loaded.path)
     except Exception:  # a text the embedder cannot take must not fail the other files
         log.exception("embedding %d files together failed; embedding them one by one", len(pending))
         return None

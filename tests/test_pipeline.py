@@ -163,6 +163,18 @@ def test_files_embedded_together_and_one_the_embedder_refuses_fails_alone(settin
         assert good and all(o.status == "ingested" and o.chunks for o in good)
         assert len(index.documents()) == 2
 
+
+def test_progress_only_moves_forward_while_files_are_embedded_together(settings, small_corpus, embedder):
+    # Files embedded together, a few texts a call, then written one by one: the count shown
+    # (the web app's upload bar) must never step back.
+    settings = settings.model_copy(update={"embed_call_texts": 3})
+    seen = []
+    with Index.open(settings, embedder=embedder) as index:
+        ingest_paths(index, [small_corpus], progress=lambda done, total, key: seen.append((done, total)))
+    counts = [done for done, _ in seen]
+    assert len(counts) > 3 and counts == sorted(counts)
+    assert counts[-1] == seen[-1][1] and all(done <= total for done, total in seen)
+
 def _bad_inputs(folder):
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
