@@ -71,7 +71,7 @@ _HOW_MANY_UNACCENTED = re.compile(r"\bmay\s+(?:lan|ngay|tuan|thang|nam|don vi|ng
 
 # The measure a "how many" question counts in, folded: "mấy lần một ngày" → "lan", "bao nhiêu
 # đơn vị" → "don vi"; "bao lâu" asks a duration, "bao nhiêu tiền" / "kinh phí" an amount of money,
-# "tỷ lệ" / "bao nhiêu phần trăm" a share (the ``MEASURES`` classes).
+# "tỷ lệ" / "bao nhiêu phần trăm" a share (``_MEASURE_CLASSES``).
 # "lần thứ mấy" asks which time, and the word after it is no measure.
 _MEASURE_WORD = re.compile(r"(?<!\bthu )\b(?:bao nhieu|may)\s+((?:don vi|co quan|ho gia dinh|[a-z]+))\b")
 _MEASURE_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
