@@ -405,7 +405,9 @@ _ITEM_NUMBER = re.compile(r"^[\s*#|]*\d+(?:\.\d+)*\s*(?:[.)]|\|)(?!\d)")
 # A number and the measure it counts, folded: "02 lần/ngày", "4.500 tỷ đồng", "15 %", "02 ngày làm việc".
 _COUNT = r"(?<![\w/])\d+(?:[.,]\d+)*\s*"
 _MEASURE_COUNTS = {
-    "duration": re.compile(_COUNT + r"(?:ngay|tuan|thang|nam|gio|phut|buoi)\b(?!\s*\d)"),
+    # Not a date ("15 tháng 3", "ngày 15 tháng 11 năm 2025"): no number follows, unless it counts
+    # times ("1 năm 1 lần": how often).
+    "duration": re.compile(_COUNT + r"(?:ngay|tuan|thang|nam|gio|phut|buoi)\b(?!\s*\d+(?!\s*lan\b))"),
     "share": re.compile(_COUNT + r"(?:%|phan tram)"),
     "money": re.compile(_COUNT + r"(?:dong|vnd|ty|trieu|nghin|ngan|usd)\b"),
 }

@@ -99,6 +99,8 @@ def test_the_measure_a_how_many_question_counts_in(question, measure):
     ("lan", "tổ chức lần thứ 2", False),                      # which time, not how many
     ("duration", "Dự kiến khoảng 02 ngày làm việc/01 đơn vị", True),
     ("duration", "hoàn thành trước ngày 15/11/2025", False),  # a date, not a length
+    ("duration", "Bản đồ hiện trạng lập 1 năm 1 lần", True),  # how often
+    ("duration", "từ ngày 15 tháng 11 năm 2025", False),        # a date written out
     ("money", "Tổng thiệt hại ước trên 4.500 tỷ đồng", True),
     ("money", "hỗ trợ 500 hộ gia đình", False),
     ("share", "giảm tỷ lệ hộ nghèo xuống còn 1,5%", True),
