@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ingest.errors import CongvanError, IndexDamagedError, IndexLockedError
+from ingest.fusion import dbsf
 from ingest.schema import INTEGER_FIELDS, KEYWORD_FIELDS, point_id  # noqa: F401  (point_id re-exported)
 from ingest.sparse import SparseVector
 from ingest.settings import Settings
@@ -110,9 +111,9 @@ class Store(ABC):
         fields: Sequence[str] | None = None,
         sparse_name: str = SPARSE,
     ) -> list[Hit]:
-        """Top points by dense, sparse, or both fused: weighted reciprocal-rank fusion (weights:
-        dense, sparse) or distribution-based score fusion, which sums the two scores after
-        normalising each by its own spread (weights do not apply). Hits carry only the payload
+        """Top points by dense, sparse, or both fused (weights: dense, sparse): weighted
+        reciprocal-rank fusion, or distribution-based score fusion, which sums the two scores
+        after normalising each by its own spread (``ingest.fusion.dbsf``). Hits carry only the payload
         keys ``fields`` when given, as ``scroll`` does; ``sparse_name`` names the sparse vector
         searched (``REGISTER`` for register items)."""
 
@@ -341,6 +342,14 @@ class EdgeStore(Store):
             if sparse_q is None:
                 return []
             request = qe.QueryRequest(limit=limit, query=sparse_q, filter=flt, with_payload=payload)
+        elif fusion == "dbsf":
+            # Both rankings in one batch, fused here: Qdrant's DBSF takes no weights (ingest.fusion).
+            batch = qe.QueryBatchRequest([
+                qe.QueryRequest(limit=prefetch_limit, query=q, filter=flt, with_payload=payload)
+                for q in (dense_q, sparse_q)])
+            rankings = [[Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+                        for points in self._engine().query_batch(batch)]
+            return [Hit(h.id, score, h.payload) for h, score in dbsf(rankings, weights, limit)]
         else:
             request = qe.QueryRequest(
                 limit=limit,
@@ -348,7 +357,7 @@ class EdgeStore(Store):
                     qe.Prefetch(limit=prefetch_limit, query=dense_q, filter=flt),
                     qe.Prefetch(limit=prefetch_limit, query=sparse_q, filter=flt),
                 ],
-                query=qe.Fusion.Dbsf() if fusion == "dbsf" else qe.Fusion.Rrf(k=rrf_k, weights=list(weights)),
+                query=qe.Fusion.Rrf(k=rrf_k, weights=list(weights)),
                 filter=flt,
                 with_payload=payload,
             )
@@ -531,6 +540,13 @@ class ServerStore(Store):
             if sparse_q is None:
                 return []
             result = self._client.query_points(self._collection, query=sparse_q, using=sparse_name, **common)
+        elif fusion == "dbsf":
+            # Both rankings in one request, fused here: Qdrant's DBSF takes no weights (ingest.fusion).
+            found = self._client.query_batch_points(self._collection, requests=[
+                m.QueryRequest(query=q, using=name, limit=prefetch_limit, filter=flt, with_payload=common["with_payload"])
+                for q, name in ((dense_q, DENSE), (sparse_q, sparse_name))])
+            rankings = [[Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in r.points] for r in found]
+            return [Hit(h.id, score, h.payload) for h, score in dbsf(rankings, weights, limit)]
         else:
             result = self._client.query_points(
                 self._collection,
@@ -538,8 +554,7 @@ class ServerStore(Store):
                     m.Prefetch(query=dense_q, using=DENSE, limit=prefetch_limit, filter=flt),
                     m.Prefetch(query=sparse_q, using=sparse_name, limit=prefetch_limit, filter=flt),
                 ],
-                query=(m.FusionQuery(fusion=m.Fusion.DBSF) if fusion == "dbsf"
-                       else m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights)))),
+                query=m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights))),
                 **common,
             )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]

@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("ingest.settings", "ingest.errors", "ingest.models", "ingest.text")),
     ("parsing", ("ingest.loaders", "ingest.ocr", "ingest.split", "ingest.metadata", "ingest.chunking",
                  "ingest.sparse", "ingest.embeddings", "ingest.embed_convert")),
-    ("index", ("ingest.store", "ingest.schema", "ingest.index")),
+    ("index", ("ingest.fusion", "ingest.store", "ingest.schema", "ingest.index")),
     ("register", ("ingest.register",)),
     ("ingest run", ("ingest.pipeline", "ingest.rebuild", "ingest.backfill", "ingest.progress")),
     ("answering", ("rag",)),

@@ -58,6 +58,16 @@ def test_each_mode_ranks_by_its_own_signal(store, mode, weights, expected):
     assert _keys(hits) == expected
 
 
+@pytest.mark.parametrize("weights, first", [((1.0, 1.0), "c"), ((1.0, 0.1), "a")])
+def test_distribution_based_fusion_weighs_each_ranking(store, weights, first):
+    """Dense ranks a, c, b and sparse c, b: with DBSF the weights decide (Qdrant's own takes none)."""
+    hits = store.search(dense=[1, 0.05, 0, 0], sparse=encode_query("trẻ em học bơi"), mode="hybrid", limit=3,
+                        conditions=[Condition("kind", "chunk")], weights=weights, fusion="dbsf")
+    assert _keys(hits)[0] == first
+    assert hits[0].payload["file"]  # hits carry their payload
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
 def test_unaccented_sparse_query_finds_accented_text(store):
     hits = store.search(dense=None, sparse=encode_query("bao cao truoc ngay 10/11"), mode="sparse", limit=3)
     assert _keys(hits)[0] == "a"
