@@ -45,6 +45,10 @@ _FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s*%|\b\d+/\d+\b")
 _PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|theo de nghi cua|trien khai thuc hien (?:van ban|cong van|ke hoach))\b")
 # A document cited by its number: "Chỉ thị số 32/CT-TTg", "Kế hoạch 218/KH-UBND", "11-CT/TU".
 _CITED_NUMBER = re.compile(r"\b\d+(?:/\d{4})?[/-][a-z]{1,6}(?:[/-][a-z0-9]+)*\b")
+# A cited document with its date ("Kế hoạch số 77/KH-UBND ngày 17 tháng 9 năm 2025", "Quyết định
+# 1050/QĐ-SCT ngày 06/3/2026"): that date says when the document was signed, never when anything
+# asked about happens, so it offers no answer to "khi nào" (a preamble is full of them).
+_DOCUMENT_DATE = re.compile(_CITED_NUMBER.pattern + r"[\s\S]{0,12}?ngay\s*\d{1,2}\s*(?:/|thang)\s*\d{1,2}\s*(?:/|nam)\s*\d{4}")
 _ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
 # A number standing alone, or with a unit written against it ("300m", "8.400kg", "12h00", "95%").
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,]\d+)*(?:%|m2|m3|km|kg|ha|m|h\d*)?(?!\w)")
@@ -293,7 +297,7 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
             bigrams = sum(w * matched[t] for t, w in weights.items() if " " in t)
             folded = fold(sentence)
             stripped = sentence.strip(" *#\n")
-            has_date = bool(_DATE.search(folded))
+            has_date = holds_date(sentence)
             has_figure = has_quantity(sentence)
             assigning = bool(_ASSIGNING.search(folded))
             features = {
@@ -379,7 +383,7 @@ def offers_new(q: Question, sentence: str, folded: str) -> bool:
     "which document" (a sentence repeating the question's own date answers nothing)."""
     found: set[str] = set()
     if q.wants("when"):
-        found |= {m.group(0) for m in _WHEN_ITEM.finditer(folded)}
+        found |= {m.group(0) for m in _WHEN_ITEM.finditer(without_document_dates(folded))}
     if q.wants("figure") and has_quantity(sentence):
         found |= {m.group(0) for m in _NUMBER_ITEM.finditer(folded)}
     if q.wants("who") or q.wants("task") or q.wants("destination"):
@@ -393,8 +397,13 @@ def offers_new(q: Question, sentence: str, folded: str) -> bool:
 
 def holds_date(sentence: str) -> bool:
     """A date, a month, a quarter, a year or a time of day ("trước ngày 10/11", "quý II",
-    "19h00"), as ``asks_when_date`` reads it."""
-    return bool(_DATE.search(fold(sentence)))
+    "19h00"), as ``asks_when_date`` reads it; not the date of a document it cites."""
+    return bool(_DATE.search(without_document_dates(fold(sentence))))
+
+
+def without_document_dates(folded: str) -> str:
+    """The folded sentence with each cited document's number and date blanked out."""
+    return _DOCUMENT_DATE.sub(" ", folded)
 
 
 # An item's own numbering opens it ("3. Đối tượng: ...", "2) ...", "4.1. ...", "| 2 | Rà soát ... |"):

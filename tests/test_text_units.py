@@ -247,3 +247,19 @@ def test_numbered_occurrences_are_read_by_their_head_word(text, found):
 def test_a_letters_addressees_act_on_its_directives_only(sentence, directs):
     assert directs_addressees(sentence, 0, len(sentence)) is directs
 
+
+
+@pytest.mark.parametrize("sentence, dated", [
+    ("Báo cáo kết quả về Sở Tài chính trước ngày 15/4/2026.", True),
+    ("Tổ hoạt động đến khi kết thúc bầu cử, từ tháng 01/2026.", True),
+    # a cited document's date dates the document, not what is asked about
+    ("Căn cứ Kế hoạch số 77/KH-UBND ngày 17 tháng 9 năm 2025 của Ủy ban nhân dân thành phố;", False),
+    ("Thực hiện Quyết định số 1050/QĐ-SCT ngày 06/3/2026 của Giám đốc Sở Công Thương.", False),
+    ("Căn cứ Kế hoạch số 77/KH-UBND\nngày 17 tháng 9 năm 2025 của Ủy ban nhân dân", False),  # hard-wrapped
+    # ... but a deadline beside it still counts
+    ("Thực hiện Công văn số 12/UBND-VX ngày 02/01/2026, báo cáo trước ngày 10/02/2026.", True),
+])
+def test_a_sentence_holds_a_date_unless_it_only_dates_a_cited_document(sentence, dated):
+    from rag.selection import holds_date
+
+    assert holds_date(sentence) is dated
