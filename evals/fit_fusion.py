@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import sys
 from dataclasses import dataclass, field
@@ -109,27 +108,11 @@ def choose(questions: list[Searched], guard_drop: float = GUARD_DROP) -> float:
     return min(w for w in allowed if objective(w) >= best - 1e-12)
 
 
-def folds_of(questions: list[Searched], n_folds: int, seed: int) -> dict[str, int]:
-    """Each group dealt to the fold with fewest questions so far; seed 0 largest groups first,
-    another seed in a random order of its own."""
-    sizes: dict[str, int] = {}
-    for q in questions:
-        sizes[q.group] = sizes.get(q.group, 0) + 1
-    order = sorted(sizes, key=lambda g: (-sizes[g], g))
-    if seed:
-        random.Random(seed).shuffle(order)
-    loads = [0] * n_folds
-    fold: dict[str, int] = {}
-    for group in order:
-        k = loads.index(min(loads))
-        fold[group] = k
-        loads[k] += sizes[group]
-    return fold
-
-
 def cross_validate(questions: list[Searched], n_folds: int, seed: int, guard_drop: float = GUARD_DROP) -> tuple[dict[str, dict[str, float]], list[float]]:
     """Out-of-fold metrics per set (and per set for unaccented questions as "<set>/unaccented")
     with each fold's weights chosen on the others; and the weights chosen, fold by fold."""
+    from evals.fit_selection import folds_of  # the same dealing of documents to folds
+
     fold = folds_of(questions, n_folds, seed)
     held_scores: dict[str, list[dict[str, float]]] = {}
     chosen: list[float] = []
