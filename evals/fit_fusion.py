@@ -40,11 +40,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ingest.settings import Settings  # noqa: E402
+
 DEFAULT_GOLD = ROOT / "evals" / "qa.jsonl"
 DEFAULT_DEVSET = ROOT.parent / "shared" / "devset"
 DEFAULT_ALQAC = ROOT.parent / "shared" / "bench" / "alqac2022"
 GRID = [round(0.05 * i, 2) for i in range(0, 21)]  # dense weight 0 .. 1, sparse 1
-POOL = 16  # the answerer's pool (CONGVAN_ANSWER_POOL): a gold passage past it is never read
+# The answerer's pool (CONGVAN_ANSWER_POOL): a gold passage past it is never read.
+POOL = Settings.model_fields["answer_pool"].default
 
 
 @dataclass
@@ -203,7 +206,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from evals.format import load_items
     from ingest.index import Index
-    from ingest.settings import Settings
     from rag.assistant import Assistant
 
     base = Settings()

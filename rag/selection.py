@@ -46,9 +46,11 @@ _PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|theo de nghi cua|trien khai thu
 # A document cited by its number: "Chỉ thị số 32/CT-TTg", "Kế hoạch 218/KH-UBND", "11-CT/TU".
 _CITED_NUMBER = re.compile(r"\b\d+(?:/\d{4})?[/-][a-z]{1,6}(?:[/-][a-z0-9]+)*\b")
 # A cited document with its date ("Kế hoạch số 77/KH-UBND ngày 17 tháng 9 năm 2025", "Quyết định
-# 1050/QĐ-SCT ngày 06/3/2026"): that date says when the document was signed, never when anything
+# 1050/QĐ-SCT ngày 06/3/2026", "Luật số 85/2015/QH13, ngày 25/6/2015"): that date says when the document was signed, never when anything
 # asked about happens, so it offers no answer to "khi nào" (a preamble is full of them).
-_DOCUMENT_DATE = re.compile(_CITED_NUMBER.pattern + r"[\s\S]{0,12}?ngay\s*\d{1,2}\s*(?:/|thang)\s*\d{1,2}\s*(?:/|nam)\s*\d{4}")
+# Only a space, a line break or a comma between them: "9/pixel.png) trước ngày 15/12" is a path and a
+# deadline, not a document and its date.
+_DOCUMENT_DATE = re.compile(r"\b\d+(?:/\d{4})?[/-][a-z]{1,6}\d*(?:[/-][a-z0-9]+)*\b[\s,]{0,4}ngay\s*\d{1,2}\s*(?:/|thang)\s*\d{1,2}\s*(?:/|nam)\s*\d{4}")
 _ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
 # A number standing alone, or with a unit written against it ("300m", "8.400kg", "12h00", "95%").
 _NUMBER = re.compile(r"(?<!\w)\d+(?:[.,]\d+)*(?:%|m2|m3|km|kg|ha|m|h\d*)?(?!\w)")

@@ -256,6 +256,9 @@ def test_a_letters_addressees_act_on_its_directives_only(sentence, directs):
     ("Căn cứ Kế hoạch số 77/KH-UBND ngày 17 tháng 9 năm 2025 của Ủy ban nhân dân thành phố;", False),
     ("Thực hiện Quyết định số 1050/QĐ-SCT ngày 06/3/2026 của Giám đốc Sở Công Thương.", False),
     ("Căn cứ Kế hoạch số 77/KH-UBND\nngày 17 tháng 9 năm 2025 của Ủy ban nhân dân", False),  # hard-wrapped
+    ("Căn cứ Luật số 85/2015/QH13, ngày 25/6/2015;", False),
+    # a path before a deadline is no document number
+    ("Tổ nộp báo cáo ![x](http://127.0.0.1:9/pixel.png) trước ngày 15/12/2024.", True),
     # ... but a deadline beside it still counts
     ("Thực hiện Công văn số 12/UBND-VX ngày 02/01/2026, báo cáo trước ngày 10/02/2026.", True),
 ])
