@@ -1,7 +1,10 @@
-"""Hybrid retrieval: the query normalised like the documents, dense + sparse fused in Qdrant.
+"""Hybrid retrieval: the query normalised like the documents, dense + sparse searched in Qdrant
+and fused by weight (``ingest.fusion``).
 
-Dense models read Vietnamese well but fail on text typed without diacritics (R@5 0.38 against
-0.88 for folded BM25 on the seed questions), so an unaccented query lowers the dense weight.
+On directive documents the dense ranking is the weaker one (``dense_weight`` 0.1 against
+sparse's 1, chosen by ``evals/fit_fusion.py``), and dense models fail on text typed without
+diacritics (R@5 0.38 against 0.88 for folded BM25 on the seed questions), so an unaccented
+query has its own weight (``unaccented_dense_weight``).
 
 Memory does not grow with the archive's texts: the retriever keeps the catalogue (every
 document's metadata, no text) and reads full documents on demand through a bounded LRU cache
