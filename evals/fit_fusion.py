@@ -42,8 +42,6 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.settings import Settings  # noqa: E402
 
-DEFAULT_GOLD = ROOT / "evals" / "qa.jsonl"
-DEFAULT_DEVSET = ROOT.parent / "shared" / "devset"
 DEFAULT_ALQAC = ROOT.parent / "shared" / "bench" / "alqac2022"
 GRID = [round(0.05 * i, 2) for i in range(0, 21)]  # dense weight 0 .. 1, sparse 1
 # The answerer's pool (CONGVAN_ANSWER_POOL): a gold passage past it is never read.
@@ -84,7 +82,7 @@ def scores(order: list[str], relevant: set[str]) -> dict[str, float]:
             f"hit@{POOL}": float(rank is not None and rank < POOL)}
 
 
-GUARDED = ("alqac",)  # sets whose MRR@10 may drop at most --guard-drop below equal weights'
+GUARDED = ("alqac",)  # sets whose MRR@10 may drop at most --guard-drop below equal weights
 GUARD_DROP = 0.005
 
 
@@ -190,14 +188,12 @@ def collect_beir(folder: Path, settings: Any, work: Path | None, limit: int) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from evals.fit_selection import add_set_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gold-data", type=Path, required=True, help="data dir holding an index of corpus/")
-    parser.add_argument("--devset-data", type=Path, required=True, help="data dir holding an index of the devset")
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
-    parser.add_argument("--devset", type=Path, default=DEFAULT_DEVSET)
+    add_set_arguments(parser)
     parser.add_argument("--alqac", type=Path, default=DEFAULT_ALQAC, help="BEIR folder; '' to leave it out")
     parser.add_argument("--work", type=Path, help="keep the ALQAC shard here and reuse it next time")
-    parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--guard-drop", type=float, default=GUARD_DROP,
                         help="how far below equal weights ALQAC's MRR@10 may go")

@@ -333,13 +333,18 @@ class FoldAssistant:
             self.assistant.settings = self.settings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The two indexes and test sets a fitting script reads (also ``evals/fit_fusion.py``)."""
     parser.add_argument("--gold-data", type=Path, required=True, help="data dir holding an index of corpus/")
     parser.add_argument("--devset-data", type=Path, required=True, help="data dir holding an index of the devset")
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     parser.add_argument("--devset", type=Path, default=DEFAULT_DEVSET)
     parser.add_argument("--folds", type=int, default=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_set_arguments(parser)
     parser.add_argument("--repeats", type=int, default=1,
                         help="repeat the cross-validation with this many different splits of the documents "
                              "and report each metric's mean and standard deviation")

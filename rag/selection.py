@@ -46,10 +46,10 @@ _PREAMBLE = re.compile(r"^\W*(?:thuc hien|can cu|theo de nghi cua|trien khai thu
 # A document cited by its number: "Chỉ thị số 32/CT-TTg", "Kế hoạch 218/KH-UBND", "11-CT/TU".
 _CITED_NUMBER = re.compile(r"\b\d+(?:/\d{4})?[/-][a-z]{1,6}(?:[/-][a-z0-9]+)*\b")
 # A cited document with its date ("Kế hoạch số 77/KH-UBND ngày 17 tháng 9 năm 2025", "Quyết định
-# 1050/QĐ-SCT ngày 06/3/2026", "Luật số 85/2015/QH13, ngày 25/6/2015"): that date says when the document was signed, never when anything
-# asked about happens, so it offers no answer to "khi nào" (a preamble is full of them).
-# Only a space, a line break or a comma between them: "9/pixel.png) trước ngày 15/12" is a path and a
-# deadline, not a document and its date.
+# 1050/QĐ-SCT ngày 06/3/2026", "Luật số 85/2015/QH13, ngày 25/6/2015"): that date says when the
+# document was signed, never when anything asked about happens, so it offers no answer to "khi
+# nào" (a preamble is full of them). Only a space, a line break or a comma between them:
+# "9/pixel.png) trước ngày 15/12" is a path and a deadline, not a document and its date.
 _DOCUMENT_DATE = re.compile(r"\b\d+(?:/\d{4})?[/-][a-z]{1,6}\d*(?:[/-][a-z0-9]+)*\b[\s,]{0,4}ngay\s*\d{1,2}\s*(?:/|thang)\s*\d{1,2}\s*(?:/|nam)\s*\d{4}")
 _ASSIGNING = re.compile(r"\b(?:chu tri|giao|de nghi|yeu cau|co trach nhiem|phoi hop)\b")
 # A number standing alone, or with a unit written against it ("300m", "8.400kg", "12h00", "95%").
@@ -299,7 +299,7 @@ def candidates(q: Question, retrieval: Retrieval, weights: dict[str, float], pre
             bigrams = sum(w * matched[t] for t, w in weights.items() if " " in t)
             folded = fold(sentence)
             stripped = sentence.strip(" *#\n")
-            has_date = holds_date(sentence)
+            has_date = _dated(folded)
             has_figure = has_quantity(sentence)
             assigning = bool(_ASSIGNING.search(folded))
             features = {
@@ -400,7 +400,11 @@ def offers_new(q: Question, sentence: str, folded: str) -> bool:
 def holds_date(sentence: str) -> bool:
     """A date, a month, a quarter, a year or a time of day ("trước ngày 10/11", "quý II",
     "19h00"), as ``asks_when_date`` reads it; not the date of a document it cites."""
-    return bool(_DATE.search(without_document_dates(fold(sentence))))
+    return _dated(fold(sentence))
+
+
+def _dated(folded: str) -> bool:
+    return bool(_DATE.search(without_document_dates(folded)))
 
 
 def without_document_dates(folded: str) -> str:
