@@ -142,6 +142,8 @@ _SIGNED_AT = re.compile(r"thoi gian ky\s*:?\s*(?P<day>\d{1,2})[./-](?P<month>\d{
 
 # --- type and subject ---------------------------------------------------------------------------
 
+# The most lines OCR leaves of a V/v block after a blank line inside it.
+_SUBJECT_TAIL_LINES = 3
 _SUBJECT_LINE = re.compile(r"^V/[vV]?\s*:?\s*(?P<rest>\S.*)$")
 _ISSUER_IN_TITLE = re.compile(r"^CỦA\s+(?P<issuer>.+)$")
 _BODY_OPENER = re.compile(r"^(?:Căn cứ|Thực hiện|Kính gửi|[IVX]+[.-]|\d+\.)")
@@ -638,8 +640,11 @@ def _subject(lines: list[str], opening: _Opening) -> str | None:
     if opening.subject is not None:
         first = lines[opening.subject][: opening.cuts.get(opening.subject)]
         parts = [_SUBJECT_LINE.match(first).group("rest")]
+        two_columns = any(i in opening.cuts for i in range(opening.subject, opening.end))
         for i in range(opening.subject + 1, len(lines)):
             line = lines[i]
+            if not line and two_columns and _subject_goes_on(lines, i + 1, opening.addressees):
+                continue
             if not line or _ADDRESSEES_LABEL.match(fold(line)):
                 break
             if i in opening.cuts:
@@ -665,6 +670,21 @@ def _subject(lines: list[str], opening: _Opening) -> str | None:
     if not parts or first > opening.title + 1 and _BODY_OPENER.match(parts[0]):
         return None
     return _join_wrapped(parts)
+
+
+def _subject_goes_on(lines: list[str], start: int, addressees: int | None) -> bool:
+    """A scan read as one column, the date beside the V/v: OCR may leave a blank line inside the
+    V/v block ("V/v triển khai thủ tục cấp Hà Nội, ngày ..." / "" / "Giấy phép vận chuyển ...").
+    The lines from ``start`` continue it when they are a short block that runs straight into
+    "Kính gửi" and is neither caps (a title), a place and date nor the motto: nothing else stands
+    between the V/v and the addressees."""
+    if addressees is None or not 0 < addressees - start <= _SUBJECT_TAIL_LINES + 1:
+        return False
+    block = lines[start:addressees]
+    while block and not block[-1]:
+        block.pop()
+    return (bool(block) and all(block) and not _is_caps(" ".join(block))
+            and not any(_PLACE_DATE.match(line) or _RIGHT_COLUMN.search(fold(line)) for line in block))
 
 
 def _issuer_in_title(lines: list[str], opening: _Opening) -> str | None:
@@ -721,6 +741,13 @@ def _recipients(lines: list[str]) -> tuple[list[str], str | None]:
         return [], None
     entries, glued_name = [], None
     for entry in _list_entries(lines, label, _RECIPIENTS_LABEL):
+        beside = _INLINE_AUTHORITY.search(entry)
+        if beside:
+            # "Nơi nhận: KT. BỘ TRƯỞNG", "- Như trên; TM. ỦY BAN NHÂN DÂN": a scan read the
+            # signature column into the list's line; the authority is the signer's, not a recipient.
+            entry = _ENTRY_END.sub("", entry[:beside.start()])
+            if sum(ch.isalpha() for ch in entry) < 2:
+                continue
         match = _TRAILING_NAME.match(entry) if fold(entry).startswith("luu") else None
         if match and _is_person_name(match.group("name")):
             entry, glued_name = _ENTRY_END.sub("", match.group("entry")), match.group("name")

@@ -662,6 +662,57 @@ def test_signer_of_a_block_beside_the_recipients(block, authority, title, name):
     assert (meta.signing_authority, meta.signer_title, meta.signer_name) == (authority, title, name)
 
 
+@pytest.mark.parametrize(
+    "block, recipients",
+    [
+        ("Nơi nhận: KT. GIÁM ĐỐC\n- Như trên;\n- Lưu: VT, NVY.\n\nĐinh Quang Hưng\n", ["Như trên", "Lưu: VT, NVY"]),
+        ("Nơi nhận:\n- Như trên; TM. ỦY BAN NHÂN DÂN\n- Lưu: VT.\n\nĐinh Quang Hưng\n", ["Như trên", "Lưu: VT"]),
+        # "KT." inside a recipient's own words is not there: only an authority cuts an entry
+        ("Nơi nhận:\n- Cục Kiểm tra văn bản;\n- Lưu: VT.\n\nĐinh Quang Hưng\n",
+         ["Cục Kiểm tra văn bản", "Lưu: VT"]),
+    ],
+    ids=["beside-the-label", "beside-an-entry", "no-authority"],
+)
+def test_a_signing_authority_a_scan_put_beside_the_recipients_is_not_one(block, recipients):
+    assert _one(_SIGNATURE.format(block=block)).recipients == recipients
+
+
+_SCAN_SUBJECT = """BỘ CÔNG THƯƠNG CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Số: 2265/BCT-ATMT
+V/v triển khai thủ tục cấp Hà Nội, ngày 02 tháng 4 năm 2026
+
+{rest}
+Kính gửi: Ủy ban nhân dân các tỉnh, thành phố
+
+Bộ Công Thương đề nghị các đơn vị triển khai ngay.
+"""
+
+
+@pytest.mark.parametrize(
+    "rest, subject",
+    [
+        # OCR read the two columns as one and left a blank line inside the V/v block
+        ("Giấy phép vận chuyển hàng hóa\nnguy hiểm loại 1, 2, 3\n",
+         "triển khai thủ tục cấp Giấy phép vận chuyển hàng hóa nguy hiểm loại 1, 2, 3"),
+        # what stands there is not the V/v's: the motto, a caps line
+        ("Độc lập - Tự do - Hạnh phúc\n", "triển khai thủ tục cấp"),
+        ("KHẨN\n", "triển khai thủ tục cấp"),
+        # a block longer than a V/v's tail is the body
+        ("Một\nHai\nBa\nBốn\n", "triển khai thủ tục cấp"),
+    ],
+    ids=["continued", "motto", "caps", "too-long"],
+)
+def test_a_scans_subject_goes_on_past_a_blank_line_up_to_the_addressees(rest, subject):
+    assert _one(_SCAN_SUBJECT.format(rest=rest)).subject == subject
+
+
+def test_a_typed_subject_stops_at_its_blank_line():
+    # One column (no date beside the V/v): the block after the blank line is not the V/v's.
+    text = _SCAN_SUBJECT.replace(" Hà Nội, ngày 02 tháng 4 năm 2026", "").format(rest="Giấy phép vận chuyển\n")
+    assert _one(text).subject == "triển khai thủ tục cấp"
+
+
 def test_a_team_set_up_by_a_decision_is_the_issuer_and_the_decision_is_not_its_number():
     meta = _one("SỞ Y TẾ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐOÀN THANH TRA Độc lập - Tự do - Hạnh phúc\n"
                 "THEO QUYẾT ĐỊNH\nSỐ 77/QĐ-SYT Bắc Kạn, ngày 07 tháng 8 năm 2025\nSố: 12/KH-ĐTT\n\n"
