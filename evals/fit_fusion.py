@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_set_arguments(parser)
-    parser.add_argument("--alqac", type=Path, default=DEFAULT_ALQAC, help="BEIR folder; '' to leave it out")
+    # A str, not a Path: Path("") is "." and would never leave ALQAC out.
+    parser.add_argument("--alqac", default=str(DEFAULT_ALQAC), help="BEIR folder; '' to leave it out")
     parser.add_argument("--work", type=Path, help="keep the ALQAC shard here and reuse it next time")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--guard-drop", type=float, default=GUARD_DROP,
@@ -216,10 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             questions += collect_qa(name, Assistant(index), load_items(path).items, limit)
         finally:
             index.close()
-    if str(args.alqac):
+    if args.alqac:
         if args.work:
             args.work.mkdir(parents=True, exist_ok=True)
-        questions += collect_beir(args.alqac, base, args.work, limit)
+        questions += collect_beir(Path(args.alqac), base, args.work, limit)
 
     report: dict[str, Any] = {"grid": GRID, "objective": f"MRR@10, mean over gold and devset; ALQAC within "
                               f"{args.guard_drop} of equal weights", "repeats": []}
