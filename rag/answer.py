@@ -29,7 +29,8 @@ from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
 from ingest.register.deadlines import deadlines_in
 from ingest.register.exports import deadline_label
-from ingest.register.relations import DOCUMENT_KINDS, extract_references
+from ingest.register.models import Relation
+from ingest.register.relations import DOCUMENT_KINDS, extract_references, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question, ordinals
@@ -415,26 +416,33 @@ def _compose_basis(q: Question, docs: list[Document], answer: Answer) -> Answer:
     citations: list[Citation] = []
     lines = []
     for doc in docs:
-        found = []
-        for ref in extract_references(doc):
-            if ref.kind not in ("implements", "based_on"):
-                continue
-            if kind:
-                before = fold(ref.source.quote[:max(0, ref.source.quote.find(ref.target_number))])[-40:]
-                if kind not in before:
-                    continue
-            found.append(ref)
+        refs = extract_references(doc)
+        found = [ref for ref in refs if ref.kind in ("implements", "based_on") and _of_kind(ref, kind)]
+        if not found and kind:
+            # "Thực hiện Quyết định số A … về việc kiểm tra … và Kế hoạch kiểm tra số B …": B is
+            # joined to the preamble's own object after its description, which reads as merely
+            # cited; asked for the plan it rests on, the preamble's plan is the answer.
+            found = [ref for ref in refs if ref.kind == "cites" and _of_kind(ref, kind)
+                     and opens_with_basis_verb(ref.source.quote)]
         found.sort(key=lambda r: (r.kind != "implements", r.source.start))
         if not found:
             continue
         lines.append(_heading(doc))
         for ref in found[:3]:
             n = _cite(citations, doc, ref.source.section, ref.source.start, ref.source.end)
-            verb = "Thực hiện" if ref.kind == "implements" else "Căn cứ"
+            verb = "Căn cứ" if ref.kind == "based_on" else "Thực hiện"
             lines.append(f"- {verb}: {escape_markers(ref.target_number)} — “{escape_markers(tidy(ref.source.quote))}” [{n}]")
     if not citations:
         return answer
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _of_kind(ref: Relation, kind: str | None) -> bool:
+    """The reference names a document of ``kind`` ("ke hoach") right before its number; any
+    reference when no kind is asked."""
+    if not kind:
+        return True
+    return kind in fold(ref.source.quote[:max(0, ref.source.quote.find(ref.target_number))])[-40:]
 
 
 def _compose_numbers(docs: list[Document], answer: Answer) -> Answer:

@@ -523,6 +523,28 @@ def test_a_basis_question_is_answered_from_the_documents_own_preamble(question, 
     assert cited in answer.citations[0].quote and answer.citations[0].doc_id == "b"
 
 
+NOTICE = _doc("n", [
+    "SỞ CÔNG THƯƠNG TỈNH BÌNH MINH",
+    "Số: 94/TB-SCT",
+    ("Thực hiện Quyết định số 50/QĐ-SCT ngày 06/3/2026 của Giám đốc Sở về việc kiểm tra an toàn trên địa "
+     "bàn tỉnh và Kế hoạch kiểm tra số 105/KH-ĐKT ngày 10/3/2026, Sở thông báo kết quả như sau:"),
+    "Các đơn vị tiếp tục thực hiện các nội dung theo Kế hoạch số 200/KH-UBND của tỉnh.",
+], number="94/TB-SCT", doc_type="thông báo", issuer="Sở Công Thương tỉnh Bình Minh")
+
+
+@pytest.mark.parametrize("question, cited, not_cited", [
+    # the plan joined to the preamble's decision by "và", after its description ...
+    ("Thông báo 94/TB-SCT dựa trên kế hoạch kiểm tra nào?", "105/KH-ĐKT", "200/KH-UBND"),
+    # ... is read only when nothing of the kind asked is carried out outright
+    ("Thông báo 94/TB-SCT thực hiện quyết định nào?", "50/QĐ-SCT", "105/KH-ĐKT"),
+])
+def test_a_document_of_the_kind_asked_in_the_preamble_answers_a_basis_question(question, cited, not_cited):
+    answer = _answer(question, _retrieval((NOTICE, 3, "")), documents={"n": NOTICE})
+    assert not answer.abstained
+    named = answer.answer.splitlines()[1].split(" — ")[0]
+    assert cited in named and not_cited not in named
+
+
 def test_a_basis_question_asked_the_other_way_round_is_not_answered_from_the_preamble():
     answer = _answer("Kế hoạch 77/KH-UBND được triển khai bằng chỉ thị nào?", _retrieval((BASED, 4, "")),
                      documents={"b": BASED})

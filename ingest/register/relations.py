@@ -108,6 +108,12 @@ def _sentence_references(sentence: str) -> list[tuple[str, str]]:
     return out
 
 
+def opens_with_basis_verb(sentence: str) -> bool:
+    """The sentence opens with what a document carries out or rests on: "Thực hiện …",
+    "Triển khai …", "Căn cứ …" (a preamble sentence)."""
+    return bool(_SENTENCE_VERB.match(matching_view(match_text(sentence).replace("\n", " "))))
+
+
 def _unify_code(number: str) -> str:
     """Restore Đ in a type code OCR read without it: 1183/QD-TTg → 1183/QĐ-TTg."""
     return re.sub(r"(?<=[/-])(QD|ND)(?=[-/]|$)", lambda m: _TYPE_CODE_REPAIRS[m.group(1)], number)
