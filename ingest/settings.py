@@ -86,6 +86,11 @@ class Tuning(BaseModel):
         0.85, "The best-described document is used only when the runner-up covers at most this fraction of "
               "what it covers.", _GOLD)
 
+    role_min_coverage: float = _fraction(
+        0.5, "Share of the question's weighted terms a document must hold for its member line (\"Bà ... - Tổ "
+             "trưởng\") to answer \"Ai làm tổ trưởng ...?\": the team asked about must be the document's, not "
+             "another team's.", _BY_HAND)
+
     # --- OCR tolerance ---------------------------------------------------------------------------
     ocr_fuzzy_credit: float = _fraction(
         0.8, "Credit of a question syllable matched within one OCR error (\"trudc\" for \"trước\") rather "

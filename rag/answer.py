@@ -25,6 +25,7 @@ from ingest.settings import Settings, Tuning, get_settings
 from ingest.sparse import tokenize
 from ingest.text.actors import Actors, directs_addressees, resolve_actors
 from ingest.text.labels import document_title, format_date, page_at, quote_window
+from ingest.text.members import members_with_role, role_as_written
 from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
 from ingest.register.deadlines import deadlines_in
@@ -33,7 +34,7 @@ from ingest.register.models import Relation
 from ingest.register.relations import DOCUMENT_KINDS, extract_references, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import Question, ordinals
+from rag.query import Question, asked_role, ordinals
 from rag.retrieve import Retrieval
 from rag.selection import Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model, score
 
@@ -124,6 +125,11 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
             dated = _compose_dates(targets, mentioning, answer)
             if not dated.abstained:
                 return dated
+    role = asked_role(q.folded)
+    if role:
+        held = _compose_role_holder(q, role, retrieval, stats, answer, tuning)
+        if not held.abstained:
+            return held
     model = load_model(settings or get_settings())
     ranked = score(answer_candidates(q, retrieval, stats, named=named, tuning=tuning), model)
     confidence = model.confidence(ranked)
@@ -461,6 +467,39 @@ def _compose_numbers(docs: list[Document], answer: Answer) -> Answer:
     if not citations:
         return answer
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: TermStats, answer: Answer,
+                         tuning: Tuning) -> Answer:
+    """"Ai làm tổ trưởng Tổ tiếp công dân?": the member line of the first retrieved passage that
+    gives someone the place asked ("1. Bà Khúc Thị Hòa - … - Tổ trưởng."), its name first, the line
+    quoted. Only from a document that holds the question's names and most of its words
+    (``role_min_coverage``): another team's leader is no answer. ``answer`` unchanged when no
+    passage qualifies."""
+    weights = term_weights(q, stats, tuning)
+    total = sum(weights.values()) or 1.0
+    for chunk in retrieval.chunks:
+        doc = retrieval.documents.get(chunk.doc_id)
+        if doc is None:
+            continue
+        member = next(members_with_role(doc.text, role, chunk.start, chunk.end), None)
+        if member is None:
+            continue
+        folded = _folded(doc.text)
+        held = set(tokenize(doc.text))
+        if any(n not in folded for n in q.names) or sum(w for t, w in weights.items() if t in held) < (
+                tuning.role_min_coverage * total):
+            continue
+        citations: list[Citation] = []
+        n = _cite(citations, doc, chunk.section, member.start, member.end)
+        line = doc.text[member.start:member.end]
+        written = role_as_written(line, role) or role
+        lines = [f"{escape_markers(written[0].upper() + written[1:])}: {escape_markers(member.name)} [{n}]", "",
+                 _heading(doc), f"- “{escape_markers(tidy(line))}” [{n}]"]
+        first = [chunk] + [c for c in retrieval.chunks if c is not chunk]
+        return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
+                                         "retrieved": first})
+    return answer
 
 
 def _compose_signers(docs: list[Document], answer: Answer) -> Answer:

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from ingest.text.abbreviations import SPELLED_OUT
 from ingest.text.actors import SECTOR_NAMES
+from ingest.text.members import TEAM_ROLES
 from ingest.text.normalize import canonical_tones, fold, fold_match
 from ingest.text.tokens import CODE, SYLLABLE, written_syllables
 from rag.conversation import ENTITY, standalone_question
@@ -187,6 +188,20 @@ def asked_measure(folded: str) -> str | None:
             return name
     m = _MEASURE_WORD.search(folded)
     return m.group(1) if m and m.group(1) not in FOLDED_STOPWORDS else None
+
+
+_ROLES = "|".join(TEAM_ROLES)
+# "Ai làm tổ trưởng Tổ tiếp công dân?", "ai la truong doan kiem tra ...", "Ai được phân công làm thư
+# ký?", "Trưởng đoàn kiểm tra là ai?": who holds a place in a team.
+_ROLE_ASKED = re.compile(rf"\bai\b(?:\s+\S+){{0,3}}?\s+(?:la|lam|giu)\s+(?:vai tro\s+|chuc\s+|vi tri\s+)?({_ROLES})\b"
+                         rf"|\b({_ROLES})\b(?:\s+\S+){{0,10}}?\s+la ai\b")
+
+
+def asked_role(folded: str) -> str | None:
+    """The place in a team a question (folded) asks the holder of ("tổ trưởng" in "Ai làm tổ
+    trưởng Tổ tiếp công dân?"), as ``ingest.text.members.TEAM_ROLES`` spells it; None otherwise."""
+    m = _ROLE_ASKED.search(folded.lower())
+    return (m.group(1) or m.group(2)) if m else None
 
 
 def analyze(question: str) -> Question:

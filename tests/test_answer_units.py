@@ -479,7 +479,7 @@ def test_every_tuning_value_says_what_it_does_and_where_it_came_from():
 # The values the answerer and the register used as constants before they moved into Tuning: the
 # gold-set figures in the README were measured with exactly these.
 _DEFAULTS = {
-    "max_sentences": 4, "related_min_coverage": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
+    "max_sentences": 4, "related_min_coverage": 0.5, "role_min_coverage": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
     "context_coverage_credit": 0.9, "unseen_bigram_weight": 0.5,
     "fragment_max_words": 6, "heading_match_chars": 40, "heading_echo_max_words": 16,
     "described_min_coverage": 0.5, "described_runner_up_ratio": 0.85,
@@ -549,6 +549,31 @@ def test_a_basis_question_asked_the_other_way_round_is_not_answered_from_the_pre
     answer = _answer("Kế hoạch 77/KH-UBND được triển khai bằng chỉ thị nào?", _retrieval((BASED, 4, "")),
                      documents={"b": BASED})
     assert "Thực hiện: " not in answer.answer
+
+
+TEAM = _doc("t", [
+    "ỦY BAN MẶT TRẬN TỔ QUỐC VIỆT NAM XÃ BÌNH MINH",
+    "Điều 1. Thành lập Tổ tiếp công dân phục vụ bầu cử, gồm các thành viên:",
+    ("1. Bà Lê Thị Hoa - Phó Chủ tịch Ủy ban MTTQ xã - Tổ trưởng.\n2. Ông Trần Văn Bình - Chuyên viên - Tổ phó.\n"
+     "3. Ông Lý Văn Sơn - Phó Tổ trưởng."),
+], number="5/QĐ-MTTQ", doc_type="quyết định", issuer="Ủy ban MTTQ xã Bình Minh")
+
+
+@pytest.mark.parametrize("question, name", [
+    ("Ai làm tổ trưởng Tổ tiếp công dân phục vụ bầu cử của xã Bình Minh?", "Lê Thị Hoa"),
+    ("Tổ phó Tổ tiếp công dân phục vụ bầu cử là ai?", "Trần Văn Bình"),
+])
+def test_who_holds_a_place_in_a_team_is_read_from_its_member_line(question, name):
+    answer = _answer(question, _retrieval((TEAM, 2, "")), documents={"t": TEAM})
+    first = answer.answer.splitlines()[0]
+    assert name in first and first.endswith("[1]") and not answer.abstained
+    assert name in answer.citations[0].quote and "Lý Văn Sơn" not in answer.answer
+
+
+def test_another_teams_leader_is_no_answer():
+    answer = _answer("Ai làm tổ trưởng tổ công tác phòng chống dịch sốt xuất huyết của phường Đông Hà?",
+                     _retrieval((TEAM, 2, "")), documents={"t": TEAM})
+    assert "Lê Thị Hoa" not in answer.answer.splitlines()[0]
 
 
 # --- sentence features ---------------------------------------------------------------------------
