@@ -133,6 +133,7 @@ class Question:
         syllables, written = written_syllables(expanded)
         # With diacritics a syllable is judged as written ("tại" is a function word, "Tài" is not).
         stop = [w in STOPWORDS for w in written] if written else [s in FOLDED_STOPWORDS for s in syllables]
+        _drop_question_phrases(written or syllables, stop)
         content = [s for s, dropped in zip(syllables, stop) if not dropped]
         bigrams = [f"{a} {b}" for a, b, x, y in zip(syllables, syllables[1:], stop, stop[1:]) if not (x or y)]
         codes = tuple(dict.fromkeys(c for c in _CODE.findall(folded) if any(ch.isdigit() for ch in c)))
@@ -177,6 +178,21 @@ def spelled_out_words(text: str) -> str:
     whole in a question, however it was typed."""
     spelled = _ABBREVIATION.sub(lambda m: fold(_ABBREVIATIONS[m.group(1)]), fold_match(text))
     return " ".join(_SYLLABLE.findall(spelled))
+
+
+# Two-syllable question words, as written and as typed without diacritics: "bao nhiêu" asks how
+# many, it is about nothing. Their syllables alone are content ("bảo vệ", "nhiều", "giờ làm
+# việc"), so only the pair is dropped. As terms they matched any sentence with "bảo ... nhiều":
+# "Giá vàng hôm nay là bao nhiêu?" was answered from a passage about child protection.
+_QUESTION_PHRASES = frozenset({("bao", "nhiêu"), ("bao", "lâu"), ("bao", "giờ"),
+                               ("bao", "nhieu"), ("bao", "lau"), ("bao", "gio")})
+
+
+def _drop_question_phrases(syllables: list[str], stop: list[bool]) -> None:
+    """Mark in ``stop`` the syllables of two-syllable question words ("bao nhiêu")."""
+    for i in range(len(syllables) - 1):
+        if (syllables[i], syllables[i + 1]) in _QUESTION_PHRASES:
+            stop[i] = stop[i + 1] = True
 
 
 def asked_measure(folded: str) -> str | None:

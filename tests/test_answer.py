@@ -89,6 +89,7 @@ def test_figure_question_quotes_the_target(assistant):
         "Tỉnh Cà Mau có kế hoạch gì về người cao tuổi?",
         "Lương tối thiểu vùng năm 2025 là bao nhiêu?",
         "Quy định về đăng kiểm xe ô tô là gì?",
+        "Giá vàng hôm nay là bao nhiêu?",  # "bao nhiêu" matched "bảo vệ ... nhiều giải pháp"
     ],
 )
 def test_questions_the_documents_do_not_answer_abstain(assistant, question):

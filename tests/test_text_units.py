@@ -150,6 +150,18 @@ def test_question_terms_drop_question_words_and_keep_codes():
     assert "nao" not in terms and "phai" not in terms
 
 
+@pytest.mark.parametrize("question, dropped, kept", [
+    ("Giá vàng hôm nay là bao nhiêu?", {"bao", "nhieu", "bao nhieu"}, {"gia vang"}),
+    ("gia vang hom nay la bao nhieu?", {"bao", "nhieu"}, {"gia vang"}),  # typed without diacritics
+    ("Báo cáo bao nhiêu lần một năm?", {"nhieu", "bao nhieu"}, {"bao", "bao cao"}),  # "báo" is content
+    ("Bảo vệ kho trong bao lâu?", {"lau", "bao lau"}, {"bao", "bao ve"}),
+    ("Bao giờ nộp báo cáo?", {"gio", "bao gio"}, {"bao cao"}),
+])
+def test_two_syllable_question_words_are_not_terms(question, dropped, kept):
+    terms = set(analyze(question).terms)
+    assert not dropped & terms and kept <= terms
+
+
 def test_abbreviations_are_spelled_out_for_matching():
     assert "lao động thương binh và xã hội" in expand_abbreviations("Sở LĐTBXH làm gì?")
     assert expand_abbreviations("Kế hoạch trẻ em") == "Kế hoạch trẻ em"
