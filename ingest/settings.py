@@ -86,10 +86,11 @@ class Tuning(BaseModel):
         0.85, "The best-described document is used only when the runner-up covers at most this fraction of "
               "what it covers.", _GOLD)
 
-    role_min_coverage: float = _fraction(
+    structured_min_coverage: float = _fraction(
         0.5, "Share of the question's weighted terms a document must hold for its member line (\"Bà ... - Tổ "
-             "trưởng\") to answer \"Ai làm tổ trưởng ...?\": the team asked about must be the document's, not "
-             "another team's.", _BY_HAND)
+             "trưởng\") to answer \"Ai làm tổ trưởng ...?\", and a titled list with its document's description "
+             "(\"Danh sách các đơn vị ...\") to answer \"Có bao nhiêu đơn vị trong danh sách ...?\": the team or "
+             "list asked about must be that one, not another.", _BY_HAND)
 
     # --- OCR tolerance ---------------------------------------------------------------------------
     ocr_fuzzy_credit: float = _fraction(

@@ -25,6 +25,7 @@ from ingest.settings import Settings, Tuning, get_settings
 from ingest.sparse import tokenize
 from ingest.text.actors import Actors, directs_addressees, resolve_actors
 from ingest.text.labels import document_title, format_date, page_at, quote_window
+from ingest.text.lists import TitledList, titled_lists
 from ingest.text.members import members_with_role, role_as_written
 from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
@@ -130,6 +131,10 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         held = _compose_role_holder(q, role, retrieval, stats, answer, tuning)
         if not held.abstained:
             return held
+    if q.wants("figure") and "danh sach" in q.folded and q.measure not in _NOT_COUNTS:
+        counted = _compose_list_count(q, retrieval, stats, answer, tuning)
+        if not counted.abstained:
+            return counted
     model = load_model(settings or get_settings())
     ranked = score(answer_candidates(q, retrieval, stats, named=named, tuning=tuning), model)
     confidence = model.confidence(ranked)
@@ -474,7 +479,7 @@ def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: Te
     """"Ai làm tổ trưởng Tổ tiếp công dân?": the member line of the first retrieved passage that
     gives someone the place asked ("1. Bà Khúc Thị Hòa - … - Tổ trưởng."), its name first, the line
     quoted. Only from a document that holds the question's names and most of its words
-    (``role_min_coverage``): another team's leader is no answer. ``answer`` unchanged when no
+    (``structured_min_coverage``): another team's leader is no answer. ``answer`` unchanged when no
     passage qualifies."""
     weights = term_weights(q, stats, tuning)
     total = sum(weights.values()) or 1.0
@@ -488,7 +493,7 @@ def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: Te
         folded = _folded(doc.text)
         held = set(tokenize(doc.text))
         if any(n not in folded for n in q.names) or sum(w for t, w in weights.items() if t in held) < (
-                tuning.role_min_coverage * total):
+                tuning.structured_min_coverage * total):
             continue
         citations: list[Citation] = []
         n = _cite(citations, doc, chunk.section, member.start, member.end)
@@ -500,6 +505,42 @@ def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: Te
         return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
                                          "retrieved": first})
     return answer
+
+
+# What "bao nhiêu" may count in that no list's entries are: a time, a share, a sum of money.
+_NOT_COUNTS = frozenset({"duration", "share", "money"})
+
+
+def _compose_list_count(q: Question, retrieval: Retrieval, stats: TermStats, answer: Answer,
+                        tuning: Tuning) -> Answer:
+    """"Có bao nhiêu đơn vị trong danh sách …?": the entries of the titled list ("Danh sách …",
+    ``ingest.text.lists``) of a retrieved document whose title, with the document's description,
+    holds most of the question (at least ``structured_min_coverage``; the best such list),
+    counted: no sentence states the number. The whole list is cited. ``answer`` unchanged when
+    no list qualifies."""
+    weights = term_weights(q, stats, tuning)
+    total = sum(weights.values()) or 1.0
+    best: tuple[float, Document, TitledList] | None = None
+    for doc in retrieval.documents.values():
+        described = f"{_doc_label(doc, with_issuer=True)} {doc.metadata.subject or ''}"
+        for listed in titled_lists(doc.text):
+            if other_occurrence(q, listed.title):
+                continue  # "báo cáo lần 1" is not the list of a question about "lần 2"
+            held = set(tokenize(f"{listed.title} {described}"))
+            share = sum(w for t, w in weights.items() if t in held) / total
+            if share >= tuning.structured_min_coverage and (best is None or share > best[0]):
+                best = (share, doc, listed)
+    if best is None:
+        return answer
+    _, doc, listed = best
+    citations: list[Citation] = []
+    n = _cite(citations, doc, listed.title, listed.start, listed.end)
+    lines = [f"Số lượng: {listed.count} (đếm các mục của “{escape_markers(tidy(listed.title))}”) [{n}]", "",
+             _heading(doc), f"- “{escape_markers(tidy(listed.title))}”, mục cuối: “{escape_markers(tidy(listed.last))}” [{n}]"]
+    inside = [c for c in retrieval.chunks if c.doc_id == doc.doc_id and c.start < listed.end and c.end > listed.start]
+    retrieved = inside + [c for c in retrieval.chunks if c not in inside]
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
+                                     "retrieved": retrieved})
 
 
 def _compose_signers(docs: list[Document], answer: Answer) -> Answer:

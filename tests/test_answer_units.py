@@ -479,7 +479,7 @@ def test_every_tuning_value_says_what_it_does_and_where_it_came_from():
 # The values the answerer and the register used as constants before they moved into Tuning: the
 # gold-set figures in the README were measured with exactly these.
 _DEFAULTS = {
-    "max_sentences": 4, "related_min_coverage": 0.5, "role_min_coverage": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
+    "max_sentences": 4, "related_min_coverage": 0.5, "structured_min_coverage": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
     "context_coverage_credit": 0.9, "unseen_bigram_weight": 0.5,
     "fragment_max_words": 6, "heading_match_chars": 40, "heading_echo_max_words": 16,
     "described_min_coverage": 0.5, "described_runner_up_ratio": 0.85,
@@ -574,6 +574,30 @@ def test_another_teams_leader_is_no_answer():
     answer = _answer("Ai làm tổ trưởng tổ công tác phòng chống dịch sốt xuất huyết của phường Đông Hà?",
                      _retrieval((TEAM, 2, "")), documents={"t": TEAM})
     assert "Lê Thị Hoa" not in answer.answer.splitlines()[0]
+
+
+LISTS = _doc("l", [
+    "SỞ CÔNG THƯƠNG TỈNH BÌNH MINH",
+    "Sở Công Thương đề nghị các đơn vị trong danh sách kèm theo báo cáo tình hình sử dụng hóa chất.",
+    "Danh sách các đơn vị đã gửi báo cáo lần 1\n1. Công ty An Phú\n2. Công ty Bình Minh",
+    "Danh sách các đơn vị đề nghị báo cáo lần 2\n1. Công ty Cổ phần Đông Nam\n2. Công ty Việt Trung\n3. Công ty Kim Thành",
+], number="55/SCT-CN", doc_type="công văn", issuer="Sở Công Thương tỉnh Bình Minh")
+
+
+@pytest.mark.parametrize("question, count, last", [
+    ("Có bao nhiêu đơn vị nằm trong danh sách đề nghị báo cáo lần 2 về hóa chất?", "3", "Kim Thành"),
+    ("Danh sách các đơn vị đã gửi báo cáo lần 1 gồm mấy đơn vị?", "2", "Bình Minh"),
+])
+def test_how_many_a_titled_list_holds_is_counted(question, count, last):
+    answer = _answer(question, _retrieval((LISTS, 3, "")), documents={"l": LISTS})
+    assert not answer.abstained
+    assert answer.answer.startswith(f"Số lượng: {count} ") and last in answer.citations[0].quote
+
+
+def test_a_list_question_about_another_list_is_not_counted():
+    answer = _answer("Có bao nhiêu xã trong danh sách được hỗ trợ nhà ở năm 2025?", _retrieval((LISTS, 3, "")),
+                     documents={"l": LISTS})
+    assert not answer.answer.startswith("Số lượng:")
 
 
 # --- sentence features ---------------------------------------------------------------------------
