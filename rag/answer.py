@@ -213,8 +213,17 @@ def described_terms(q: Question) -> list[str] | None:
 def description_coverage(doc: Document | DocumentSummary, terms: Iterable[str], stats: TermStats) -> float:
     """Share of ``terms`` (IDF-weighted) that the document's type, number, issuer and subject hold."""
     weights = {t: stats.idf(t) for t in terms}
-    described = set(tokenize(_doc_label(doc, with_issuer=True) + " " + (doc.metadata.subject or "")))
-    return sum(w for t, w in weights.items() if t in described) / (sum(weights.values()) or 1.0)
+    return _share(weights, set(tokenize(_description(doc))))
+
+
+def _description(doc: Document | DocumentSummary) -> str:
+    """What describes a document: its type, number, issuer and subject."""
+    return f"{_doc_label(doc, with_issuer=True)} {doc.metadata.subject or ''}"
+
+
+def _share(weights: dict[str, float], held: set[str]) -> float:
+    """The share of the question's term weight that ``held`` (a text's terms) holds."""
+    return sum(w for t, w in weights.items() if t in held) / (sum(weights.values()) or 1.0)
 
 
 def described_scope(q: Question, documents: Iterable[Document], stats: TermStats, tuning: Tuning) -> list[Document]:
@@ -482,7 +491,7 @@ def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: Te
     (``structured_min_coverage``): another team's leader is no answer. ``answer`` unchanged when no
     passage qualifies."""
     weights = term_weights(q, stats, tuning)
-    total = sum(weights.values()) or 1.0
+    about: dict[str, bool] = {}  # by document: it holds the question's names and enough of its words
     for chunk in retrieval.chunks:
         doc = retrieval.documents.get(chunk.doc_id)
         if doc is None:
@@ -490,10 +499,11 @@ def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: Te
         member = next(members_with_role(doc.text, role, chunk.start, chunk.end), None)
         if member is None:
             continue
-        folded = _folded(doc.text)
-        held = set(tokenize(doc.text))
-        if any(n not in folded for n in q.names) or sum(w for t, w in weights.items() if t in held) < (
-                tuning.structured_min_coverage * total):
+        if doc.doc_id not in about:
+            folded = _folded(doc.text)
+            about[doc.doc_id] = (all(n in folded for n in q.names)
+                                 and _share(weights, set(tokenize(doc.text))) >= tuning.structured_min_coverage)
+        if not about[doc.doc_id]:
             continue
         citations: list[Citation] = []
         n = _cite(citations, doc, chunk.section, member.start, member.end)
@@ -519,15 +529,13 @@ def _compose_list_count(q: Question, retrieval: Retrieval, stats: TermStats, ans
     counted: no sentence states the number. The whole list is cited. ``answer`` unchanged when
     no list qualifies."""
     weights = term_weights(q, stats, tuning)
-    total = sum(weights.values()) or 1.0
     best: tuple[float, Document, TitledList] | None = None
     for doc in retrieval.documents.values():
-        described = f"{_doc_label(doc, with_issuer=True)} {doc.metadata.subject or ''}"
+        described = _description(doc)
         for listed in titled_lists(doc.text):
             if other_occurrence(q, listed.title):
                 continue  # "báo cáo lần 1" is not the list of a question about "lần 2"
-            held = set(tokenize(f"{listed.title} {described}"))
-            share = sum(w for t, w in weights.items() if t in held) / total
+            share = _share(weights, set(tokenize(f"{listed.title} {described}")))
             if share >= tuning.structured_min_coverage and (best is None or share > best[0]):
                 best = (share, doc, listed)
     if best is None:
