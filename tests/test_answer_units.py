@@ -611,6 +611,9 @@ def test_a_list_question_about_another_list_is_not_counted():
     ("Báo cáo trước ngày 10/11 gửi đơn vị nào là hạn gì?", "Báo cáo trước ngày 10/11.", False),
     ("Tổng kinh phí là bao nhiêu?", "Tổng kinh phí thực hiện là 1.250 triệu đồng.", True),
     ("Tổng kinh phí là bao nhiêu?", "Kinh phí do ngân sách tỉnh bảo đảm.", False),
+    # a count the question does not say, though its digits stand inside a year the question does
+    ("Trong tháng 11/2025 các xã báo cáo mấy lần một ngày?", "Các xã báo cáo 02 lần/ngày.", True),
+    ("Trong năm 2025 các xã báo cáo mấy lần?", "Trong năm 2025 các xã báo cáo.", False),
     ("Kế hoạch này thực hiện chỉ thị nào?", "Thực hiện Chỉ thị số 12/CT-TTg của Thủ tướng Chính phủ.", True),
     ("Ủy ban nhân dân tỉnh ban hành kế hoạch gì?", "Sở Tư pháp phối hợp thực hiện.", False),  # asks none of them
     # where a report goes: a body; a committee named by its level is one, even written without diacritics
