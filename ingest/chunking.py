@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ingest.models import Chunk, Document, DocumentMetadata
 from ingest.text.normalize import fold, match_text
 
-__all__ = ["Section", "parse_sections", "chunk_document", "document_header", "TAIL_LABEL"]
+__all__ = ["Section", "parse_sections", "section_extents", "chunk_document", "document_header", "TAIL_LABEL"]
 
 # The closing chunk holds the recipients and the signature; the label says both, so a question
 # about who signed finds it by its words as well.
@@ -145,6 +145,16 @@ def parse_sections(text: str) -> list[Section]:
     lines = _lines(text)
     body_start, tail_start = _regions(text, lines)
     return _sections(text, lines, body_start, tail_start)
+
+
+def section_extents(text: str) -> list[tuple[Section, int]]:
+    """Each heading of ``parse_sections(text)`` with the offset where what it heads ends: at the
+    next heading of its level or above, else where the tail ("Nơi nhận", the signature) starts."""
+    lines = _lines(text)
+    body_start, tail_start = _regions(text, lines)
+    sections = _sections(text, lines, body_start, tail_start)
+    return [(s, next((t.start for t in sections[i + 1:] if t.level <= s.level), tail_start))
+            for i, s in enumerate(sections)]
 
 
 def chunk_document(doc: Document, *, max_chars: int, min_chars: int, header: str | None = None) -> list[Chunk]:

@@ -92,6 +92,11 @@ class Tuning(BaseModel):
              "(\"Danh sách các đơn vị ...\") to answer \"Có bao nhiêu đơn vị trong danh sách ...?\": the team or "
              "list asked about must be that one, not another.", _BY_HAND)
 
+    duties_min_share_of_best: float = _fraction(
+        0.5, "\"Sở Tài chính phải làm gì trong quý II?\" answered from the section headed by the body: the "
+             "sentences quoted hold at least this fraction of what the best one holds of the question's other "
+             "words (\"quý II\").", _BY_HAND)
+
     # --- OCR tolerance ---------------------------------------------------------------------------
     ocr_fuzzy_credit: float = _fraction(
         0.8, "Credit of a question syllable matched within one OCR error (\"trudc\" for \"trước\") rather "

@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TypeVar
 
+from ingest.chunking import section_extents
 from ingest.models import Document
 from ingest.schema import DocumentSummary
 from ingest.settings import Settings, Tuning, get_settings
 from ingest.sparse import tokenize
-from ingest.text.actors import Actors, directs_addressees, resolve_actors
+from ingest.text.actors import Actors, directs_addressees, heading_units, resolve_actors
 from ingest.text.labels import document_title, format_date, page_at, quote_window
 from ingest.text.lists import TitledList, titled_lists
 from ingest.text.members import members_with_role, role_as_written
@@ -35,7 +36,7 @@ from ingest.register.models import Relation
 from ingest.register.relations import DOCUMENT_KINDS, extract_references, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import Question, asked_role, ordinals
+from rag.query import Question, asked_role, asks_duties, ordinals, spelled_out_words
 from rag.retrieve import Retrieval
 from rag.selection import Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model, score
 
@@ -131,6 +132,10 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         held = _compose_role_holder(q, role, retrieval, stats, answer, tuning)
         if not held.abstained:
             return held
+    if asks_duties(q.folded):
+        duties = _compose_unit_duties(q, retrieval, stats, answer, tuning)
+        if not duties.abstained:
+            return duties
     if q.wants("figure") and "danh sach" in q.folded and q.measure not in _NOT_COUNTS:
         counted = _compose_list_count(q, retrieval, stats, answer, tuning)
         if not counted.abstained:
@@ -515,6 +520,79 @@ def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: Te
         return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
                                          "retrieved": first})
     return answer
+
+
+def _compose_unit_duties(q: Question, retrieval: Retrieval, stats: TermStats, answer: Answer,
+                        tuning: Tuning) -> Answer:
+    """"Chỉ thị giao Sở Tài chính làm gì?": what stands under the heading that names the body
+    asked ("3. Sở Tài chính"), in the first retrieved document that has such a heading and holds
+    the question's names and most of its words (``structured_min_coverage``). When the question
+    says more than the body and the document ("… làm gì trong quý II?"), only the sentences that
+    hold most of that (``duties_min_share_of_best`` of the best one's share); at most
+    ``max_sentences``, in order. A body without a heading of its own, or one the question names
+    as the one directing ("Sở Công Thương yêu cầu các công ty làm gì?"), is left to the sentence
+    model: ``answer`` unchanged then."""
+    weights = term_weights(q, stats, tuning)
+    asked = f" {spelled_out_words(q.standalone)} "
+    seen: set[str] = set()
+    for chunk in retrieval.chunks:
+        doc = retrieval.documents.get(chunk.doc_id)
+        if doc is None or doc.doc_id in seen:
+            continue
+        seen.add(doc.doc_id)
+        headed = _unit_section(doc.text, asked)
+        if headed is None:
+            continue
+        if not (all(n in _folded(doc.text) for n in q.names)
+                and _share(weights, set(tokenize(doc.text))) >= tuning.structured_min_coverage):
+            continue
+        unit, heading, start, end = headed
+        spans = [(a, b) for a, b in sentence_spans(doc.text, start, end)
+                 if len(doc.text[a:b].split()) >= tuning.fragment_max_words
+                 and not doc.text[a:b].rstrip(" *").endswith("./.")]  # the letter's closing line
+        if not spans:
+            continue
+        said = set(tokenize(f"{unit} {_description(doc)}")) | _DUTY_WORDS
+        rest = {t: w for t, w in weights.items() if not set(t.split()) & said}
+        shares = {s: _share(rest, set(tokenize(doc.text[s[0]:s[1]]))) for s in spans} if rest else {}
+        best = max(shares.values(), default=0.0)
+        if best > 0:
+            spans = [s for s in spans if shares[s] >= tuning.duties_min_share_of_best * best]
+        kept = sorted(sorted(spans, key=lambda s: -shares.get(s, 0.0))[:tuning.max_sentences])
+        citations: list[Citation] = []
+        lines = [f"Nhiệm vụ của {escape_markers(unit)} (mục “{escape_markers(heading)}”):", "", _heading(doc)]
+        for a, b in kept:
+            n = _cite(citations, doc, heading, a, b)
+            quote = quote_window(doc.text[a:b].replace("*", ""), [], tuning.quote_max_chars)
+            lines.append(f"- “{escape_markers(quote)}” [{n}]")
+        inside = [c for c in retrieval.chunks if c.doc_id == doc.doc_id and c.start < end and c.end > start]
+        return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
+                                         "retrieved": inside + [c for c in retrieval.chunks if c not in inside]})
+    return answer
+
+
+# The words of "giao … làm gì / nhiệm vụ gì / trách nhiệm gì": they ask, they say nothing a duty holds.
+_DUTY_WORDS = frozenset({"giao", "nhiem", "vu", "trach"})
+# A body the question names before one of these (its place's name between) directs, it is not
+# the one directed ("Sở Công Thương Lào Cai yêu cầu các công ty làm gì?").
+_DIRECTING = re.compile(r"(?:\S+ ){0,3}?(?:yeu cau|giao|de nghi|chi dao|huong dan|dieu dong|phan cong)\b")
+
+
+@lru_cache(maxsize=64)
+def _unit_section(text: str, asked: str) -> tuple[str, str, int, int] | None:
+    """The section of ``text`` whose heading names a body the question (``asked``, spelled out,
+    space-padded) names: (body as written, heading, start and end of what it heads); the most
+    specific name when several headings match."""
+    best: tuple[int, tuple[str, str, int, int]] | None = None
+    for section, end in section_extents(text):
+        for unit in heading_units([section.heading]):
+            spelled = spelled_out_words(unit)
+            at = asked.find(f" {spelled} ")
+            if at < 0 or _DIRECTING.match(asked, at + len(spelled) + 2):
+                continue
+            if best is None or len(spelled) > best[0]:
+                best = (len(spelled), (unit, section.heading, section.end, end))
+    return best[1] if best else None
 
 
 # What "bao nhiêu" may count in that no list's entries are: a time, a share, a sum of money.

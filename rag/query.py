@@ -220,6 +220,15 @@ def asked_role(folded: str) -> str | None:
     return (m.group(1) or m.group(2)) if m else None
 
 
+# "Chỉ thị giao Sở Tài chính làm gì?", "Sở Y tế có nhiệm vụ gì?": what a named body is to do.
+_DUTIES_ASKED = re.compile(r"\b(?:lam gi|viec gi|nhiem vu gi|nhiem vu nao|trach nhiem gi|cong viec gi)\b")
+
+
+def asks_duties(folded: str) -> bool:
+    """The question (folded) asks what a body is to do ("… giao Sở Tài chính làm gì?")."""
+    return _DUTIES_ASKED.search(folded.lower()) is not None
+
+
 def analyze(question: str) -> Question:
     """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
     return Question.parse(question)

@@ -479,7 +479,7 @@ def test_every_tuning_value_says_what_it_does_and_where_it_came_from():
 # The values the answerer and the register used as constants before they moved into Tuning: the
 # gold-set figures in the README were measured with exactly these.
 _DEFAULTS = {
-    "max_sentences": 4, "related_min_coverage": 0.5, "structured_min_coverage": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
+    "max_sentences": 4, "related_min_coverage": 0.5, "structured_min_coverage": 0.5, "duties_min_share_of_best": 0.5, "quote_max_chars": 600, "figure_lead_up_chars": 160,
     "context_coverage_credit": 0.9, "unseen_bigram_weight": 0.5,
     "fragment_max_words": 6, "heading_match_chars": 40, "heading_echo_max_words": 16,
     "described_min_coverage": 0.5, "described_runner_up_ratio": 0.85,
@@ -574,6 +574,45 @@ def test_another_teams_leader_is_no_answer():
     answer = _answer("Ai làm tổ trưởng tổ công tác phòng chống dịch sốt xuất huyết của phường Đông Hà?",
                      _retrieval((TEAM, 2, "")), documents={"t": TEAM})
     assert "Lê Thị Hoa" not in answer.answer.splitlines()[0]
+
+
+FOREST = _doc("f", [
+    "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+    "CHỈ THỊ\nVề tăng cường bảo vệ rừng",
+    "Để bảo vệ rừng, Chủ tịch Ủy ban nhân dân tỉnh chỉ thị:",
+    ("1. Sở Tài chính\n- Tham mưu bố trí kinh phí bảo vệ rừng cho các địa phương.\n"
+     "- Trong quý II năm 2026, thẩm định dự toán phòng cháy chữa cháy rừng."),
+    "2. Công an tỉnh\n- Điều tra, xử lý nghiêm các vụ phá rừng trái phép.",
+    "Yêu cầu các cơ quan nghiêm túc thực hiện./.",
+    "Nơi nhận:\n- Như trên;\n- Lưu: VT.",
+], number="06/CT-UBND", doc_type="chỉ thị", issuer="Ủy ban nhân dân tỉnh Bình Minh", subject="Về tăng cường bảo vệ rừng")
+
+
+@pytest.mark.parametrize("question, quoted, not_quoted", [
+    # the section headed by the body asked, every sentence of it, nothing past it
+    ("Chỉ thị về bảo vệ rừng giao Sở Tài chính làm gì?", ["kinh phí bảo vệ rừng", "thẩm định dự toán"],
+     ["phá rừng", "./."]),
+    # the last section stops before the letter's closing line
+    ("Công an tỉnh có nhiệm vụ gì trong bảo vệ rừng?", ["phá rừng trái phép"], ["./."]),
+    # what else the question says picks among the section's sentences
+    ("Sở Tài chính phải làm gì về bảo vệ rừng trong quý II?", ["thẩm định dự toán"], ["Tham mưu bố trí"]),
+])
+def test_what_a_body_is_to_do_is_read_from_the_section_it_heads(question, quoted, not_quoted):
+    answer = _answer(question, _retrieval((FOREST, 3, "1. Sở Tài chính"), (FOREST, 4, "2. Công an tỉnh")),
+                     documents={"f": FOREST})
+    assert not answer.abstained and answer.answer.startswith("Nhiệm vụ của ")
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert all(q in quotes for q in quoted) and not any(q in answer.answer for q in not_quoted)
+
+
+@pytest.mark.parametrize("question", [
+    "Chỉ thị về bảo vệ rừng giao Bộ đội Biên phòng tỉnh làm gì?",  # no section of its own
+    "Công an tỉnh Bình Minh yêu cầu các xã làm gì để bảo vệ rừng?",  # the body that directs, not the one directed
+])
+def test_a_body_without_its_own_section_is_not_answered_from_another(question):
+    answer = _answer(question, _retrieval((FOREST, 3, "1. Sở Tài chính"), (FOREST, 4, "2. Công an tỉnh")),
+                     documents={"f": FOREST})
+    assert not answer.answer.startswith("Nhiệm vụ của ")
 
 
 LISTS = _doc("l", [

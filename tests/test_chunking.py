@@ -14,6 +14,7 @@ from ingest.chunking import (
     chunk_document,
     document_header,
     parse_sections,
+    section_extents,
 )
 from ingest.models import Chunk, Document, DocumentMetadata
 from ingest.text.normalize import display_text
@@ -168,6 +169,15 @@ def test_section_offsets_point_at_the_heading_line():
     text = "Mở đầu.\n\n## **II- MỤC ĐÍCH**\n\nNội dung."
     (section,) = parse_sections(text)
     assert section == Section("II- MỤC ĐÍCH", 1, text.index("## **II"), text.index("\n\nNội"))
+
+
+def test_a_section_extends_over_its_subsections_to_the_next_heading_of_its_level_or_the_tail():
+    text = ("I. NHIỆM VỤ\n\n1. Sở Tài chính\n\na) Bố trí kinh phí.\n\nb) Thẩm định dự toán.\n\n"
+            "2. Công an tỉnh\n\nXử lý vi phạm.\n\nNơi nhận:\n- Như trên;\n")
+    extents = {s.heading: text[s.end:end].strip() for s, end in section_extents(text)}
+    assert extents["1. Sở Tài chính"] == "a) Bố trí kinh phí.\n\nb) Thẩm định dự toán."
+    assert extents["2. Công an tỉnh"] == "Xử lý vi phạm."
+    assert extents["I. NHIỆM VỤ"].endswith("Xử lý vi phạm.")
 
 
 # --- section paths on the seeds ------------------------------------------------------------
