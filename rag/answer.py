@@ -151,6 +151,14 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if confidence < model.answer_threshold:
         return _uncertain(ranked, answer, tuning)
     chosen = _one_per_passage(_select(ranked, model, tuning))
+    if q.measure and not any(counts_in(q.measure, fold(c.text)) for c in chosen):
+        # "thiệt hại bao nhiêu tiền" is answered by the sum in đồng, not by the sentence counting
+        # houses and hectares the model preferred: the likeliest one that counts in the measure
+        # asked, when it is at least plausible.
+        counted = next((c for c in ranked if c.probability >= model.related_threshold
+                        and counts_in(q.measure, fold(c.text))), None)
+        if counted is not None:
+            chosen = [counted]
     if q.wants("figure") and not any(has_quantity(c.text) for c in chosen):
         # "bao nhiêu" answered by sentences without a number is not an answer, however probable.
         return _uncertain(ranked, answer, tuning)

@@ -430,7 +430,8 @@ _MEASURE_COUNTS = {
     # times ("1 năm 1 lần": how often).
     "duration": re.compile(_COUNT + r"(?:ngay|tuan|thang|nam|gio|phut|buoi)\b(?!\s*\d+(?!\s*lan\b))"),
     "share": re.compile(_COUNT + r"(?:%|phan tram)"),
-    "money": re.compile(_COUNT + r"(?:dong|vnd|ty|trieu|nghin|ngan|usd)\b"),
+    # "4.500 tỷ đồng", "1.250 triệu.", not "3,5 triệu con gia súc" (a count of millions of head).
+    "money": re.compile(_COUNT + r"(?:(?:(?:ty|trieu|nghin|ngan)\s+)?(?:dong|vnd|usd)\b|(?:ty|trieu)\b(?=\s*(?:[.,;:()]|$)))"),
 }
 
 

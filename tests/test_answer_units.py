@@ -164,6 +164,29 @@ def test_the_best_sentence_is_quoted(question, retrieval, tuning, quoted, not_qu
         assert f"[{c.n}]" in answer.answer
 
 
+@pytest.fixture
+def plausible_model(tmp_path):
+    """A selection model that reads coverage only and finds most sentences plausible (0.5 at
+    coverage 0.1), answers from 0.8 and never quotes a second sentence by its probability alone."""
+    model = SelectionModel(weights={"coverage": 10.0}, bias=-1.0, answer_threshold=0.8, related_threshold=0.3,
+                           extra_threshold=0.9999)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    return path
+
+
+FLOOD = _doc("lu", [
+    "Trận lũ tháng 11 làm tỉnh Bình Minh thiệt hại hơn 200.000 nhà và trên 3,5 triệu con gia súc.",
+    "Tổng thiệt hại ước trên 4.500 tỷ đồng.",
+], number="12/BC-UBND", doc_type="báo cáo", issuer="Ủy ban nhân dân tỉnh Bình Minh")
+
+
+def test_how_much_money_is_answered_by_the_sentence_counting_in_money(plausible_model):
+    answer = _answer("Trận lũ tháng 11 làm tỉnh Bình Minh thiệt hại bao nhiêu tiền?",
+                     _retrieval((FLOOD, 0, ""), (FLOOD, 1, "")), model=plausible_model)
+    assert not answer.abstained and "4.500 tỷ đồng" in answer.answer and "gia súc" not in answer.answer
+
+
 # Covers the question but for "học sinh": three quarters of its weighted content (0.754).
 _PARTLY_COVERED = "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi cho học sinh khi nào?"
 _COVERED = "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi khi nào?"

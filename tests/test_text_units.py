@@ -103,6 +103,8 @@ def test_the_measure_a_how_many_question_counts_in(question, measure):
     ("duration", "từ ngày 15 tháng 11 năm 2025", False),        # a date written out
     ("money", "Tổng thiệt hại ước trên 4.500 tỷ đồng", True),
     ("money", "hỗ trợ 500 hộ gia đình", False),
+    ("money", "Tổng kinh phí thực hiện là 1.250 triệu.", True),
+    ("money", "trên 3,5 triệu con gia súc, gia cầm bị thiệt hại", False),  # millions of head, not of đồng
     ("share", "giảm tỷ lệ hộ nghèo xuống còn 1,5%", True),
     ("don vi", "kiểm tra 12 đơn vị", True),
     ("don vi", "Sở Công Thương là đơn vị chủ trì", False),
