@@ -36,7 +36,7 @@ from ingest.register.models import Relation
 from ingest.register.relations import DOCUMENT_KINDS, extract_references, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import Question, asked_role, asks_duties, ordinals, spelled_out_words
+from rag.query import Question, asked_role, asks_comparison, asks_duties, ordinals, spelled_out_words
 from rag.retrieve import Retrieval
 from rag.selection import Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model, score
 
@@ -159,6 +159,8 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
                         and counts_in(q.measure, fold(c.text))), None)
         if counted is not None:
             chosen = [counted]
+    if len(q.names) > 1 and asks_comparison(q.folded):
+        chosen = _each_side(q, ranked, chosen)
     if q.wants("figure") and not any(has_quantity(c.text) for c in chosen):
         # "bao nhiêu" answered by sentences without a number is not an answer, however probable.
         return _uncertain(ranked, answer, tuning)
@@ -167,6 +169,23 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         return _uncertain(ranked, answer, tuning)
     answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, chosen)})
     return _compose(q, chosen, answer, tuning)
+
+
+def _each_side(q: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+    """A comparison between the places a question names ("So sánh hạn … Quảng Trị (…) và Lào Cai
+    (…)") quotes each side: for a place none of the chosen sentences' documents is about (by its
+    issuer and subject), the likeliest sentence of a document about it that holds what is asked
+    (a date when it asks when, a quantity when it asks how many)."""
+    out = list(chosen)
+    for name in q.names:
+        if any(name in _folded(_description(c.doc)) for c in out):
+            continue
+        side = next((c for c in ranked if name in _folded(_description(c.doc))
+                     and (not q.wants("when") or holds_date(c.text))
+                     and (not q.wants("figure") or has_quantity(c.text))), None)
+        if side is not None:
+            out.append(side)
+    return out
 
 
 def _asks_only_when(q: Question) -> bool:

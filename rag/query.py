@@ -229,6 +229,16 @@ def asks_duties(folded: str) -> bool:
     return _DUTIES_ASKED.search(folded.lower()) is not None
 
 
+# "So sánh hạn … của Quảng Trị và Lào Cai", "… khác nhau thế nào?" ("giữa A và B" alone may be a
+# relation: "phối hợp giữa tỉnh A và tỉnh B").
+_COMPARISON_ASKED = re.compile(r"\b(?:so sanh|khac nhau|giong nhau)\b")
+
+
+def asks_comparison(folded: str) -> bool:
+    """The question (folded) asks to compare ("So sánh …", "… khác nhau thế nào?")."""
+    return _COMPARISON_ASKED.search(folded.lower()) is not None
+
+
 def analyze(question: str) -> Question:
     """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
     return Question.parse(question)

@@ -187,6 +187,27 @@ def test_how_much_money_is_answered_by_the_sentence_counting_in_money(plausible_
     assert not answer.abstained and "4.500 tỷ đồng" in answer.answer and "gia súc" not in answer.answer
 
 
+FOREST_QT = _doc("qt", ["ỦY BAN NHÂN DÂN TỈNH QUẢNG TRỊ", "Sở Nông nghiệp và Môi trường tổng hợp báo cáo Ủy ban nhân dân tỉnh về xử lý lấn chiếm "
+                        "rừng trước ngày 25/12 hằng năm."],
+                 number="06/CT-UBND", doc_type="chỉ thị", issuer="Ủy ban nhân dân tỉnh Quảng Trị")
+MINES_LC = _doc("lc", ["ỦY BAN NHÂN DÂN TỈNH LÀO CAI", "Các sở, ngành định kỳ hằng năm (trước ngày 10/12) báo cáo về khoáng sản.",
+                       "Sở Nông nghiệp và Môi trường hướng dẫn các doanh nghiệp lập bản đồ."],
+                number="218/KH-UBND", doc_type="kế hoạch", issuer="Ủy ban nhân dân tỉnh Lào Cai")
+
+
+@pytest.mark.parametrize("question, both", [
+    ("So sánh hạn Sở Nông nghiệp và Môi trường tổng hợp báo cáo hằng năm của Quảng Trị và Lào Cai là ngày nào?",
+     True),
+    # not a comparison: the likeliest sentence alone
+    ("Sở Nông nghiệp và Môi trường của Quảng Trị và Lào Cai tổng hợp báo cáo hằng năm trước ngày nào?", False),
+])
+def test_a_comparison_between_places_quotes_each_side(plausible_model, question, both):
+    answer = _answer(question, _retrieval((FOREST_QT, 1, ""), (MINES_LC, 1, ""), (MINES_LC, 2, "")),
+                     model=plausible_model)
+    assert not answer.abstained and "25/12" in answer.answer
+    assert ("10/12" in answer.answer) is both and "bản đồ" not in answer.answer
+
+
 # Covers the question but for "học sinh": three quarters of its weighted content (0.754).
 _PARTLY_COVERED = "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi cho học sinh khi nào?"
 _COVERED = "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi khi nào?"
