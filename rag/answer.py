@@ -38,7 +38,8 @@ from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import Question, asked_role, asks_comparison, asks_duties, ordinals, spelled_out_words
 from rag.retrieve import Retrieval
-from rag.selection import Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model, score
+from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model,
+                           of_another_year, score)
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 UNCERTAIN = ("Không tìm thấy câu trả lời chắc chắn trong các văn bản đã nạp. "
@@ -161,6 +162,9 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
             chosen = [counted]
     if len(q.names) > 1 and asks_comparison(q.folded):
         chosen = _each_side(q, ranked, chosen)
+    if all(of_another_year(q, c.chunk.section, c.text) for c in chosen):
+        # "… cho năm 2025?" is not answered by the goals of a section "đến năm 2030".
+        return _uncertain(ranked, answer, tuning)
     if q.wants("figure") and not any(has_quantity(c.text) for c in chosen):
         # "bao nhiêu" answered by sentences without a number is not an answer, however probable.
         return _uncertain(ranked, answer, tuning)

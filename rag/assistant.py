@@ -19,6 +19,7 @@ from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
 from rag.query import ENGLISH_HINT, Question
 from rag.retrieve import Retrieval, Retriever
+from rag.selection import of_another_year
 
 # Citations answered from document metadata rather than from ranked passages.
 _METADATA_SECTIONS = ("Người ký", "Ngày ban hành")
@@ -133,7 +134,9 @@ class Assistant:
         source = self.index if self.register_indexed else self.register
         evidence = register_evidence(q, source, settings=self.settings, indexed=self.register_indexed)
         # "lần thứ nhất" does not answer a question about "lần thứ tư", from the register either.
-        evidence = [e for e in evidence if not other_occurrence(q, e.source.quote)]
+        # Nor does a goal set for 2030 answer a question about 2025.
+        evidence = [e for e in evidence if not other_occurrence(q, e.source.quote)
+                    and not of_another_year(q, e.source.section, e.source.quote)]
         # "Theo <document described>, ...": only the items of documents that description fits, as
         # only their passages (an item of a letter on another subject answers nothing asked).
         # The documents are judged with the items' own (an item's letter may not be among the passages);

@@ -403,6 +403,16 @@ def _says(folded: str, item: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(item)}(?!\w)", folded) is not None
 
 
+def of_another_year(q: Question, section: str, sentence: str) -> bool:
+    """The question names a year, the sentence's section path heads another one ("1. Phát triển
+    kinh tế số đến năm 2030 > a) Mục tiêu chung") and the sentence itself does not name the year
+    asked: a goal for 2030 does not answer "… cho năm 2025?"."""
+    asked = set(_QUESTION_YEAR.findall(q.folded))
+    headed = set(_QUESTION_YEAR.findall(section or ""))
+    own = set(_QUESTION_YEAR.findall(without_document_dates(fold(sentence))))
+    return bool(asked) and bool(headed) and not asked & headed and not asked & own
+
+
 def holds_date(sentence: str) -> bool:
     """A date, a month, a quarter, a year or a time of day ("trước ngày 10/11", "quý II",
     "19h00"), as ``asks_when_date`` reads it; not the date of a document it cites."""

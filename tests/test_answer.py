@@ -332,3 +332,43 @@ def test_a_question_about_a_described_letter_is_not_answered_from_another(two_le
     # Described as the fire-safety letter, the same question finds it.
     answer = two_letters.ask(asked.replace("vật liệu nổ công nghiệp", "an toàn phòng cháy, chữa cháy"))
     assert not answer.abstained and "15/12/2026" in answer.answer, answer.answer
+
+
+DIGITAL_PLAN = """ỦY BAN NHÂN DÂN
+TỈNH BÌNH MINH
+
+Số: 179/KH-UBND
+
+KẾ HOẠCH
+Phát triển kinh tế số tỉnh Bình Minh giai đoạn 2026 - 2030
+
+Căn cứ Nghị quyết số 71/NQ-CP ngày 01/4/2025 của Chính phủ, Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:
+
+II. MỤC TIÊU
+
+1. Phát triển kinh tế số đến năm 2030
+
+a) Tỷ trọng kinh tế số đạt tối thiểu 30% GRDP.
+
+b) Tỷ lệ doanh nghiệp sử dụng hợp đồng điện tử đạt trên 80%.
+"""
+
+
+def test_a_goal_for_2030_does_not_answer_a_question_about_2025(tmp_path, embedder):
+    """Neither a sentence nor a register target of a section "đến năm 2030" answers "… năm 2025?"."""
+    from ingest.index import Index
+    from ingest.pipeline import ingest_paths
+    from ingest.settings import Settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "kh179.txt").write_text(DIGITAL_PLAN, encoding="utf-8")
+    index = Index.open(Settings(data_dir=tmp_path / "data", files_root=tmp_path), embedder=embedder)
+    try:
+        assert not ingest_paths(index, [folder]).failed
+        assistant = Assistant(index)
+        answer = assistant.ask("Tỉnh Bình Minh đặt tỷ trọng kinh tế số bao nhiêu phần trăm GRDP cho năm 2025?")
+        assert answer.abstained and "30%" not in answer.answer and not answer.citations
+        assert "30%" in assistant.ask("Tỉnh Bình Minh đặt tỷ trọng kinh tế số bao nhiêu phần trăm GRDP năm 2030?").answer
+    finally:
+        index.close()

@@ -712,6 +712,39 @@ def test_a_sentence_offers_what_the_question_asks_and_does_not_already_say(quest
     assert offers_new(Question.parse(question), sentence, fold(sentence)) is offers
 
 
+@pytest.mark.parametrize("question, section, sentence, other", [
+    # a goal under "đến năm 2030" does not answer a question about 2025 ...
+    ("Tỷ trọng kinh tế số năm 2025 là bao nhiêu?", "II. MỤC TIÊU > 1. Đến năm 2030 > a) Mục tiêu chung",
+     "Tỷ trọng kinh tế số đạt tối thiểu 30% GRDP;", True),
+    # ... unless the sentence names the year itself, or the section heads the year asked
+    ("Tỷ trọng kinh tế số năm 2025 là bao nhiêu?", "II. MỤC TIÊU > 1. Đến năm 2030",
+     "Riêng năm 2025, tỷ trọng kinh tế số đạt 20% GRDP.", False),
+    ("Tỷ trọng kinh tế số năm 2025 là bao nhiêu?", "II. MỤC TIÊU > 1. Mục tiêu năm 2025",
+     "Tỷ trọng kinh tế số đạt 20% GRDP.", False),
+    # a section without a year, or a question without one, says nothing of it
+    ("Tỷ trọng kinh tế số năm 2025 là bao nhiêu?", "II. MỤC TIÊU", "Tỷ trọng kinh tế số đạt 20% GRDP.", False),
+    ("Tỷ trọng kinh tế số là bao nhiêu?", "1. Đến năm 2030", "Tỷ trọng kinh tế số đạt 30% GRDP.", False),
+    # a cited document's date is not the year the sentence is about
+    ("Tỷ trọng kinh tế số năm 2025 là bao nhiêu?", "1. Đến năm 2030",
+     "Theo Nghị quyết số 12/NQ-CP ngày 05/3/2025, tỷ trọng kinh tế số đạt 30% GRDP.", True),
+])
+def test_a_sentence_of_a_section_about_another_year(question, section, sentence, other):
+    from rag.selection import of_another_year
+
+    assert of_another_year(Question.parse(question), section, sentence) is other
+
+
+def test_a_goal_for_another_year_is_no_answer(plausible_model):
+    doc = _doc("kts", ["ỦY BAN NHÂN DÂN TỈNH BÌNH MINH", "Tỷ trọng kinh tế số đạt tối thiểu 30% GRDP."],
+               number="179/KH-UBND", doc_type="kế hoạch", issuer="Ủy ban nhân dân tỉnh Bình Minh")
+    retrieval = _retrieval((doc, 1, "II. MỤC TIÊU > 1. Phát triển kinh tế số đến năm 2030"))
+    asked = _answer("Tỉnh Bình Minh đặt tỷ trọng kinh tế số bao nhiêu phần trăm GRDP cho năm 2025?", retrieval,
+                    model=plausible_model)
+    assert asked.abstained and not asked.citations
+    assert not _answer("Tỉnh Bình Minh đặt tỷ trọng kinh tế số bao nhiêu phần trăm GRDP cho năm 2030?",
+                       retrieval, model=plausible_model).abstained
+
+
 def test_a_term_every_candidate_holds_weighs_least_among_them():
     from rag.selection import local_weights
 
