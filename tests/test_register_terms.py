@@ -212,6 +212,11 @@ def test_a_named_place_matches_only_where_its_syllables_stand_together(tmp_path,
     ("Báo cáo bao nhiêu lần?", {"nhieu"}, {"bao", "cao"}),
     # Typed without diacritics, every syllable that folds like a question word asks.
     ("so tai chinh phai bao cao truoc ngay nao", {"bao", "phai", "truoc", "ngay", "nao"}, {"tai", "cao"}),
+    # "chủ trì" asks which unit leads, which every obligation's units do; elsewhere "chủ" and
+    # "trì" say what about ("chủ rừng", "duy trì").
+    ("Đơn vị nào chủ trì xử lý khai thác khoáng sản bằng tàu cuốc?", {"chu", "tri"}, {"xu", "tau"}),
+    ("don vi nao chu tri xu ly tau cuoc", {"chu", "tri"}, {"xu", "tau"}),
+    ("Chủ rừng phải duy trì lực lượng bảo vệ rừng thế nào?", set(), {"chu", "tri"}),
 ])
 def test_question_words_are_told_apart_as_written(question, asking, about):
     words = asking_words(question)

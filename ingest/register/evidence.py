@@ -65,6 +65,7 @@ _QUESTION_WORDS = frozenset(
     "quan nhiệm vụ trách phải làm gì ai đâu yêu cầu theo định kỳ".split()
 )
 _FOLDED_QUESTION_WORDS = frozenset(fold(word) for word in _QUESTION_WORDS)
+_LEAD_ROLE = ("chu", "tri")
 
 
 def register_evidence(q: AnalyzedQuestion, index_or_register: Index | Register, *,
@@ -190,10 +191,16 @@ def asking_words(question: str) -> frozenset[str]:
     written as a question word every time they occur ("bao nhiêu", not "báo cáo"), or, in a
     question typed without diacritics, folding like one."""
     syllables, written = written_syllables(question)
+    forms = written if written is not None else syllables
+    # "Đơn vị nào chủ trì …?": an obligation's units are the ones leading it, so the role asked is
+    # no word its task must hold; "chủ" and "trì" elsewhere ("chủ rừng", "duy trì") still are.
+    role = {i + k for i in range(len(forms) - 1) if tuple(fold(f) for f in forms[i:i + 2]) == _LEAD_ROLE
+            for k in (0, 1)}
     if written is None:
-        return frozenset(s for s in syllables if s in _FOLDED_QUESTION_WORDS)
-    about = {s for s, w in zip(syllables, written) if w not in _QUESTION_WORDS}
-    return frozenset(s for s in syllables if s in _FOLDED_QUESTION_WORDS and s not in about)
+        about = {s for i, s in enumerate(syllables) if s not in _FOLDED_QUESTION_WORDS and i not in role}
+        return frozenset(s for s in syllables if s not in about)
+    about = {s for i, (s, w) in enumerate(zip(syllables, written)) if w not in _QUESTION_WORDS and i not in role}
+    return frozenset(s for s in syllables if s not in about)
 
 
 def _is_code(term: str) -> bool:
