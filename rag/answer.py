@@ -33,10 +33,11 @@ from ingest.text.sentences import sentence_spans
 from ingest.register.deadlines import deadlines_in
 from ingest.register.exports import deadline_label
 from ingest.register.models import Relation
-from ingest.register.relations import DOCUMENT_KINDS, extract_references, opens_with_basis_verb
+from ingest.register.relations import DOCUMENT_KINDS, extract_references, number_key, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import Question, asked_role, asks_comparison, asks_duties, ordinals, spelled_out_words
+from rag.query import (Question, asked_role, asks_comparison, asks_duties, asks_implementers, ordinals,
+                       spelled_out_words)
 from rag.retrieve import Retrieval
 from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model,
                            of_another_year, score)
@@ -128,6 +129,10 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
             dated = _compose_dates(targets, mentioning, answer)
             if not dated.abstained:
                 return dated
+    if asks_implementers(q.folded) and q.codes:
+        carried = _compose_implementers(q, retrieval, answer)
+        if not carried.abstained:
+            return carried
     role = asked_role(q.folded)
     if role:
         held = _compose_role_holder(q, role, retrieval, stats, answer, tuning)
@@ -491,6 +496,45 @@ def _compose_basis(q: Question, docs: list[Document], answer: Answer) -> Answer:
     if not citations:
         return answer
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+
+
+def _compose_implementers(q: Question, retrieval: Retrieval, answer: Answer) -> Answer:
+    """"Những văn bản nào triển khai Chỉ thị số 28-CT/TW?": the retrieved documents whose own
+    sentences say they carry it out or rest on it ("Thực hiện Chỉ thị số 28-CT/TW …", "Căn cứ
+    …"), then those carrying out one of these in turn (a province's letter carrying out the
+    programme that carries out the directive), each with the sentence that says so. ``answer``
+    unchanged when none does."""
+    asked = {number_key(c) for c in q.codes if "/" in c or "-" in c}
+    citations: list[Citation] = []
+    lines: list[str] = []
+    written: list[str] = []
+    done = {doc_id for doc_id, doc in retrieval.documents.items()
+            if doc.metadata.number and number_key(doc.metadata.number) in asked}  # not carrying itself out
+    for level in range(2):
+        carrying: set[str] = set()
+        for doc in retrieval.documents.values():
+            if doc.doc_id in done:
+                continue
+            found = [ref for ref in extract_references(doc) if ref.target_key in asked
+                     and (ref.kind in ("implements", "based_on") or opens_with_basis_verb(ref.source.quote))]
+            if not found:
+                continue
+            done.add(doc.doc_id)
+            ref = min(found, key=lambda r: (r.kind != "implements", r.source.start))
+            if level == 0 and ref.target_number not in written:
+                written.append(ref.target_number)
+            if doc.metadata.number:
+                carrying.add(number_key(doc.metadata.number))
+            n = _cite(citations, doc, ref.source.section, ref.source.start, ref.source.end)
+            through = "" if level == 0 else f" (thực hiện {escape_markers(ref.target_number)})"
+            lines.append(f"- {escape_markers(_doc_label(doc, with_issuer=True))}{through}: "
+                         f"“{escape_markers(tidy(ref.source.quote))}” [{n}]")
+        asked = carrying
+    if not citations:
+        return answer
+    first = f"Các văn bản thực hiện {escape_markers(', '.join(written))}:"
+    return answer.model_copy(update={"answer": "\n".join([first, ""] + lines), "abstained": False,
+                                     "citations": citations})
 
 
 def _of_kind(ref: Relation, kind: str | None) -> bool:

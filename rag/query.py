@@ -239,6 +239,20 @@ def asks_comparison(folded: str) -> bool:
     return _COMPARISON_ASKED.search(folded.lower()) is not None
 
 
+# "Những văn bản nào triển khai Chỉ thị số 28-CT/TW?", "Chỉ thị 28-CT/TW được thực hiện bằng kế hoạch
+# nào?": which documents carry out the one named (the other way round from "basis").
+_IMPLEMENTERS_ASKED = re.compile(
+    r"\b(?:van ban|ke hoach|cong van|quyet dinh|chuong trinh|chi thi|thong bao)\s+nao\s+(?:da\s+)?"
+    r"(?:trien khai|thuc hien|cu the hoa|can cu)\b"
+    r"|\bduoc\s+(?:\S+\s+){0,2}?(?:trien khai|thuc hien|cu the hoa)\s+(?:bang|qua|tai|trong|theo)\s+"
+    r"(?:nhung\s+|cac\s+)?(?:van ban|ke hoach|cong van|quyet dinh|chuong trinh)\s+nao\b")
+
+
+def asks_implementers(folded: str) -> bool:
+    """The question (folded) asks which documents carry out a document it names by number."""
+    return _IMPLEMENTERS_ASKED.search(folded.lower()) is not None
+
+
 def analyze(question: str) -> Question:
     """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
     return Question.parse(question)

@@ -620,6 +620,29 @@ def test_another_teams_leader_is_no_answer():
     assert "Lê Thị Hoa" not in answer.answer.splitlines()[0]
 
 
+PROGRAMME = _doc("p", ["BAN THƯỜNG VỤ TỈNH ỦY", ("Thực hiện Chỉ thị số 28-CT/TW ngày 25/12/2023 của Bộ Chính trị, Ban "
+                                               "Thường vụ Tỉnh ủy ban hành Chương trình như sau:")],
+                  number="61-CTr/TU", doc_type="chương trình", issuer="Ban Thường vụ Tỉnh ủy Bình Minh")
+LETTER = _doc("c", ["ỦY BAN NHÂN DÂN TỈNH BÌNH MINH", ("Thực hiện Chương trình số 61-CTr/TU ngày 21/10/2024 của Ban "
+                                                    "Thường vụ Tỉnh ủy, Ủy ban nhân dân tỉnh đề nghị các sở triển khai.")],
+               number="3452/UBND-VX", doc_type="công văn", issuer="Ủy ban nhân dân tỉnh Bình Minh")
+CITER = _doc("r", ["SỞ Y TẾ TỈNH BÌNH MINH", ("Các đơn vị báo cáo kết quả thực hiện Chỉ thị số 28-CT/TW về Sở Nội vụ "
+                                            "trước ngày 10/11.")],
+              number="77/SYT-VP", doc_type="công văn", issuer="Sở Y tế tỉnh Bình Minh")
+
+
+@pytest.mark.parametrize("question", [
+    "Những văn bản nào triển khai Chỉ thị số 28-CT/TW của Bộ Chính trị?",
+    "Chỉ thị 28-CT/TW được thực hiện bằng những văn bản nào?",
+])
+def test_the_documents_carrying_out_a_directive_are_listed(question):
+    retrieval = _retrieval((CITER, 1, ""), (PROGRAMME, 1, ""), (LETTER, 1, ""))
+    answer = _answer(question, retrieval)
+    assert not answer.abstained and answer.answer.startswith("Các văn bản thực hiện 28-CT/TW")
+    # the programme carries it out, the letter carries out the programme; one that only mentions it does not
+    assert [c.doc_id for c in answer.citations] == ["p", "c"] and "77/SYT-VP" not in answer.answer
+
+
 FOREST = _doc("f", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "CHỈ THỊ\nVề tăng cường bảo vệ rừng",
