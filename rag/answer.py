@@ -180,6 +180,24 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     return _compose(q, chosen, answer, tuning)
 
 
+def merge_answers(question: str, parts: list[Answer]) -> Answer:
+    """Answers to the parts of one question (a comparison's sides) one after the other, as one
+    answer to ``question``: markers and citations renumbered, the parts' sources first."""
+    lines: list[str] = []
+    citations: list[Citation] = []
+    retrieved: list[RetrievedChunk] = []
+    for part in parts:
+        offset = len(citations)
+        citations += [c.model_copy(update={"n": c.n + offset}) for c in part.citations]
+        lines += [_MARKER.sub(lambda m: f"[{int(m.group(1)) + offset}]", part.answer), ""]
+        retrieved += [c for c in part.retrieved if all(c.chunk_id != r.chunk_id for r in retrieved)]
+    return parts[0].model_copy(update={"question": question, "answer": "\n".join(lines).strip(), "abstained": False,
+                                       "citations": citations, "retrieved": retrieved, "related": []})
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
 def _each_side(q: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
     """A comparison between the places a question names ("So sánh hạn … Quảng Trị (…) và Lào Cai
     (…)") quotes each side: for a place none of the chosen sentences' documents is about (by its

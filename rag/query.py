@@ -253,6 +253,37 @@ def asks_implementers(folded: str) -> bool:
     return _IMPLEMENTERS_ASKED.search(folded.lower()) is not None
 
 
+# What asks to compare, as written, and the word before a place's name that goes with it.
+_COMPARING_WORDS = re.compile(r"(?i)\bso sánh\b|\bkhác nhau(?: (?:thế|như thế) nào)?|\bgiống nhau\b|\bgiữa\b")
+_LEVEL_WORD = re.compile(r"(?i)(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|TP\.?)\s*$")
+
+
+def comparison_sides(question: str, names: Sequence[str]) -> list[tuple[str, str]]:
+    """A comparison between named places cut into one question per place: (name, the question
+    without the comparing words and without the other places' names). "So sánh mục tiêu … giữa
+    tỉnh Sóc Trăng và huyện Bắc Sơn." → ("soc trang", "mục tiêu … tỉnh Sóc Trăng và"), …"""
+    words = list(_WORD.finditer(question))
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for name in names:
+        size = len(name.split())
+        for i in range(len(words) - size + 1):
+            run = words[i:i + size]
+            if fold_match(" ".join(m.group(0) for m in run)).lower() == name:
+                start = run[0].start()
+                level = _LEVEL_WORD.search(question, 0, start)
+                spans.setdefault(name, []).append((level.start() if level else start, run[-1].end()))
+    sides = []
+    for name in names:
+        cut = sorted(span for other, found in spans.items() if other != name for span in found)
+        text, pos = [], 0
+        for a, b in cut:
+            text.append(question[pos:a])
+            pos = b
+        text.append(question[pos:])
+        sides.append((name, " ".join(_COMPARING_WORDS.sub(" ", "".join(text)).split())))
+    return sides
+
+
 def analyze(question: str) -> Question:
     """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
     return Question.parse(question)

@@ -334,6 +334,15 @@ def test_a_question_about_a_described_letter_is_not_answered_from_another(two_le
     assert not answer.abstained and "15/12/2026" in answer.answer, answer.answer
 
 
+def test_a_comparison_between_two_places_answers_each_side(assistant):
+    """Regression (gold set): each place's goal, from that place's document."""
+    answer = assistant.ask("So sánh mục tiêu về xã, phường, thị trấn phù hợp với trẻ em giữa tỉnh Sóc Trăng và "
+                           "huyện Bắc Sơn.")
+    assert not answer.abstained and "97,2%" in answer.answer and "100%" in answer.answer
+    assert {"002", "003"} <= _files(answer)
+    assert sorted(c.n for c in answer.citations) == list(range(1, len(answer.citations) + 1))
+
+
 DIGITAL_PLAN = """ỦY BAN NHÂN DÂN
 TỈNH BÌNH MINH
 

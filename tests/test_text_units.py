@@ -94,6 +94,19 @@ def test_the_measure_a_how_many_question_counts_in(question, measure):
     assert analyze(question).measure == measure
 
 
+@pytest.mark.parametrize("question, sides", [
+    # each place keeps its own name and level word; the other place and the comparing words go
+    ("So sánh mục tiêu về trẻ em giữa tỉnh Sóc Trăng và huyện Bắc Sơn.",
+     [("soc trang", "mục tiêu về trẻ em tỉnh Sóc Trăng và ."), ("bac son", "mục tiêu về trẻ em và huyện Bắc Sơn.")]),
+    ("Hạn báo cáo của Quảng Trị và Lào Cai khác nhau thế nào?",
+     [("quang tri", "Hạn báo cáo của Quảng Trị và ?"), ("lao cai", "Hạn báo cáo của và Lào Cai ?")]),
+])
+def test_a_comparison_is_cut_into_one_question_per_place(question, sides):
+    from rag.query import Question, comparison_sides
+
+    assert comparison_sides(question, Question.parse(question).names) == sides
+
+
 @pytest.mark.parametrize("measure, sentence, counts", [
     ("lan", "báo cáo 02 lần/ngày (trước 9h00 và 16h00)", True),
     ("lan", "tổ chức lần thứ 2", False),                      # which time, not how many
