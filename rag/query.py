@@ -284,6 +284,17 @@ def comparison_sides(question: str, names: Sequence[str]) -> list[tuple[str, str
     return sides
 
 
+# "Năm 2024 là lần thứ mấy tổ chức …?": which occurrence, by its head word (as ``ordinals`` reads it).
+_ORDINAL_ASKED = re.compile(r"\b(lan|dot|giai doan|phien|vong)\s+thu\s+may\b")
+
+
+def asked_ordinal(folded: str) -> str | None:
+    """The head word of the occurrence a question (folded) asks the number of ("lần thứ mấy" →
+    "lan"); None when it asks none."""
+    m = _ORDINAL_ASKED.search(folded.lower())
+    return m.group(1) if m else None
+
+
 def analyze(question: str) -> Question:
     """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
     return Question.parse(question)

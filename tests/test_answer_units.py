@@ -643,6 +643,26 @@ def test_the_documents_carrying_out_a_directive_are_listed(question):
     assert [c.doc_id for c in answer.citations] == ["p", "c"] and "77/SYT-VP" not in answer.answer
 
 
+ANNIVERSARY = _doc("k", [
+    "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+    "Các sở, ngành tổ chức kỷ niệm Ngày Truyền thống ngành Văn thư lưu trữ lần thứ 12 năm 2025 trang trọng, tiết kiệm.",
+    "Sở Nội vụ tổng hợp kết quả tổ chức kỷ niệm Ngày Truyền thống ngành Văn thư lưu trữ, báo cáo Ủy ban nhân dân tỉnh.",
+], number="88/UBND-VX", doc_type="công văn", issuer="Ủy ban nhân dân tỉnh Bình Minh")
+
+
+@pytest.mark.parametrize("question, first", [
+    ("Năm 2025 là lần thứ mấy tổ chức kỷ niệm Ngày Truyền thống ngành Văn thư lưu trữ?", "Lần thứ 12 [1]"),
+    # the occurrence asked must be numbered by a sentence holding the question: no other number will do
+    ("Năm 2025 là đợt thứ mấy tổ chức kỷ niệm Ngày Truyền thống ngành Văn thư lưu trữ?", None),
+])
+def test_which_occurrence_is_read_from_the_sentence_numbering_it(question, first):
+    answer = _answer(question, _retrieval((ANNIVERSARY, 1, ""), (ANNIVERSARY, 2, "")), documents={"k": ANNIVERSARY})
+    if first:
+        assert answer.answer.startswith(first) and "lần thứ 12" in answer.citations[0].quote
+    else:
+        assert not answer.answer.startswith(("Lần thứ", "Đợt thứ"))
+
+
 FOREST = _doc("f", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "CHỈ THỊ\nVề tăng cường bảo vệ rừng",
