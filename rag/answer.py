@@ -155,6 +155,16 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
                          and head in ordinals(fold(c.text))), None)
         if numbered is not None:
             return _compose_ordinal(numbered, head, answer)
+    if q.measure and q.measure != "share":
+        # "mấy đơn vị", "bao lâu", "mấy lần một ngày", "bao nhiêu tiền": likewise the likeliest
+        # sentence holding most of the question that counts in the measure asked. Not a share: a
+        # rate asked of another year or place is the usual trap, left to the model and the register.
+        counted = next((c for c in ranked if c.features["coverage"] >= tuning.structured_min_coverage
+                        and counts_in(q.measure, fold(c.text))
+                        and not of_another_year(q, c.chunk.section, c.text)), None)
+        if counted is not None:
+            answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, [counted])})
+            return _compose(q, [counted], answer, tuning)
     confidence = model.confidence(ranked)
     if not ranked or confidence < model.related_threshold:
         return answer

@@ -663,6 +663,41 @@ def test_which_occurrence_is_read_from_the_sentence_numbering_it(question, first
         assert not answer.answer.startswith(("Lần thứ", "Đợt thứ"))
 
 
+INSPECTION = _doc("i", [
+    "SỞ CÔNG THƯƠNG TỈNH BÌNH MINH",
+    "Đoàn kiểm tra vật liệu nổ công nghiệp làm việc tại các doanh nghiệp trong tháng 3/2026.",
+    "Đoàn kiểm tra vật liệu nổ công nghiệp dự kiến làm việc 02 ngày tại mỗi đơn vị, kể từ ngày công bố quyết định.",
+    "Tỷ lệ doanh nghiệp được kiểm tra đạt 100%.",
+], number="11/KH-ĐKT", doc_type="kế hoạch", issuer="Sở Công Thương tỉnh Bình Minh")
+
+
+@pytest.fixture
+def doubtful_model(tmp_path):
+    """A selection model under which no sentence is plausible (probability ≈ 0.01)."""
+    model = SelectionModel(weights={"coverage": 1.0}, bias=-5.0, answer_threshold=0.8, related_threshold=0.3,
+                           extra_threshold=0.9999)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("question, quoted", [
+    # how long, however unsure the model: the sentence holding the question that counts in days
+    ("Đoàn kiểm tra vật liệu nổ công nghiệp làm việc bao lâu tại mỗi đơn vị?", "02 ngày"),
+    # a share is not answered this way (a rate of another year or place is the usual trap)
+    ("Tỷ lệ doanh nghiệp được đoàn kiểm tra vật liệu nổ là bao nhiêu phần trăm?", None),
+    # nor a count whose sentence holds too little of the question
+    ("Đoàn kiểm tra an toàn thực phẩm tại các bếp ăn trường học làm việc bao lâu tại mỗi đơn vị?", None),
+])
+def test_a_sentence_counting_in_the_measure_asked_answers(doubtful_model, question, quoted):
+    answer = _answer(question, _retrieval((INSPECTION, 1, ""), (INSPECTION, 2, ""), (INSPECTION, 3, "")),
+                     model=doubtful_model)
+    if quoted:
+        assert not answer.abstained and quoted in answer.answer
+    else:
+        assert answer.abstained
+
+
 FOREST = _doc("f", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "CHỈ THỊ\nVề tăng cường bảo vệ rừng",
