@@ -148,6 +148,11 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
             return counted
     model = load_model(settings or get_settings())
     ranked = score(answer_candidates(q, retrieval, stats, named=named, tuning=tuning), model)
+    if _EFFECT_ASKED.search(q.folded):
+        effective = _effective_sentence(q, ranked, tuning)
+        if effective is not None:
+            answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, [effective])})
+            return _compose(q, [effective], answer, tuning)
     head = asked_ordinal(q.folded)
     if head:
         # "lần thứ mấy": the likeliest sentence holding most of the question that numbers it.
@@ -739,6 +744,34 @@ def _compose_list_count(q: Question, retrieval: Retrieval, stats: TermStats, ans
                                      "retrieved": retrieved})
 
 
+# "Thông tư … có hiệu lực từ ngày nào?", "Quyết định có hiệu lực khi nào?"
+_EFFECT_ASKED = re.compile(r"\bco hieu luc\b(?:\s+\S+){0,4}?\s+(?:nao|khi nao|bao gio|luc nao)\b")
+_EFFECT_STATED = re.compile(r"\bco hieu luc\b")
+# How far before the sentence the document it speaks of may be named ("Ngày 25/3/2026, Bộ ban hành
+# Thông tư số 15/2026/TT-BCT …. Thông tư có hiệu lực từ ngày 10/4/2026.").
+_EFFECT_REACH = 400
+
+
+def _effective_sentence(q: Question, ranked: list[Candidate], tuning: Tuning) -> Candidate | None:
+    """The sentence saying from when the document asked about applies ("… có hiệu lực từ ngày
+    10/4/2026"): the likeliest stating a date or "kể từ ngày ký" that, when the question names
+    a document by number, is that document's own or names it in or just before the sentence;
+    otherwise one holding most of the question (``structured_min_coverage``)."""
+    codes = [number_key(c) for c in q.codes if "/" in c or "-" in c]
+    for c in ranked:
+        folded = fold(c.text)
+        if not _EFFECT_STATED.search(folded) or not (holds_date(c.text) or "ngay ky" in folded):
+            continue
+        if codes:
+            near = fold(c.doc.text[max(0, c.start - _EFFECT_REACH):c.end]).replace(" ", "")
+            own = c.doc.metadata.number and number_key(c.doc.metadata.number) in codes
+            if own or any(code.replace(" ", "") in near for code in codes):
+                return c
+        elif c.features["coverage"] + c.features["neighbours"] >= tuning.structured_min_coverage:
+            return c
+    return None
+
+
 def _compose_ordinal(s: Candidate, head: str, answer: Answer) -> Answer:
     """"Lần thứ 8 [1]" over the sentence that says so, quoted."""
     citations: list[Citation] = []
@@ -910,7 +943,8 @@ def _direct_line(q: Question, chosen: list[Candidate], citations: list[Citation]
             found = _deadlines(s)
             if found:
                 n = _cite(citations, s.doc, s.chunk.section, s.start, s.end)
-                return f"Thời hạn: {escape_markers('; '.join(_deadline_text(d) for d in found[:3]))} [{n}]"
+                label = "Hiệu lực" if _EFFECT_ASKED.search(q.folded) else "Thời hạn"
+                return f"{label}: {escape_markers('; '.join(_deadline_text(d) for d in found[:3]))} [{n}]"
     if q.wants("number"):
         doc = chosen[0].doc
         if doc.metadata.number and not doc.metadata.number.startswith("/"):

@@ -698,6 +698,30 @@ def test_a_sentence_counting_in_the_measure_asked_answers(doubtful_model, questi
         assert answer.abstained
 
 
+CIRCULAR_LETTER = _doc("h", [
+    "BỘ CÔNG THƯƠNG",
+    ("Ngày 25/3/2026, Bộ Công Thương ban hành Thông tư số 15/2026/TT-BCT về phân cấp thủ tục cấp giấy phép "
+     "vận chuyển hàng hóa nguy hiểm. Thông tư có hiệu lực từ ngày 10/4/2026."),
+    "Đề nghị Ủy ban nhân dân các tỉnh tổ chức tiếp nhận hồ sơ từ ngày 15/4/2026.",
+], number="2265/BCT-ATMT", doc_type="công văn", issuer="Bộ Công Thương")
+
+
+@pytest.mark.parametrize("question, first", [
+    # the sentence saying from when it applies, though it names the circular only in the sentence before
+    ("Thông tư 15/2026/TT-BCT về phân cấp thủ tục cấp giấy phép vận chuyển có hiệu lực từ ngày nào?",
+     "Hiệu lực: "),
+    # another circular's: not this one's date
+    ("Thông tư 20/2026/TT-BCT về phân cấp thủ tục cấp giấy phép vận chuyển có hiệu lực từ ngày nào?", None),
+])
+def test_from_when_a_document_applies_is_read_where_it_is_named(doubtful_model, question, first):
+    answer = _answer(question, _retrieval((CIRCULAR_LETTER, 1, ""), (CIRCULAR_LETTER, 2, "")),
+                     model=doubtful_model)
+    if first:
+        assert answer.answer.startswith(first) and "10/4/2026" in answer.answer.splitlines()[0]
+    else:
+        assert "10/4/2026" not in answer.answer
+
+
 FOREST = _doc("f", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "CHỈ THỊ\nVề tăng cường bảo vệ rừng",
