@@ -39,8 +39,8 @@ from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import (Question, asked_ordinal, asked_role, asks_comparison, asks_duties, asks_implementers,
                        ordinals, spelled_out_words)
 from rag.retrieve import Retrieval
-from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, load_model,
-                           of_another_year, score)
+from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date,
+                           load_model, of_another_year, says_whole, score)
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
 UNCERTAIN = ("Không tìm thấy câu trả lời chắc chắn trong các văn bản đã nạp. "
@@ -189,6 +189,8 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
             chosen = [counted]
     if len(q.names) > 1 and asks_comparison(q.folded):
         chosen = _each_side(q, ranked, chosen)
+    if q.codes and _DOCUMENTS_ASKED.search(q.folded):
+        chosen = _each_document(q, ranked, chosen, model)
     if all(of_another_year(q, c.chunk.section, c.text) for c in chosen):
         # "… cho năm 2025?" is not answered by the goals of a section "đến năm 2030".
         return _uncertain(ranked, answer, tuning)
@@ -234,6 +236,27 @@ def _each_side(q: Question, ranked: list[Candidate], chosen: list[Candidate]) ->
                      and (not q.wants("figure") or has_quantity(c.text))), None)
         if side is not None:
             out.append(side)
+    return out
+
+
+# "Những văn bản nào yêu cầu báo cáo trước ngày 10/11?": every document that does, not the likeliest.
+_DOCUMENTS_ASKED = re.compile(r"\b(?:nhung|cac)\s+(?:van ban|ke hoach|cong van|chi thi|quyet dinh|thong bao)\s+nao\b")
+
+
+def _each_document(q: Question, ranked: list[Candidate], chosen: list[Candidate],
+                   model: SelectionModel) -> list[Candidate]:
+    """For "which documents …" naming a date or number ("trước ngày 10/11"): besides the chosen
+    sentences, the likeliest sentence of every other document that writes each of them and is at
+    least plausible (``related_threshold``)."""
+    out = list(chosen)
+    for c in ranked:
+        if c.probability < model.related_threshold:
+            break
+        if any(o.doc.doc_id == c.doc.doc_id for o in out):
+            continue
+        folded = fold(c.text)
+        if all(says_whole(folded, code) for code in q.codes):
+            out.append(c)
     return out
 
 

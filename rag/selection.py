@@ -394,10 +394,10 @@ def offers_new(q: Question, sentence: str, folded: str) -> bool:
         found |= {m.group(0) for m in _LEVEL_BODY_ITEM.finditer(folded)}
     if q.wants("basis"):
         found |= {m.group(0) for m in _CITED_NUMBER.finditer(folded)}
-    return any(not _says(q.folded, item) for item in found)
+    return any(not says_whole(q.folded, item) for item in found)
 
 
-def _says(folded: str, item: str) -> bool:
+def says_whole(folded: str, item: str) -> bool:
     """``item`` stands in ``folded`` whole: the "02" of "02 lần/ngày" is not in "11/2025" (its
     "11" and "2025" are)."""
     return re.search(rf"(?<!\w){re.escape(item)}(?!\w)", folded) is not None

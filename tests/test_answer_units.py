@@ -722,6 +722,28 @@ def test_from_when_a_document_applies_is_read_where_it_is_named(doubtful_model, 
         assert "10/4/2026" not in answer.answer
 
 
+REPORTS_A = _doc("ra", ["ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+                       "Các sở báo cáo kết quả thực hiện hằng năm trước ngày 10/11 về Sở Y tế để tổng hợp."],
+                 number="12/UBND-VX", doc_type="công văn", issuer="Ủy ban nhân dân tỉnh Bình Minh")
+REPORTS_B = _doc("rb", ["ỦY BAN NHÂN DÂN HUYỆN AN HÒA",
+                       "Các xã gửi báo cáo 6 tháng (trước ngày 15/5) và báo cáo năm (trước ngày 10/11).",
+                       "Các xã gửi báo cáo kết quả thực hiện hằng năm về Phòng Y tế."],
+                 number="34/KH-UBND", doc_type="kế hoạch", issuer="Ủy ban nhân dân huyện An Hòa")
+
+
+@pytest.mark.parametrize("question, both", [
+    ("Những văn bản nào yêu cầu gửi báo cáo kết quả thực hiện hằng năm trước ngày 10/11?", True),
+    # one document asked: the likeliest answers
+    ("Văn bản yêu cầu gửi báo cáo kết quả thực hiện hằng năm trước ngày 10/11 là của ai?", False),
+])
+def test_which_documents_lists_every_document_writing_what_the_question_gives(plausible_model, question, both):
+    retrieval = _retrieval((REPORTS_A, 1, ""), (REPORTS_B, 2, ""), (REPORTS_B, 1, ""))
+    answer = _answer(question, retrieval, model=plausible_model)
+    assert not answer.abstained and "12/UBND-VX" in answer.answer
+    assert ("34/KH-UBND" in answer.answer) is both
+    assert "Phòng Y tế" not in answer.answer  # the other document's sentence without 10/11 is not it
+
+
 FOREST = _doc("f", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "CHỈ THỊ\nVề tăng cường bảo vệ rừng",
