@@ -32,6 +32,7 @@ from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
 from ingest.register.deadlines import deadlines_in
 from ingest.register.exports import deadline_label
+from ingest.register.obligations import role_lines
 from ingest.register.models import Relation
 from ingest.register.relations import DOCUMENT_KINDS, extract_references, number_key, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
@@ -173,6 +174,11 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     confidence = model.confidence(ranked)
     if not ranked or confidence < model.related_threshold:
         return answer
+    if q.wants("who") and ranked[0].features["coverage"] >= tuning.structured_min_coverage:
+        # "Những sở nào chủ trì tập huấn …?" and the task's item says it in a line of its own.
+        led = _compose_role_line(q, ranked[0], answer)
+        if not led.abstained:
+            return led
     if q.wants("signer") and ranked[0].doc.metadata.signer_name:
         # Who signed is the document's, not a sentence's: a plausible document is enough.
         return _compose_signers([ranked[0].doc], answer)
@@ -793,6 +799,28 @@ def _effective_sentence(q: Question, ranked: list[Candidate], tuning: Tuning) ->
         elif c.features["coverage"] + c.features["neighbours"] >= tuning.structured_min_coverage:
             return c
     return None
+
+
+_LEAD_ROLES = ("chu tri", "thuc hien", "chiu trach nhiem", "trach nhiem thuc hien")
+
+
+def _compose_role_line(q: Question, s: Candidate, answer: Answer) -> Answer:
+    """The units of the role line of the sentence's numbered item ("- Cơ quan chủ trì: Sở Nội vụ,
+    Sở Giáo dục và Đào tạo, Sở Tài chính."): the coordinating ones when the question asks who
+    coordinates, else the leading ones; the role line first, then the task sentence, both
+    quoted. ``answer`` unchanged when the item has no such line."""
+    lines_found = role_lines(s.doc, _view(s.doc.text), s.start)
+    wanted = ("phoi hop",) if "phoi hop" in q.folded else _LEAD_ROLES
+    line = next((r for role in wanted for r in lines_found if r.role == role), None)
+    if line is None:
+        return answer
+    citations: list[Citation] = []
+    n = _cite(citations, s.doc, s.chunk.section, line.start, line.end)
+    task = _cite(citations, s.doc, s.chunk.section, s.start, s.end)
+    lines = [f"{escape_markers(line.label)}: {escape_markers(line.units)} [{n}]", "", _heading(s.doc),
+             f"- “{escape_markers(tidy(s.text))}” [{task}]"]
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
+                                     "retrieved": quoted_first(answer.retrieved, [s])})
 
 
 def _compose_ordinal(s: Candidate, head: str, answer: Answer) -> Answer:

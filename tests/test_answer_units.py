@@ -744,6 +744,28 @@ def test_which_documents_lists_every_document_writing_what_the_question_gives(pl
     assert "Phòng Y tế" not in answer.answer  # the other document's sentence without 10/11 is not it
 
 
+ITEMS = _doc("it", [
+    "ỦY BAN NHÂN DÂN THÀNH PHỐ BÌNH MINH",
+    "II. NỘI DUNG",
+    ("2. Tổ chức tập huấn, bồi dưỡng nghiệp vụ\n\n- Nội dung thực hiện: Tổ chức tập huấn, bồi dưỡng nghiệp vụ cho "
+     "cán bộ làm công tác việc làm, bảo hiểm thất nghiệp.\n\n- Cơ quan chủ trì: Sở Nội vụ, Sở\nGiáo dục và Đào tạo, "
+     "Sở Tài chính.\n\n- Cơ quan phối hợp: Bảo hiểm xã hội Thành phố.\n\n- Thời gian thực hiện: Năm 2025."),
+], number="172/KH-UBND", doc_type="kế hoạch", issuer="Ủy ban nhân dân Thành phố Bình Minh")
+
+
+@pytest.mark.parametrize("question, first", [
+    ("Những sở nào chủ trì tập huấn nghiệp vụ cho cán bộ làm công tác việc làm, bảo hiểm thất nghiệp?",
+     "Cơ quan chủ trì: Sở Nội vụ, Sở Giáo dục và Đào tạo, Sở Tài chính."),
+    ("Cơ quan nào phối hợp tập huấn nghiệp vụ cho cán bộ làm công tác việc làm, bảo hiểm thất nghiệp?",
+     "Cơ quan phối hợp: Bảo hiểm xã hội Thành phố."),
+])
+def test_who_leads_a_task_is_read_from_its_items_role_line(plausible_model, question, first):
+    section = "II. NỘI DUNG > 2. Tổ chức tập huấn, bồi dưỡng nghiệp vụ"
+    answer = _answer(question, _retrieval(*[(ITEMS, i, section) for i in (3, 4, 5, 6)]), model=plausible_model)
+    assert answer.answer.startswith(first)
+    assert all(ITEMS.text[c.start:c.end] == c.quote for c in answer.citations)
+
+
 FOREST = _doc("f", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "CHỈ THỊ\nVề tăng cường bảo vệ rừng",

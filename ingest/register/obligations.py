@@ -9,6 +9,7 @@ still covers: every rule here would rather leave a field empty than guess it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ingest.models import Chunk, Document
 from ingest.register.deadlines import deadlines_in, labelled_deadlines, value_deadline
@@ -230,6 +231,39 @@ def _item_bounds(doc: Document, pos: int) -> tuple[int, int]:
                 end = a
                 break
     return start, end
+
+
+@dataclass(frozen=True)
+class RoleLine:
+    """A labelled line of a numbered item naming who acts ("- Cơ quan chủ trì: Sở Nội vụ, Sở Giáo
+    dục và Đào tạo."), wrapped lines included: ``role`` folded ("chu tri", "thuc hien", "phoi hop",
+    ...), ``label`` as written ("Cơ quan chủ trì"), offsets into ``Document.text``."""
+
+    role: str
+    label: str
+    units: str
+    start: int
+    end: int
+
+
+def role_lines(doc: Document, view: str, pos: int) -> list[RoleLine]:
+    """The role lines of the numbered item around ``pos`` (``view``: ``matching_view(doc.text)``),
+    in order; a line goes on over the lines below it up to a blank line or the next item line."""
+    start, end = _item_bounds(doc, pos)
+    spans = _line_spans(doc.text, start, end)
+    found: list[RoleLine] = []
+    for i, (a, b) in enumerate(spans):
+        m = _ROLE_LINE.match(view, a, b) if b > a else None
+        if not m:
+            continue
+        stop = b
+        for c, d in spans[i + 1:]:
+            if not doc.text[c:d].strip() or re.match(r"\s*[-+•*]|\s*[a-zđ]\)|\s*\d", doc.text[c:d]):
+                break
+            stop = d
+        label = doc.text[a:m.start("units")].strip(" -+•*:\t")
+        found.append(RoleLine(m["role"], label, " ".join(doc.text[m.start("units"):stop].split()), a, stop))
+    return found
 
 
 def _role_units(doc: Document, view: str, pos: int) -> tuple[list[str], list[str]]:
