@@ -168,8 +168,13 @@ def test_the_best_sentence_is_quoted(question, retrieval, tuning, quoted, not_qu
 def plausible_model(tmp_path):
     """A selection model that reads coverage only and finds most sentences plausible (0.5 at
     coverage 0.1), answers from 0.8 and never quotes a second sentence by its probability alone."""
-    model = SelectionModel(weights={"coverage": 10.0}, bias=-1.0, answer_threshold=0.8, related_threshold=0.3,
-                           extra_threshold=0.9999)
+    return _coverage_model_file(tmp_path, weight=10.0, bias=-1.0, extra=0.9999)
+
+
+def _coverage_model_file(tmp_path, *, weight: float, bias: float, extra: float):
+    """A selection model over coverage alone (answers from 0.8, related from 0.3), as a file."""
+    model = SelectionModel(weights={"coverage": weight}, bias=bias, answer_threshold=0.8, related_threshold=0.3,
+                           extra_threshold=extra)
     path = tmp_path / "model.json"
     path.write_text(json.dumps(model.to_json()), encoding="utf-8")
     return path
@@ -217,11 +222,7 @@ _COVERED = "Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi k
 def coverage_model(tmp_path):
     """A selection model that reads coverage only: probability 0.5 at coverage 0.75 (the partly
     covered question), steep around it; answers from 0.8, offers related passages from 0.3."""
-    model = SelectionModel(weights={"coverage": 40.0}, bias=-30.0, answer_threshold=0.8, related_threshold=0.3,
-                           extra_threshold=0.99)
-    path = tmp_path / "model.json"
-    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
-    return path
+    return _coverage_model_file(tmp_path, weight=40.0, bias=-30.0, extra=0.99)
 
 
 @pytest.mark.parametrize("question, outcome", [
@@ -674,11 +675,7 @@ INSPECTION = _doc("i", [
 @pytest.fixture
 def doubtful_model(tmp_path):
     """A selection model under which no sentence is plausible (probability ≈ 0.01)."""
-    model = SelectionModel(weights={"coverage": 1.0}, bias=-5.0, answer_threshold=0.8, related_threshold=0.3,
-                           extra_threshold=0.9999)
-    path = tmp_path / "model.json"
-    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
-    return path
+    return _coverage_model_file(tmp_path, weight=1.0, bias=-5.0, extra=0.9999)
 
 
 @pytest.mark.parametrize("question, quoted", [
