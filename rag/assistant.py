@@ -18,7 +18,7 @@ from rag.answer import (TermStats, described_scope, described_terms, extractive_
                         merge_register_evidence, other_occurrence)
 from rag.llm import LLMAnswerer
 from rag.models import Answer, RetrievedChunk
-from rag.query import ENGLISH_HINT, Question, asks_comparison, comparison_sides
+from rag.query import ENGLISH_HINT, Question, asks_comparison, compared_parties, comparison_sides
 from rag.retrieve import Retrieval, Retriever
 from rag.selection import of_another_year
 
@@ -113,7 +113,7 @@ class Assistant:
         check_question(question, history, self.settings.max_question_chars)
         began = time.perf_counter()
         q = Question.parse(question, history or [])
-        if self.llm is None and len(q.names) > 1 and asks_comparison(q.folded):
+        if self.llm is None and asks_comparison(q.folded):
             compared = self._compare(q, filters=filters, top_k=top_k, mode=mode)
             if compared is not None:
                 timings = {"total": round((time.perf_counter() - began) * 1000, 2)}
@@ -184,12 +184,18 @@ class Assistant:
 
     def _compare(self, q: Question, **kwargs) -> Answer | None:
         """"So sánh mục tiêu … giữa tỉnh Sóc Trăng và huyện Bắc Sơn": each place's own question
-        (``comparison_sides``) asked on its own, and the answers given one after the other. A
-        sentence about one side holds half of the words of such a question, so asked whole it
-        is rarely answered with confidence. None (ask the question whole) unless every side is
-        answered, each from documents about its place (by issuer or the quoted text)."""
+        (``comparison_sides``) asked on its own, and the answers given one after the other; "hạn
+        … của doanh nghiệp và của các sở khác nhau thế nào?" likewise for each party
+        (``compared_parties``). A sentence about one side holds half of the words of such a
+        question, so asked whole it is rarely answered with confidence. None (ask the question
+        whole) unless every side is answered, a place's from documents about it (by issuer or
+        the quoted text)."""
         parts = []
-        for name, text in comparison_sides(q.standalone, q.names):
+        sides = comparison_sides(q.standalone, q.names) if len(q.names) > 1 else [
+            ("", text) for text in compared_parties(q.standalone)]
+        if not sides:
+            return None
+        for name, text in sides:
             part = self.ask(text, **kwargs)
             if part.abstained or not all(name in fold(f"{c.issuer or ''} {c.quote}") for c in part.citations):
                 return None

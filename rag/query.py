@@ -295,6 +295,21 @@ def asked_ordinal(folded: str) -> str | None:
     return m.group(1) if m else None
 
 
+# "hạn báo cáo của doanh nghiệp khai thác và của các sở, ngành khác nhau thế nào?": two parties compared.
+_PARTIES = re.compile(r"(?i)\bcủa\s+(?P<a>[^,?]+?)\s+và\s+(?:của\s+)?(?P<b>[^?]+?)\s+(?=khác nhau|giống nhau)")
+
+
+def compared_parties(question: str) -> list[str]:
+    """A comparison between two parties named after "của" cut into one question per party ("hạn
+    báo cáo của A và của B khác nhau thế nào?" → "hạn báo cáo của A", "hạn báo cáo của B"); none
+    when the question compares no such pair."""
+    m = _PARTIES.search(question)
+    if m is None:
+        return []
+    return [" ".join(_COMPARING_WORDS.sub(" ", f"{question[:m.start()]}của {party} {question[m.end():]}").split())
+            for party in (m["a"], m["b"])]
+
+
 def analyze(question: str) -> Question:
     """``question`` analysed on its own, outside any conversation: ``Question.parse(question)``."""
     return Question.parse(question)

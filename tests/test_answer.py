@@ -381,3 +381,47 @@ def test_a_goal_for_2030_does_not_answer_a_question_about_2025(tmp_path, embedde
         assert "30%" in assistant.ask("Tỉnh Bình Minh đặt tỷ trọng kinh tế số bao nhiêu phần trăm GRDP năm 2030?").answer
     finally:
         index.close()
+
+
+MINING_LETTER = """SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG
+TỈNH BÌNH MINH
+
+Số: 51/SNNMT-KS
+
+V/v báo cáo định kỳ hoạt động khai thác khoáng sản
+
+Kính gửi: Các doanh nghiệp khai thác khoáng sản trên địa bàn tỉnh.
+
+Doanh nghiệp khai thác khoáng sản lập báo cáo định kỳ hằng năm, nộp trước ngày 15 tháng 02 của năm liền kề.
+"""
+
+MINING_PLAN = """ỦY BAN NHÂN DÂN
+TỈNH BÌNH MINH
+
+Số: 21/KH-UBND
+
+KẾ HOẠCH
+Tăng cường quản lý khoáng sản
+
+Các sở, ngành, địa phương báo cáo định kỳ hằng năm (trước ngày 10/12) về Ủy ban nhân dân tỉnh về kết quả quản lý khoáng sản.
+"""
+
+
+def test_a_comparison_between_two_parties_answers_each(tmp_path, embedder):
+    """Each party's deadline, though each sits in another document and neither holds the other's words."""
+    from ingest.index import Index
+    from ingest.pipeline import ingest_paths
+    from ingest.settings import Settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "cv51.txt").write_text(MINING_LETTER, encoding="utf-8")
+    (folder / "kh21.txt").write_text(MINING_PLAN, encoding="utf-8")
+    index = Index.open(Settings(data_dir=tmp_path / "data", files_root=tmp_path), embedder=embedder)
+    try:
+        assert not ingest_paths(index, [folder]).failed
+        answer = Assistant(index).ask("Về khoáng sản, hạn báo cáo hằng năm của doanh nghiệp khai thác và của các sở, "
+                                      "ngành, địa phương khác nhau thế nào?")
+        assert not answer.abstained and "15 tháng 02" in answer.answer and "10/12" in answer.answer
+    finally:
+        index.close()

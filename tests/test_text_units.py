@@ -107,6 +107,21 @@ def test_a_comparison_is_cut_into_one_question_per_place(question, sides):
     assert comparison_sides(question, Question.parse(question).names) == sides
 
 
+@pytest.mark.parametrize("question, parts", [
+    # two parties named after "của", the second with a list of its own
+    ("Hạn báo cáo hằng năm của doanh nghiệp và của các sở, ngành, địa phương khác nhau thế nào?",
+     ["Hạn báo cáo hằng năm của doanh nghiệp ?", "Hạn báo cáo hằng năm của các sở, ngành, địa phương ?"]),
+    ("Chế độ báo cáo của cấp tỉnh và cấp xã giống nhau không?",
+     ["Chế độ báo cáo của cấp tỉnh không?", "Chế độ báo cáo của cấp xã không?"]),
+    # no pair compared
+    ("Hạn báo cáo của doanh nghiệp và cơ sở là ngày nào?", []),
+])
+def test_a_comparison_between_two_parties_is_cut_into_one_question_each(question, parts):
+    from rag.query import compared_parties
+
+    assert compared_parties(question) == parts
+
+
 @pytest.mark.parametrize("measure, sentence, counts", [
     ("lan", "báo cáo 02 lần/ngày (trước 9h00 và 16h00)", True),
     ("lan", "tổ chức lần thứ 2", False),                      # which time, not how many
