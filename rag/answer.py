@@ -182,6 +182,21 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if q.wants("signer") and ranked[0].doc.metadata.signer_name:
         # Who signed is the document's, not a sentence's: a plausible document is enough.
         return _compose_signers([ranked[0].doc], answer)
+    kind = _RESULTING_KIND.search(q.folded)
+    if kind:
+        # "… cuối cùng ra quyết định nào?" is answered by a sentence citing a decision by number:
+        # unless the likeliest sentences already do, the likeliest one holding most of the question
+        # that does, its number first.
+        chosen = [] if confidence < model.answer_threshold else _one_per_passage(_select(ranked, model, tuning))
+        if not any(_cited_of_kind(q, c, kind.group(1)) for c in chosen):
+            cited = next(((c, ref) for c in ranked if c.features["coverage"] >= tuning.structured_min_coverage
+                          for ref in _cited_of_kind(q, c, kind.group(1))), None)
+            if cited is not None:
+                s, ref = cited
+                answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, [s])})
+                composed = _compose(q, [s], answer, tuning)
+                first = f"{escape_markers(ref.target_number)} [1]"
+                return composed.model_copy(update={"answer": f"{first}\n\n{composed.answer}"})
     if confidence < model.answer_threshold:
         return _uncertain(ranked, answer, tuning)
     chosen = _one_per_passage(_select(ranked, model, tuning))
@@ -604,6 +619,17 @@ def _compose_implementers(q: Question, retrieval: Retrieval, answer: Answer) -> 
     first = f"Các văn bản thực hiện {escape_markers(', '.join(written))}:"
     return answer.model_copy(update={"answer": "\n".join([first, ""] + lines), "abstained": False,
                                      "citations": citations})
+
+
+# "ra quyết định nào", "bằng quyết định số mấy", "theo thông tư nào": a document of that kind, by number.
+_RESULTING_KIND = re.compile(r"\b(?:ra|ban hanh|co|bang|theo|la)\s+(quyet dinh|ke hoach|chi thi|thong tu|nghi dinh|"
+                             r"nghi quyet|cong van|chuong trinh|thong bao)\s+(?:nao|gi|so may)\b")
+
+
+def _cited_of_kind(q: Question, c: Candidate, kind: str) -> list[Relation]:
+    """The references of ``kind`` the sentence makes by a number the question does not give."""
+    return [ref for ref in extract_references(c.doc)
+            if c.start <= ref.source.start < c.end and _of_kind(ref, kind) and not says_whole(q.folded, ref.target_key)]
 
 
 def _of_kind(ref: Relation, kind: str | None) -> bool:

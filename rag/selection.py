@@ -441,7 +441,8 @@ _MEASURE_COUNTS = {
     "duration": re.compile(_COUNT + r"(?:ngay|tuan|thang|nam|gio|phut|buoi)\b(?!\s*\d+(?!\s*lan\b))"),
     "share": re.compile(_COUNT + r"(?:%|phan tram)"),
     # "4.500 tỷ đồng", "1.250 triệu.", not "3,5 triệu con gia súc" (a count of millions of head).
-    "money": re.compile(_COUNT + r"(?:(?:(?:ty|trieu|nghin|ngan)\s+)?(?:dong|vnd|usd)\b|(?:ty|trieu)\b(?=\s*(?:[.,;:()]|$)))"),
+    "money": re.compile(_COUNT + r"(?:(?:(?:ty|trieu|nghin|ngan)\s+)?(?:dong|vnd|usd)\b"
+                                 r"|(?:ty|trieu)\b(?=\s*(?:[.,;:()]|$)))"),
 }
 
 
