@@ -227,15 +227,19 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
 
 def merge_answers(question: str, parts: list[Answer]) -> Answer:
     """Answers to the parts of one question (a comparison's sides) one after the other, as one
-    answer to ``question``: markers and citations renumbered, the parts' sources first."""
+    answer to ``question``: markers and citations renumbered, the parts' sources in turn."""
     lines: list[str] = []
     citations: list[Citation] = []
-    retrieved: list[RetrievedChunk] = []
     for part in parts:
         offset = len(citations)
         citations += [c.model_copy(update={"n": c.n + offset}) for c in part.citations]
         lines += [_MARKER.sub(lambda m: f"[{int(m.group(1)) + offset}]", part.answer), ""]
-        retrieved += [c for c in part.retrieved if all(c.chunk_id != r.chunk_id for r in retrieved)]
+    # The parts' sources taken in turn, so that each part's best come first among those shown.
+    retrieved: list[RetrievedChunk] = []
+    for rank in range(max(len(part.retrieved) for part in parts)):
+        for part in parts:
+            if rank < len(part.retrieved) and all(part.retrieved[rank].chunk_id != r.chunk_id for r in retrieved):
+                retrieved.append(part.retrieved[rank])
     return parts[0].model_copy(update={"question": question, "answer": "\n".join(lines).strip(), "abstained": False,
                                        "citations": citations, "retrieved": retrieved, "related": []})
 

@@ -1150,3 +1150,14 @@ def test_register_items_matching_less_well_than_the_one_the_answer_quotes_are_no
     declined = merge_register_evidence(answer.model_copy(update={"abstained": True, "citations": []}),
                                        [item(0, 0.9), item(2, 0.9), item(1, 0.8)], {"t": doc})
     assert len(declined.citations) == 3
+
+
+def test_answers_to_the_parts_of_a_question_are_merged_with_their_sources_in_turn():
+    from rag.answer import merge_answers
+
+    one = _answer("Sở Y tế tổng hợp kết quả tiêm chủng vắc xin sởi khi nào?", BOTH_DATES)
+    two = _answer("Tỷ lệ trẻ em được tiêm chủng đầy đủ là bao nhiêu?", _retrieval((FIGURE, 0, "")))
+    merged = merge_answers("Hỏi hai điều", [one, two])
+    assert [c.n for c in merged.citations] == list(range(1, len(one.citations) + len(two.citations) + 1))
+    assert f"[{len(one.citations) + len(two.citations)}]" in merged.answer  # the second part renumbered
+    assert [c.chunk_id for c in merged.retrieved[:2]] == [one.retrieved[0].chunk_id, two.retrieved[0].chunk_id]
