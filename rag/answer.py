@@ -40,7 +40,7 @@ from rag.models import Answer, Citation, RetrievedChunk
 from rag.query import (Question, asked_ordinal, asked_role, asks_comparison, asks_duties, asks_implementers,
                        ordinals, spelled_out_words)
 from rag.retrieve import Retrieval
-from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date,
+from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, holds_day,
                            load_model, of_another_year, says_whole, score)
 
 NOT_FOUND = "Không tìm thấy trong các văn bản đã nạp."
@@ -221,6 +221,9 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if _asks_only_when(q) and not any(holds_date(c.text) for c in chosen):
         # Nor is "khi nào" answered by sentences without a date or a time.
         return _uncertain(ranked, answer, tuning)
+    if _asks_only_when(q) and _DAY_ASKED.search(q.folded) and not any(holds_day(c.text) for c in chosen):
+        # Nor "trước ngày nào" by a year ("… công tác bảo vệ bí mật nhà nước năm 2025").
+        return _uncertain(ranked, answer, tuning)
     answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, chosen)})
     return _compose(q, chosen, answer, tuning)
 
@@ -283,6 +286,10 @@ def _each_document(q: Question, ranked: list[Candidate], chosen: list[Candidate]
         if all(says_whole(folded, code) for code in q.codes):
             out.append(c)
     return out
+
+
+# "trước ngày nào", "vào ngày nào", "ngày mấy": a day is asked, not a month or a year.
+_DAY_ASKED = re.compile(r"\bngay (?:nao|may)\b")
 
 
 def _asks_only_when(q: Question) -> bool:

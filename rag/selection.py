@@ -413,6 +413,15 @@ def of_another_year(q: Question, section: str, sentence: str) -> bool:
     return bool(asked) and bool(headed) and not asked & headed and not asked & own
 
 
+def holds_day(sentence: str) -> bool:
+    """A day ("10/11", "ngày 15 tháng 5", "trước ngày 25", "ngày ký"), not only a month, a
+    quarter or a year; not the date of a document it cites."""
+    return bool(_DAY.search(without_document_dates(fold(sentence))))
+
+
+_DAY = re.compile(r"\b\d{1,2}\s*/\s*\d{1,2}\b|\bngay\s+(?:\d{1,2}\b|ky\b)")
+
+
 def holds_date(sentence: str) -> bool:
     """A date, a month, a quarter, a year or a time of day ("trước ngày 10/11", "quý II",
     "19h00"), as ``asks_when_date`` reads it; not the date of a document it cites."""

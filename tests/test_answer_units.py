@@ -794,6 +794,24 @@ def test_which_decision_is_answered_by_the_sentence_citing_one(plausible_model, 
         assert "1883/QĐ-UBND" not in answer.answer
 
 
+SECRETS = _doc("bm", ["ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+                     "Các sở báo cáo kết quả công tác bảo vệ bí mật nhà nước năm 2025 về Công an tỉnh.",
+                     "Các sở báo cáo kết quả công tác bảo vệ bí mật nhà nước trước ngày 15/12 hằng năm."],
+                number="10/KH-UBND", doc_type="kế hoạch", issuer="Ủy ban nhân dân tỉnh Bình Minh")
+
+
+@pytest.mark.parametrize("paragraphs, answered", [
+    ((1,), False),   # a year does not say before which day
+    ((1, 2), True),
+])
+def test_which_day_is_answered_only_by_a_day(plausible_model, paragraphs, answered):
+    retrieval = _retrieval(*[(SECRETS, i, "") for i in paragraphs])
+    answer = _answer("Các sở báo cáo kết quả công tác bảo vệ bí mật nhà nước trước ngày nào?", retrieval,
+                     model=plausible_model)
+    assert answer.abstained is not answered
+    assert ("15/12" in answer.answer) is answered
+
+
 FOREST = _doc("f", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "CHỈ THỊ\nVề tăng cường bảo vệ rừng",

@@ -122,6 +122,21 @@ def test_a_comparison_between_two_parties_is_cut_into_one_question_each(question
     assert compared_parties(question) == parts
 
 
+@pytest.mark.parametrize("sentence, day", [
+    ("Báo cáo trước ngày 10/11 hằng năm.", True),
+    ("Hằng tháng, gửi báo cáo trước ngày 25.", True),
+    ("Quyết định có hiệu lực kể từ ngày ký.", True),
+    ("Thực hiện công tác bảo vệ bí mật nhà nước năm 2025.", False),
+    ("Hoàn thành trong quý II năm 2026.", False),
+    # a cited document's date is not the day asked
+    ("Thực hiện Kế hoạch số 321-KH/TU ngày 11/4/2025 của Tỉnh ủy.", False),
+])
+def test_a_sentence_holds_a_day(sentence, day):
+    from rag.selection import holds_day
+
+    assert holds_day(sentence) is day
+
+
 @pytest.mark.parametrize("measure, sentence, counts", [
     ("lan", "báo cáo 02 lần/ngày (trước 9h00 và 16h00)", True),
     ("lan", "tổ chức lần thứ 2", False),                      # which time, not how many
