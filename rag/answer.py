@@ -103,52 +103,94 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
     if mentioning is None:
         def mentioning(doc: Document) -> Iterable[Document]:
             return sorted(everything.values(), key=lambda d: (d.file != doc.file, d.file, d.part))
-    if q.wants("signer") or q.wants("date") or q.wants("number") or q.wants("basis") or q.wants("recipients"):
-        # Questions about a document itself are answered from its metadata, pointing at where
-        # the text states it; "the Chương trình of Ban Thường vụ Tỉnh ủy on Chỉ thị 28" names
-        # a document by its description rather than its number.
-        if q.wants("date") and not named:
-            cited = _compose_cited_dates(q, retrieval.documents.values(), answer)
-            if not cited.abstained:
-                return cited
-        targets = named or _described_documents(q, retrieval, stats, tuning)
-        if targets and q.wants("signer"):
-            return _compose_signers(targets, answer)
-        if targets and q.wants("recipients"):
-            sent = _compose_recipients(q, targets, answer)
-            if not sent.abstained:
-                return sent
-        if targets and q.wants("basis"):
-            based = _compose_basis(q, targets, answer)
-            if not based.abstained:
-                return based
-        if targets and q.wants("number") and not q.wants("date"):
-            numbered = _compose_numbers(targets, answer)
-            if not numbered.abstained:
-                return numbered
-        if targets and (q.wants("date") or q.wants("number")):
-            dated = _compose_dates(targets, mentioning, answer)
-            if not dated.abstained:
-                return dated
-    if asks_implementers(q.folded) and q.codes:
-        carried = _compose_implementers(q, retrieval, answer)
-        if not carried.abstained:
-            return carried
-    role = asked_role(q.folded)
-    if role:
-        held = _compose_role_holder(q, role, retrieval, stats, answer, tuning)
-        if not held.abstained:
-            return held
-    if asks_duties(q.folded):
-        duties = _compose_unit_duties(q, retrieval, stats, answer, tuning)
-        if not duties.abstained:
-            return duties
-    if q.wants("figure") and "danh sach" in q.folded and q.measure not in _NOT_COUNTS:
-        counted = _compose_list_count(q, retrieval, stats, answer, tuning)
-        if not counted.abstained:
-            return counted
+    # In order: what a document says of itself (its metadata), what the documents' structure
+    # gives away (a section, a member line, a list, preambles), the sentence that writes what is
+    # asked, then the sentence model; each step answers or passes.
+    found = (_document_answer(q, retrieval, stats, answer, named, mentioning, tuning)
+             or _structured_answer(q, retrieval, stats, answer, tuning))
+    if found is not None:
+        return found
     model = load_model(settings or get_settings())
     ranked = score(answer_candidates(q, retrieval, stats, named=named, tuning=tuning), model)
+    found = _written_answer(q, retrieval, ranked, answer, tuning)
+    if found is not None:
+        return found
+    confidence = model.confidence(ranked)
+    if not ranked or confidence < model.related_threshold:
+        return answer
+    found = _plausible_answer(q, retrieval, ranked, confidence, model, answer, tuning)
+    if found is not None:
+        return found
+    if confidence < model.answer_threshold:
+        return _uncertain(ranked, answer, tuning)
+    chosen = _chosen(q, ranked, model, tuning)
+    if not _answers_what_is_asked(q, chosen):
+        return _uncertain(ranked, answer, tuning)
+    answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, chosen)})
+    return _compose(q, chosen, answer, tuning)
+
+
+def _document_answer(q: Question, retrieval: Retrieval, stats: TermStats, answer: Answer, named: list[Document],
+                     mentioning: Callable[[Document], Iterable[Document]], tuning: Tuning) -> Answer | None:
+    """Questions about a document itself (signer, date, number, basis, recipients) answered from
+    its metadata, pointing at where the text states it; "the Chương trình of Ban Thường vụ Tỉnh
+    ủy on Chỉ thị 28" names a document by its description rather than its number. None when the
+    question asks none of these or no such document answers."""
+    if not (q.wants("signer") or q.wants("date") or q.wants("number") or q.wants("basis") or q.wants("recipients")):
+        return None
+    if q.wants("date") and not named:
+        cited = _compose_cited_dates(q, retrieval.documents.values(), answer)
+        if not cited.abstained:
+            return cited
+    targets = named or _described_documents(q, retrieval, stats, tuning)
+    if not targets:
+        return None
+    if q.wants("signer"):
+        return _compose_signers(targets, answer)
+    composers: list[Callable[[], Answer]] = []
+    if q.wants("recipients"):
+        composers.append(lambda: _compose_recipients(q, targets, answer))
+    if q.wants("basis"):
+        composers.append(lambda: _compose_basis(q, targets, answer))
+    if q.wants("number") and not q.wants("date"):
+        composers.append(lambda: _compose_numbers(targets, answer))
+    if q.wants("date") or q.wants("number"):
+        composers.append(lambda: _compose_dates(targets, mentioning, answer))
+    return _first_answered(composers)
+
+
+def _structured_answer(q: Question, retrieval: Retrieval, stats: TermStats, answer: Answer,
+                       tuning: Tuning) -> Answer | None:
+    """What the documents' structure gives away: the documents whose preambles carry out the one
+    named, a team member's line, the section a body heads, a titled list's entries. None when
+    the question asks none of these or the structure is not there."""
+    composers: list[Callable[[], Answer]] = []
+    if asks_implementers(q.folded) and q.codes:
+        composers.append(lambda: _compose_implementers(q, retrieval, answer))
+    role = asked_role(q.folded)
+    if role:
+        composers.append(lambda: _compose_role_holder(q, role, retrieval, stats, answer, tuning))
+    if asks_duties(q.folded):
+        composers.append(lambda: _compose_unit_duties(q, retrieval, stats, answer, tuning))
+    if q.wants("figure") and "danh sach" in q.folded and q.measure not in _NOT_COUNTS:
+        composers.append(lambda: _compose_list_count(q, retrieval, stats, answer, tuning))
+    return _first_answered(composers)
+
+
+def _first_answered(composers: list[Callable[[], Answer]]) -> Answer | None:
+    """The first of the composers' answers that is not an abstention, trying them in order."""
+    for compose in composers:
+        found = compose()
+        if not found.abstained:
+            return found
+    return None
+
+
+def _written_answer(q: Question, retrieval: Retrieval, ranked: list[Candidate], answer: Answer,
+                    tuning: Tuning) -> Answer | None:
+    """The likeliest sentence that writes what is asked, however unsure the question model: from
+    when a named document applies, which occurrence ("lần thứ mấy"), how many of a measure. None
+    when the question asks none of these or no sentence holding most of it writes it."""
     if _EFFECT_ASKED.search(q.folded):
         effective = _effective_sentence(q, ranked, tuning)
         if effective is not None:
@@ -171,9 +213,14 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         if counted is not None:
             answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, [counted])})
             return _compose(q, [counted], answer, tuning)
-    confidence = model.confidence(ranked)
-    if not ranked or confidence < model.related_threshold:
-        return answer
+    return None
+
+
+def _plausible_answer(q: Question, retrieval: Retrieval, ranked: list[Candidate], confidence: float,
+                      model: SelectionModel, answer: Answer, tuning: Tuning) -> Answer | None:
+    """Answers a plausible question (confidence at least ``related_threshold``) may get before
+    the answer threshold is applied: the role line of the likeliest task's item, the signer of
+    the likeliest document, the sentence citing a decision by number. None otherwise."""
     if q.wants("who") and ranked[0].features["coverage"] >= tuning.structured_min_coverage:
         # "Những sở nào chủ trì tập huấn …?" and the task's item says it in a line of its own.
         led = _compose_role_line(q, ranked[0], answer)
@@ -197,8 +244,13 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
                 composed = _compose(q, [s], answer, tuning)
                 first = f"{escape_markers(ref.target_number)} [1]"
                 return composed.model_copy(update={"answer": f"{first}\n\n{composed.answer}"})
-    if confidence < model.answer_threshold:
-        return _uncertain(ranked, answer, tuning)
+    return None
+
+
+def _chosen(q: Question, ranked: list[Candidate], model: SelectionModel, tuning: Tuning) -> list[Candidate]:
+    """The sentences to quote: the likeliest and those likely enough beside it, then what the
+    question's shape asks for besides (a count in the measure asked, each place compared, every
+    document writing what the question gives)."""
     chosen = _one_per_passage(_select(ranked, model, tuning))
     if q.measure and not any(counts_in(q.measure, fold(c.text)) for c in chosen):
         # "thiệt hại bao nhiêu tiền" is answered by the sum in đồng, not by the sentence counting
@@ -212,20 +264,21 @@ def extractive_answer(q: Question, retrieval: Retrieval, stats: TermStats, *,
         chosen = _each_side(q, ranked, chosen)
     if q.codes and _DOCUMENTS_ASKED.search(q.folded):
         chosen = _each_document(q, ranked, chosen, model)
+    return chosen
+
+
+def _answers_what_is_asked(q: Question, chosen: list[Candidate]) -> bool:
+    """Whether the chosen sentences can answer at all, however probable: not the goals of a
+    section about another year, a number for "bao nhiêu", a date for "khi nào", a day for
+    "trước ngày nào"."""
     if all(of_another_year(q, c.chunk.section, c.text) for c in chosen):
-        # "… cho năm 2025?" is not answered by the goals of a section "đến năm 2030".
-        return _uncertain(ranked, answer, tuning)
+        return False  # "… cho năm 2025?" is not answered by the goals of a section "đến năm 2030"
     if q.wants("figure") and not any(has_quantity(c.text) for c in chosen):
-        # "bao nhiêu" answered by sentences without a number is not an answer, however probable.
-        return _uncertain(ranked, answer, tuning)
+        return False
     if _asks_only_when(q) and not any(holds_date(c.text) for c in chosen):
-        # Nor is "khi nào" answered by sentences without a date or a time.
-        return _uncertain(ranked, answer, tuning)
-    if _asks_only_when(q) and _DAY_ASKED.search(q.folded) and not any(holds_day(c.text) for c in chosen):
-        # Nor "trước ngày nào" by a year ("… công tác bảo vệ bí mật nhà nước năm 2025").
-        return _uncertain(ranked, answer, tuning)
-    answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, chosen)})
-    return _compose(q, chosen, answer, tuning)
+        return False
+    # Nor "trước ngày nào" by a year ("… công tác bảo vệ bí mật nhà nước năm 2025").
+    return not (_asks_only_when(q) and _DAY_ASKED.search(q.folded) and not any(holds_day(c.text) for c in chosen))
 
 
 def merge_answers(question: str, parts: list[Answer]) -> Answer:
