@@ -235,9 +235,10 @@ def _plausible_answer(q: Question, retrieval: Retrieval, ranked: list[Candidate]
         # unless the likeliest sentences already do, the likeliest one holding most of the question
         # that does, its number first.
         chosen = [] if confidence < model.answer_threshold else _one_per_passage(_select(ranked, model, tuning))
-        if not any(_cited_of_kind(q, c, kind.group(1)) for c in chosen):
+        references: dict[str, list[Relation]] = {}  # each document's, read once
+        if not any(_cited_of_kind(q, c, kind.group(1), references) for c in chosen):
             cited = next(((c, ref) for c in ranked if c.features["coverage"] >= tuning.structured_min_coverage
-                          for ref in _cited_of_kind(q, c, kind.group(1))), None)
+                          for ref in _cited_of_kind(q, c, kind.group(1), references)), None)
             if cited is not None:
                 s, ref = cited
                 answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, [s])})
@@ -690,9 +691,12 @@ _RESULTING_KIND = re.compile(r"\b(?:ra|ban hanh|co|bang|theo|la)\s+(quyet dinh|k
                              r"nghi quyet|cong van|chuong trinh|thong bao)\s+(?:nao|gi|so may)\b")
 
 
-def _cited_of_kind(q: Question, c: Candidate, kind: str) -> list[Relation]:
-    """The references of ``kind`` the sentence makes by a number the question does not give."""
-    return [ref for ref in extract_references(c.doc)
+def _cited_of_kind(q: Question, c: Candidate, kind: str, references: dict[str, list[Relation]]) -> list[Relation]:
+    """The references of ``kind`` the sentence makes by a number the question does not give;
+    ``references`` keeps each document's references, read once for all its sentences."""
+    if c.doc.doc_id not in references:
+        references[c.doc.doc_id] = extract_references(c.doc)
+    return [ref for ref in references[c.doc.doc_id]
             if c.start <= ref.source.start < c.end and _of_kind(ref, kind) and not says_whole(q.folded, ref.target_key)]
 
 
@@ -812,21 +816,27 @@ _DUTY_WORDS = frozenset({"giao", "nhiem", "vu", "trach"})
 _DIRECTING = re.compile(r"(?:\S+ ){0,3}?(?:yeu cau|giao|de nghi|chi dao|huong dan|dieu dong|phan cong)\b")
 
 
-@lru_cache(maxsize=64)
 def _unit_section(text: str, asked: str) -> tuple[str, str, int, int] | None:
     """The section of ``text`` whose heading names a body the question (``asked``, spelled out,
     space-padded) names: (body as written, heading, start and end of what it heads); the most
     specific name when several headings match."""
     best: tuple[int, tuple[str, str, int, int]] | None = None
-    for section, end in section_extents(text):
-        for unit in heading_units([section.heading]):
-            spelled = spelled_out_words(unit)
-            at = asked.find(f" {spelled} ")
-            if at < 0 or _DIRECTING.match(asked, at + len(spelled) + 2):
-                continue
-            if best is None or len(spelled) > best[0]:
-                best = (len(spelled), (unit, section.heading, section.end, end))
+    for spelled, headed in _headed_units(text):
+        at = asked.find(f" {spelled} ")
+        if at < 0 or _DIRECTING.match(asked, at + len(spelled) + 2):
+            continue
+        if best is None or len(spelled) > best[0]:
+            best = (len(spelled), headed)
     return best[1] if best else None
+
+
+@lru_cache(maxsize=64)
+def _headed_units(text: str) -> tuple[tuple[str, tuple[str, str, int, int]], ...]:
+    """Every body a section heading of ``text`` names, spelled out, with (the body as written, the
+    heading, start and end of what it heads). Parsed once per document text, not per question;
+    bounded like the retriever's document cache."""
+    return tuple((spelled_out_words(unit), (unit, section.heading, section.end, end))
+                 for section, end in section_extents(text) for unit in heading_units([section.heading]))
 
 
 # What "bao nhiêu" may count in that no list's entries are: a time, a share, a sum of money.
