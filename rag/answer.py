@@ -37,8 +37,8 @@ from ingest.register.models import Relation
 from ingest.register.relations import DOCUMENT_KINDS, extract_references, number_key, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import (Question, asked_ordinal, asked_role, asks_comparison, asks_duties, asks_implementers,
-                       ordinals, spelled_out_words)
+from rag.query import (ORDINAL_HEADS, Question, asked_ordinal, asked_role, asks_comparison, asks_duties,
+                       asks_implementers, ordinals, spelled_out_words)
 from rag.retrieve import Retrieval
 from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, holds_day,
                            load_model, of_another_year, says_whole, score)
@@ -927,15 +927,11 @@ def _compose_ordinal(s: Candidate, head: str, answer: Answer) -> Answer:
     """"Lần thứ 8 [1]" over the sentence that says so, quoted."""
     citations: list[Citation] = []
     n = _cite(citations, s.doc, s.chunk.section, s.start, s.end)
-    written = _ORDINAL_HEADS.get(head, head)
+    written = ORDINAL_HEADS.get(head, head)
     lines = [f"{written} thứ {ordinals(fold(s.text))[head]} [{n}]", "", _heading(s.doc),
              f"- “{escape_markers(tidy(s.text))}” [{n}]"]
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
                                      "retrieved": quoted_first(answer.retrieved, [s])})
-
-
-# The head words ``ordinals`` reads, as written at the start of an answer.
-_ORDINAL_HEADS = {"lan": "Lần", "dot": "Đợt", "giai doan": "Giai đoạn", "phien": "Phiên", "vong": "Vòng"}
 
 
 def _compose_signers(docs: list[Document], answer: Answer) -> Answer:

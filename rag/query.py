@@ -284,8 +284,11 @@ def comparison_sides(question: str, names: Sequence[str]) -> list[tuple[str, str
     return sides
 
 
+# The words an occurrence is numbered after ("lần thứ tư", "đợt 2", "giai đoạn II"), folded, with
+# how an answer writes them.
+ORDINAL_HEADS = {"lan": "Lần", "dot": "Đợt", "giai doan": "Giai đoạn", "phien": "Phiên", "vong": "Vòng"}
 # "Năm 2024 là lần thứ mấy tổ chức …?": which occurrence, by its head word (as ``ordinals`` reads it).
-_ORDINAL_ASKED = re.compile(r"\b(lan|dot|giai doan|phien|vong)\s+thu\s+may\b")
+_ORDINAL_ASKED = re.compile(rf"\b({'|'.join(ORDINAL_HEADS)})\s+thu\s+may\b")
 
 
 def asked_ordinal(folded: str) -> str | None:
@@ -320,8 +323,9 @@ def analyze(question: str) -> Question:
 _NUMERALS = {"nhat": 1, "nhi": 2, "hai": 2, "ba": 3, "tu": 4, "bon": 4, "nam": 5, "sau": 6, "bay": 7,
              "tam": 8, "chin": 9, "muoi": 10}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
-_ORDINAL = re.compile(r"\b(lan|dot|giai doan|phien|vong)\s+(?:thu\s+(%s)\b|(?:thu\s+)?(\d{1,2}|%s)\b)"
-                      % ("|".join(_NUMERALS), "|".join(sorted(_ROMAN, key=len, reverse=True))))
+_ORDINAL = re.compile(r"\b(%s)\s+(?:thu\s+(%s)\b|(?:thu\s+)?(\d{1,2}|%s)\b)"
+                      % ("|".join(ORDINAL_HEADS), "|".join(_NUMERALS),
+                         "|".join(sorted(_ROMAN, key=len, reverse=True))))
 
 
 def ordinals(folded: str) -> dict[str, int]:
