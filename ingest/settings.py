@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # those same documents. Every value predates the development set (evals/bench_devset.py).
 _BY_HAND = ("Chosen by hand while writing the answerer against the seed questions on the five corpus documents "
             "(tests/test_answer.py), before the gold set existed; in-sample, never swept.")
+_RULE = ("Chosen by hand with a rule written against a miss of the gold set or the devset (a round number, "
+         "not swept): its figures there are in-sample.")
 _GOLD = ("Chosen by hand once the gold set (evals/qa.jsonl, on the same five documents) existed: in-sample, "
          "never swept.")
 _REGISTER = ("Chosen by hand on the register questions of the five corpus documents (tests/test_register.py), "
@@ -87,15 +89,23 @@ class Tuning(BaseModel):
               "what it covers.", _GOLD)
 
     structured_min_coverage: float = _fraction(
-        0.5, "Share of the question's weighted terms a document must hold for its member line (\"Bà ... - Tổ "
-             "trưởng\") to answer \"Ai làm tổ trưởng ...?\", and a titled list with its document's description "
-             "(\"Danh sách các đơn vị ...\") to answer \"Có bao nhiêu đơn vị trong danh sách ...?\": the team or "
-             "list asked about must be that one, not another.", _BY_HAND)
+        0.5, "Share of the question's weighted terms that a structure read instead of the sentence model must "
+             "hold: a document for its member line (\"Bà ... - Tổ trưởng\") to answer \"Ai làm tổ trưởng ...?\" "
+             "and for the section a body heads to answer \"... giao Sở X làm gì?\"; a titled list with its "
+             "document's description (\"Danh sách các đơn vị ...\") to answer \"Có bao nhiêu đơn vị trong danh "
+             "sách ...?\"; a sentence (its coverage) to answer \"lần thứ mấy\", a count in the measure asked, "
+             "from when a document applies, who leads a task (its item's role line) or which decision "
+             "resulted (a document it cites): the team, list or sentence must be the one asked about.", _RULE)
+
+    effective_reach_chars: int = Field(
+        400, ge=0, description="How far before a sentence saying \"… có hiệu lực từ ngày …\" (characters) the "
+        "document asked about may be named for the sentence to speak of it (\"Bộ ban hành Thông tư số 15/2026/"
+        "TT-BCT …. Thông tư có hiệu lực từ ngày 10/4/2026.\"). " + _RULE)
 
     duties_min_share_of_best: float = _fraction(
         0.5, "\"Sở Tài chính phải làm gì trong quý II?\" answered from the section headed by the body: the "
              "sentences quoted hold at least this fraction of what the best one holds of the question's other "
-             "words (\"quý II\").", _BY_HAND)
+             "words (\"quý II\").", _RULE)
 
     # --- OCR tolerance ---------------------------------------------------------------------------
     ocr_fuzzy_credit: float = _fraction(

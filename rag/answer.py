@@ -876,15 +876,13 @@ def _compose_list_count(q: Question, retrieval: Retrieval, stats: TermStats, ans
 # "Thông tư … có hiệu lực từ ngày nào?", "Quyết định có hiệu lực khi nào?"
 _EFFECT_ASKED = re.compile(r"\bco hieu luc\b(?:\s+\S+){0,4}?\s+(?:nao|khi nao|bao gio|luc nao)\b")
 _EFFECT_STATED = re.compile(r"\bco hieu luc\b")
-# How far before the sentence the document it speaks of may be named ("Ngày 25/3/2026, Bộ ban hành
-# Thông tư số 15/2026/TT-BCT …. Thông tư có hiệu lực từ ngày 10/4/2026.").
-_EFFECT_REACH = 400
 
 
 def _effective_sentence(q: Question, ranked: list[Candidate], tuning: Tuning) -> Candidate | None:
     """The sentence saying from when the document asked about applies ("… có hiệu lực từ ngày
     10/4/2026"): the likeliest stating a date or "kể từ ngày ký" that, when the question names
-    a document by number, is that document's own or names it in or just before the sentence;
+    a document by number, is that document's own or names it in or just before the sentence
+    (``effective_reach_chars``);
     otherwise one holding most of the question (``structured_min_coverage``)."""
     codes = [number_key(c) for c in q.codes if "/" in c or "-" in c]
     for c in ranked:
@@ -892,7 +890,7 @@ def _effective_sentence(q: Question, ranked: list[Candidate], tuning: Tuning) ->
         if not _EFFECT_STATED.search(folded) or not (holds_date(c.text) or "ngay ky" in folded):
             continue
         if codes:
-            near = fold(c.doc.text[max(0, c.start - _EFFECT_REACH):c.end]).replace(" ", "")
+            near = fold(c.doc.text[max(0, c.start - tuning.effective_reach_chars):c.end]).replace(" ", "")
             own = c.doc.metadata.number and number_key(c.doc.metadata.number) in codes
             if own or any(code.replace(" ", "") in near for code in codes):
                 return c

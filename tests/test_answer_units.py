@@ -529,6 +529,7 @@ def test_every_tuning_value_says_what_it_does_and_where_it_came_from():
 # gold-set figures in the README were measured with exactly these.
 _DEFAULTS = {
     "max_sentences": 4, "related_min_coverage": 0.5, "structured_min_coverage": 0.5, "duties_min_share_of_best": 0.5,
+    "effective_reach_chars": 400,
     "quote_max_chars": 600, "figure_lead_up_chars": 160,
     "context_coverage_credit": 0.9, "unseen_bigram_weight": 0.5,
     "fragment_max_words": 6, "heading_match_chars": 40, "heading_echo_max_words": 16,
