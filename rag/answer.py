@@ -812,8 +812,9 @@ def _compose_unit_duties(q: Question, retrieval: Retrieval, stats: TermStats, an
 # The words of "giao … làm gì / nhiệm vụ gì / trách nhiệm gì": they ask, they say nothing a duty holds.
 _DUTY_WORDS = frozenset({"giao", "nhiem", "vu", "trach"})
 # A body the question names before one of these (its place's name between) directs, it is not
-# the one directed ("Sở Công Thương Lào Cai yêu cầu các công ty làm gì?").
-_DIRECTING = re.compile(r"(?:\S+ ){0,3}?(?:yeu cau|giao|de nghi|chi dao|huong dan|dieu dong|phan cong)\b")
+# the one directed ("Sở Công Thương Lào Cai yêu cầu các công ty làm gì?"); after "được / bị" the
+# verb is passive and the body is the one directed ("Thuế tỉnh Lào Cai được giao làm gì?").
+_DIRECTING = re.compile(r"(?:\S+ ){0,3}?(?<!duoc )(?<!bi )(?:yeu cau|giao|de nghi|chi dao|huong dan|dieu dong|phan cong)\b")
 
 
 def _unit_section(text: str, asked: str) -> tuple[str, str, int, int] | None:

@@ -820,6 +820,7 @@ FOREST = _doc("f", [
     ("1. Sở Tài chính\n- Tham mưu bố trí kinh phí bảo vệ rừng cho các địa phương.\n"
      "- Trong quý II năm 2026, thẩm định dự toán phòng cháy chữa cháy rừng."),
     "2. Công an tỉnh\n- Điều tra, xử lý nghiêm các vụ phá rừng trái phép.",
+    "3. Thuế tỉnh\n- Đối chiếu sản lượng gỗ khai thác với số liệu kê khai thuế của các chủ rừng.",
     "Yêu cầu các cơ quan nghiêm túc thực hiện./.",
     "Nơi nhận:\n- Như trên;\n- Lưu: VT.",
 ], number="06/CT-UBND", doc_type="chỉ thị", issuer="Ủy ban nhân dân tỉnh Bình Minh",
@@ -834,10 +835,12 @@ FOREST = _doc("f", [
     ("Công an tỉnh có nhiệm vụ gì trong bảo vệ rừng?", ["phá rừng trái phép"], ["./."]),
     # what else the question says picks among the section's sentences
     ("Sở Tài chính phải làm gì về bảo vệ rừng trong quý II?", ["thẩm định dự toán"], ["Tham mưu bố trí"]),
+    # a body not named after "Sở / Ban / Cục", asked in the passive: the one directed, not directing
+    ("Thuế tỉnh Bình Minh được giao làm gì trong bảo vệ rừng?", ["Đối chiếu sản lượng"], ["phá rừng"]),
 ])
 def test_what_a_body_is_to_do_is_read_from_the_section_it_heads(question, quoted, not_quoted):
-    answer = _answer(question, _retrieval((FOREST, 3, "1. Sở Tài chính"), (FOREST, 4, "2. Công an tỉnh")),
-                     documents={"f": FOREST})
+    answer = _answer(question, _retrieval((FOREST, 3, "1. Sở Tài chính"), (FOREST, 4, "2. Công an tỉnh"),
+                                          (FOREST, 5, "3. Thuế tỉnh")), documents={"f": FOREST})
     assert not answer.abstained and answer.answer.startswith("Nhiệm vụ của ")
     quotes = " ".join(c.quote for c in answer.citations)
     assert all(q in quotes for q in quoted) and not any(q in answer.answer for q in not_quoted)

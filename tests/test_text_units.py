@@ -268,6 +268,11 @@ def test_acting_units_are_resolved_outwards_from_the_sentence(text, target, sect
     (["IV. TỔ CHỨC THỰC HIỆN"], ()),  # an activity, not a body
     (["II. NHIỆM VỤ, GIẢI PHÁP", "2. Tăng cường kiểm tra, giám sát"], ()),
     (["1. Sở Công Thương", "a) Rà soát các quy định hiện hành"], ("Sở Công Thương",)),  # from an outer heading
+    # bodies whose names open otherwise than "Sở / Ban / Cục"
+    (["IV. TỔ CHỨC THỰC HIỆN", "7. Thuế tỉnh"], ("Thuế tỉnh",)),
+    (["IV. TỔ CHỨC THỰC HIỆN", "8. Kho bạc Nhà nước khu vực IX"], ("Kho bạc Nhà nước khu vực IX",)),
+    (["IV. TỔ CHỨC THỰC HIỆN", "9. Bảo hiểm xã hội tỉnh"], ("Bảo hiểm xã hội tỉnh",)),
+    (["II. NHIỆM VỤ", "3. Thuế tài nguyên và phí bảo vệ môi trường"], ()),  # a tax, not the tax office
 ])
 def test_the_bodies_a_section_path_names_are_read_from_its_headings(section, units):
     assert heading_units(section) == units

@@ -20,7 +20,10 @@ from ingest.text.normalize import fold, repair_ocr_codes
 _UNIT_HEAD = (
     r"(?:cac\s+)?(?:so|phong|uy ban|ubnd|ban|cong an|doan|hoi|mat tran|trung tam|bo|van phong|"
     r"co quan|don vi|giam doc|chu tich|thu truong|huyen uy|tinh uy|thi uy|thanh uy|dang uy|dang doan|"
-    r"ban can su|nganh|dia phuong|truong|benh vien|cuc|chi cuc|to chuc|lien doan|tap doan|tong cong ty)\b"
+    r"ban can su|nganh|dia phuong|truong|benh vien|cuc|chi cuc|to chuc|lien doan|tap doan|tong cong ty|"
+    # Bodies not named after "Sở / Ban / Cục": the tax office ("Thuế tỉnh", since 2025), the
+    # treasury, customs, social insurance, the courts, the procuracy, the inspectorate.
+    r"thue (?:tinh|thanh pho|co so)|kho bac|hai quan|bao hiem xa hoi|toa an|vien kiem sat|thanh tra)\b"
 )
 # The fields departments and ministries are named after ("Sở Công Thương", "Bộ Tài chính"),
 # folded: part of a body's title, not of the place that follows it ("Sở Công Thương Đắk Lắk").
