@@ -771,7 +771,7 @@ def _compose_unit_duties(q: Question, retrieval: Retrieval, stats: TermStats, an
     as the one directing ("Sở Công Thương yêu cầu các công ty làm gì?"), is left to the sentence
     model: ``answer`` unchanged then."""
     weights = term_weights(q, stats, tuning)
-    asked = f" {spelled_out_words(q.standalone)} "
+    asked = f" {_passive(spelled_out_words(q.standalone))} "
     seen: set[str] = set()
     for chunk in retrieval.chunks:
         doc = retrieval.documents.get(chunk.doc_id)
@@ -798,7 +798,8 @@ def _compose_unit_duties(q: Question, retrieval: Retrieval, stats: TermStats, an
             spans = [s for s in spans if shares[s] >= tuning.duties_min_share_of_best * best]
         kept = sorted(sorted(spans, key=lambda s: -shares.get(s, 0.0))[:tuning.max_sentences])
         citations: list[Citation] = []
-        lines = [f"Nhiệm vụ của {escape_markers(unit)} (mục “{escape_markers(heading)}”):", "", _heading(doc)]
+        whose = "Đối với" if _FOR_PARTY.match(fold(heading)) else "Nhiệm vụ của"
+        lines = [f"{whose} {escape_markers(unit)} (mục “{escape_markers(heading)}”):", "", _heading(doc)]
         for a, b in kept:
             n = _cite(citations, doc, heading, a, b)
             quote = quote_window(doc.text[a:b].replace("*", ""), [], tuning.quote_max_chars)
@@ -836,8 +837,31 @@ def _headed_units(text: str) -> tuple[tuple[str, tuple[str, str, int, int]], ...
     """Every body a section heading of ``text`` names, spelled out, with (the body as written, the
     heading, start and end of what it heads). Parsed once per document text, not per question;
     bounded like the retriever's document cache."""
-    return tuple((spelled_out_words(unit), (unit, section.heading, section.end, end))
-                 for section, end in section_extents(text) for unit in heading_units([section.heading]))
+    found = []
+    for section, end in section_extents(text):
+        # "3. Sở Tài chính: Chủ trì …": the heading is what stands before its colon.
+        heading = section.heading.split(":")[0].strip()
+        units = list(heading_units([heading]))
+        # "6.2 Đối với đơn vị được kiểm tra", "d) Đối với cha mẹ trẻ em": what the section says
+        # applies to the party it names, body or not.
+        party = _FOR_PARTY.match(fold(heading))
+        if party:
+            units.append(heading[party.start("party"):].strip(" *_"))
+        # "3. Sở Tài chính: Chủ trì …" goes on after its colon: that is the first thing it heads.
+        colon = text.find(":", section.start, section.end)
+        body = colon + 1 if colon >= 0 and text[colon + 1:section.end].strip() else section.end
+        found += [(_passive(spelled_out_words(unit)), (unit, heading, body, end)) for unit in units]
+    return tuple(found)
+
+
+# A heading naming whom what it heads applies to: "6.2 Đối với đơn vị được kiểm tra".
+_FOR_PARTY = re.compile(r"^[\W\d]*(?:[a-zđ]\)|[ivxlc]+[.)])?\s*doi voi\s+(?P<party>\S.*)$")
+
+
+def _passive(spelled: str) -> str:
+    """``spelled`` with the passive marker "được" written as "bị": "đơn vị được kiểm tra" and
+    "đơn vị bị kiểm tra" name the same party ("chuẩn bị" is left as it is)."""
+    return f" {spelled} ".replace(" duoc ", " bi ").strip()
 
 
 # What "bao nhiêu" may count in that no list's entries are: a time, a share, a sum of money.

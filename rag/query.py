@@ -221,7 +221,8 @@ def asked_role(folded: str) -> str | None:
 
 
 # "Chỉ thị giao Sở Tài chính làm gì?", "Sở Y tế có nhiệm vụ gì?": what a named body is to do.
-_DUTIES_ASKED = re.compile(r"\b(?:lam gi|viec gi|nhiem vu gi|nhiem vu nao|trach nhiem gi|cong viec gi)\b")
+_DUTIES_ASKED = re.compile(r"\b(?:lam gi|lam nhung gi|viec gi|nhiem vu gi|nhiem vu nao|trach nhiem gi|cong viec gi|"
+                           r"chuan bi gi|chuan bi nhung gi)\b")
 
 
 def asks_duties(folded: str) -> bool:

@@ -856,6 +856,35 @@ def test_a_body_without_its_own_section_is_not_answered_from_another(question):
     assert not answer.answer.startswith("Nhiệm vụ của ")
 
 
+INSPECTION_PLAN = _doc("p", [
+    "ĐOÀN KIỂM TRA",
+    "KẾ HOẠCH\nKiểm tra an toàn vật liệu nổ công nghiệp năm 2026",
+    "6. Tổ chức thực hiện",
+    ("6.1. Đối với Đoàn kiểm tra: Các thành viên Đoàn thực hiện nghiêm túc Kế hoạch; tuân thủ quy chế làm "
+     "việc, bảo mật thông tin kiểm tra."),
+    ("6.2 Đối với đơn vị được kiểm tra: Chuẩn bị báo cáo bằng văn bản theo đề cương kiểm tra; cử đại diện có "
+     "thẩm quyền làm việc với Đoàn; cung cấp đầy đủ hồ sơ, tài liệu theo yêu cầu."),
+    "7. Sở Tài chính: Bố trí kinh phí cho hoạt động của Đoàn kiểm tra vật liệu nổ theo quy định.",
+    "Trên đây là Kế hoạch kiểm tra của Đoàn./.",
+], number="15/KH-ĐKT", doc_type="kế hoạch", issuer="Đoàn kiểm tra", subject="Kiểm tra an toàn vật liệu nổ")
+
+
+@pytest.mark.parametrize("question, first, quoted, not_quoted", [
+    # a party a section is "for" ("Đối với …"), named with the other passive marker, asked what to prepare
+    ("Đơn vị bị kiểm tra vật liệu nổ cần chuẩn bị gì khi Đoàn kiểm tra đến?", "Đối với đơn vị được kiểm tra",
+     ["Chuẩn bị báo cáo bằng văn bản"], ["bảo mật thông tin", "kinh phí"]),
+    # a heading that goes on after its colon heads what follows the colon
+    ("Kế hoạch kiểm tra vật liệu nổ giao Sở Tài chính làm gì?", "Nhiệm vụ của Sở Tài chính",
+     ["Bố trí kinh phí"], ["Chuẩn bị báo cáo"]),
+])
+def test_what_a_party_is_to_do_is_read_from_the_section_for_it(question, first, quoted, not_quoted):
+    answer = _answer(question, _retrieval((INSPECTION_PLAN, 4, "6. Tổ chức thực hiện"),
+                                          (INSPECTION_PLAN, 5, "6. Tổ chức thực hiện")), documents={"p": INSPECTION_PLAN})
+    assert not answer.abstained and answer.answer.startswith(first)
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert all(q in quotes for q in quoted) and not any(q in answer.answer for q in not_quoted)
+
+
 LISTS = _doc("l", [
     "SỞ CÔNG THƯƠNG TỈNH BÌNH MINH",
     "Sở Công Thương đề nghị các đơn vị trong danh sách kèm theo báo cáo tình hình sử dụng hóa chất.",
