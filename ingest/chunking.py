@@ -7,7 +7,8 @@ A document reads as three regions:
 * the body, cut along its numbered headings ("I.", "II-", "Điều 3.", "1.", "2.1.", "a)", "(1)");
 * the tail from "Nơi nhận" or the signing line ("KT. CHỦ TỊCH") to the end: section ``["Nơi nhận"]``,
   kept as its own chunk so "ai ký văn bản này?" finds the signer;
-* annexes after the signature, each from its "Phụ lục" line: section ``[that line]``.
+* annexes after the signature, each from its "Phụ lục" line, or from the upper-case title over a
+  "(Kèm theo Kế hoạch số …)" line: section ``[that line]``.
 
 Every chunk is an exact slice of ``Document.text`` (``chunk.text == text[start:end]``), chunks never
 overlap and together cover every non-whitespace character, so citations can quote the source
@@ -477,16 +478,46 @@ def _units(text: str, sections: list[Section], body_start: int, tail_start: int)
 
 def _annex_starts(text: str, tail_start: int) -> list[int]:
     """Where each annex after the signature begins: a line of its own reading "Phụ lục",
-    "PHỤ LỤC II" or "Phụ lục: …" (Nghị định 30/2020 puts appendices after the signature). An
-    annex is not the recipients and signature, so it is not labelled as them."""
-    starts = []
+    "PHỤ LỤC II" or "Phụ lục: …" (Nghị định 30/2020 puts appendices after the signature), or
+    the title over a "(Kèm theo …)" line. An annex is not the recipients and signature, so it is
+    not labelled as them."""
+    starts: list[int] = []
     pos = tail_start
+    block: list[tuple[int, str]] = []  # the run of non-blank lines above this one: (offset, plain)
+    since = 0  # non-blank lines since the last annex began
     for raw in text[tail_start:].split("\n"):
         plain = _plain(raw)
+        at = pos + len(raw) - len(raw.lstrip())
         if pos > tail_start and len(plain) <= _LABEL_MAX and _ANNEX.match(fold(plain)):
-            starts.append(pos + len(raw) - len(raw.lstrip()))
+            starts.append(at)
+            since = -1
+        elif pos > tail_start and _ATTACHED.match(fold(plain)) and not (starts and since <= _ANNEX_TITLE_LINES):
+            # "PHÂN CÔNG NHIỆM VỤ …" over "(Kèm theo Kế hoạch số …)": an annex without a short
+            # "Phụ lục" line, from its title (upper case, or a long "Phụ lục 1: Danh sách …"), else
+            # from this line. Under an annex's own "Phụ lục" and title it starts none.
+            first = at
+            for offset, line in reversed(block[-_ANNEX_TITLE_LINES:]):
+                if not (_upper_case(line) or _ANNEX.match(fold(line))):
+                    break
+                first = offset
+            starts.append(first)
+            since = -1
+        if plain:
+            since += 1
+        block = block + [(at, plain)] if plain else []
         pos += len(raw) + 1
     return starts
+
+
+# "(Kèm theo Kế hoạch số …/KH-UBND ngày …)": the line under an attachment's title.
+_ATTACHED = re.compile(r"^\(\s*kem theo\b")
+_ANNEX_TITLE_LINES = 3  # an attachment's title takes at most this many lines
+
+
+def _upper_case(line: str) -> bool:
+    """Written in capitals ("MỘT SỐ NHIỆM VỤ TRỌNG TÂM"): a title, not a signer's name."""
+    letters = [ch for ch in line if ch.isalpha()]
+    return len(letters) >= 4 and sum(ch.isupper() for ch in letters) >= 0.9 * len(letters)
 
 
 def _common(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:

@@ -44,12 +44,13 @@ from ingest.store import Condition, PointRecord, Store
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes: every file's fingerprint changes and it is redone.
-PIPELINE_VERSION = 6  # 3: Word data tables as pipe rows; annexes after the signature as sections;
+PIPELINE_VERSION = 7  # 3: Word data tables as pipe rows; annexes after the signature as sections;
                       # 4: a table row is never cut at a full stop inside a cell;
                       # 5: a body line holding a date is not a header date line; an issuer
                       # stops at a scan's garbled motto; an attachment's "(Kèm theo ...)" line
                       # 6: a scan's V/v block goes on past a blank line up to "Kính gửi"; a
-                      # signing authority beside "Nơi nhận" is not a recipient
+                      # signing authority beside "Nơi nhận" is not a recipient; 7: an upper-case
+                      # title over "(Kèm theo ...)" after the signature starts an annex
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done_chunks, total_chunks, current_file)`` while embedding."""

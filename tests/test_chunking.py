@@ -348,6 +348,23 @@ def test_an_annex_after_the_signature_is_its_own_section_not_the_signature():
     assert "Phụ lục kèm theo" in chunk_holding(chunks, "Nguyễn Văn A").text
 
 
+def test_an_attachment_titled_over_its_kem_theo_line_is_an_annex():
+    text = (
+        "Số: 1/KH-SCT\n\nKẾ HOẠCH\nHuấn luyện\n\nI. NHIỆM VỤ\n\nTổ công tác thực hiện theo phân công kèm theo.\n\n"
+        "Nơi nhận:\n- Như trên;\n\nKT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC\n\nNguyễn Văn A\n\n"
+        "PHÂN CÔNG NHIỆM VỤ CỦA TỔ CÔNG TÁC\n(Kèm theo Kế hoạch số 1/KH-SCT ngày 5/6/2026 của Sở Công Thương)\n"
+        "| TT | Nhiệm vụ thực hiện | Người thực hiện |\n| 1 | Tổ chức chấm bài | Trần Văn B |\n\n"
+        "PHỤ LỤC II\nĐỀ CƯƠNG BÁO CÁO\n(Kèm theo Kế hoạch số 1/KH-SCT)\nI. Kết quả thực hiện"
+    )
+    chunks = chunk_document(synthetic(text), max_chars=800, min_chars=0)
+    assert chunk_holding(chunks, "Nguyễn Văn A").section == [TAIL_LABEL]
+    assert "chấm bài" not in chunk_holding(chunks, "Nguyễn Văn A").text
+    assert chunk_holding(chunks, "Tổ chức chấm bài").section == ["PHÂN CÔNG NHIỆM VỤ CỦA TỔ CÔNG TÁC"]
+    # a "Phụ lục" line above its title starts the annex once
+    assert chunk_holding(chunks, "ĐỀ CƯƠNG BÁO CÁO").section == ["PHỤ LỤC II"]
+    assert "PHỤ LỤC II" in chunk_holding(chunks, "Kết quả thực hiện").text
+
+
 def test_small_siblings_merge_under_their_parent():
     text = "I. MỤC TIÊU\n\n1. Chỉ tiêu A.\n\n2. Chỉ tiêu B.\n\nII. NHIỆM VỤ\n\nNội dung nhiệm vụ."
     chunks = chunk_document(synthetic(text), max_chars=1000, min_chars=200)
