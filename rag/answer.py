@@ -28,6 +28,7 @@ from ingest.text.actors import Actors, directs_addressees, heading_units, resolv
 from ingest.text.labels import document_title, format_date, page_at, quote_window
 from ingest.text.lists import TitledList, titled_lists
 from ingest.text.members import members_with_role, role_as_written
+from ingest.text.pipe_tables import who_cell
 from ingest.text.normalize import fold, fold_match
 from ingest.text.sentences import sentence_spans
 from ingest.register.deadlines import deadlines_in
@@ -226,6 +227,10 @@ def _plausible_answer(q: Question, retrieval: Retrieval, ranked: list[Candidate]
         led = _compose_role_line(q, ranked[0], answer)
         if not led.abstained:
             return led
+        # "Ai lo chấm bài?" and the likeliest sentence is a row of a table of who does what.
+        held = _compose_table_holder(q, ranked[0], answer)
+        if not held.abstained:
+            return held
     if q.wants("signer") and ranked[0].doc.metadata.signer_name:
         # Who signed is the document's, not a sentence's: a plausible document is enough.
         return _compose_signers([ranked[0].doc], answer)
@@ -942,6 +947,22 @@ def _compose_role_line(q: Question, s: Candidate, answer: Answer) -> Answer:
     task = _cite(citations, s.doc, s.chunk.section, s.start, s.end)
     lines = [f"{escape_markers(line.label)}: {escape_markers(line.units)} [{n}]", "", _heading(s.doc),
              f"- “{escape_markers(tidy(s.text))}” [{task}]"]
+    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
+                                     "retrieved": quoted_first(answer.retrieved, [s])})
+
+
+def _compose_table_holder(q: Question, s: Candidate, answer: Answer) -> Answer:
+    """The cell of the table row ``s`` under the column naming who carries it out ("Người thực
+    hiện: Vũ Việt Linh"; who takes part when the question asks who coordinates), then the row's
+    cells. ``answer`` unchanged when ``s`` is no such row."""
+    cell = who_cell(s.doc.text, s.start, coordinating="phoi hop" in q.folded)
+    if cell is None:
+        return answer
+    citations: list[Citation] = []
+    n = _cite(citations, s.doc, s.chunk.section, s.start, s.end)
+    row = " | ".join(c for c in (tidy(c) for c in s.text.split("|")) if c)
+    lines = [f"{escape_markers(cell.column)}: {escape_markers(tidy(s.doc.text[cell.start:cell.end]))} [{n}]", "",
+             _heading(s.doc), f"- Dòng của bảng: {escape_markers(row)} [{n}]"]
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations,
                                      "retrieved": quoted_first(answer.retrieved, [s])})
 

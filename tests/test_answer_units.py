@@ -769,6 +769,25 @@ def test_who_leads_a_task_is_read_from_its_items_role_line(plausible_model, ques
     assert all(ITEMS.text[c.start:c.end] == c.quote for c in answer.citations)
 
 
+TEAM_TABLE = _doc("tt", [
+    "SỞ CÔNG THƯƠNG TỈNH BÌNH MINH",
+    ("PHÂN CÔNG NHIỆM VỤ CỦA TỔ CÔNG TÁC HUẤN LUYỆN\n| TT | Nhiệm vụ thực hiện | Người thực hiện | Ghi chú |\n"
+     "|  | Rà soát điều kiện của học viên | Trần Văn An |  |\n|  | Tổ chức chấm bài kiểm tra | Lê Thị Bình |  |"),
+], number="21/KH-SCT", doc_type="kế hoạch", issuer="Sở Công Thương tỉnh Bình Minh")
+
+
+def test_who_does_a_task_is_read_from_the_who_column_of_its_table_row(plausible_model):
+    text = TEAM_TABLE.text
+    start, end = text.index("|  | Tổ chức"), len(text.rstrip("\n"))  # the last row, a chunk of its own
+    row = RetrievedChunk(doc_id="tt", chunk_id="tt:2", file=TEAM_TABLE.file, text=text[start:end], start=start,
+                         end=end, section="PHÂN CÔNG NHIỆM VỤ CỦA TỔ CÔNG TÁC HUẤN LUYỆN", score=1.0)
+    answer = _answer("Trong tổ công tác huấn luyện, ai lo tổ chức chấm bài kiểm tra?",
+                     Retrieval([row], {"tt": TEAM_TABLE}), model=plausible_model)
+    assert not answer.abstained and answer.answer.startswith("Người thực hiện: Lê Thị Bình [1]")
+    assert "Trần Văn An" not in answer.answer
+    assert all(text[c.start:c.end] == c.quote for c in answer.citations)
+
+
 DELEGATION_ASKED = _doc("da", ["ỦY BAN NHÂN DÂN TỈNH BÌNH MINH", (
     "Giao Sở Công Thương chủ trì tham mưu Ủy ban nhân dân tỉnh việc ủy quyền thủ tục huấn luyện kỹ thuật an "
     "toàn cho Giám đốc Sở Công Thương.")], number="77/UBND-KT", doc_type="công văn",
