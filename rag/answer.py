@@ -1071,6 +1071,10 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
     for s in chosen:
         if s.doc.doc_id not in order:
             order.append(s.doc.doc_id)
+    # "Cơ quan nào chủ trì …?": the units acting on the likeliest sentence come first; also when
+    # the question gives the day itself ("Đơn vị nào phải báo cáo trước ngày 10/11?").
+    asks_units = q.wants("who") and (not q.wants("when") or holds_day(q.standalone))
+    units_first = _units_line(q, chosen[0], citations) if asks_units else None
     for doc_id in order:
         group = sorted((s for s in chosen if s.doc.doc_id == doc_id), key=lambda s: s.start)
         doc = group[0].doc
@@ -1078,7 +1082,7 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
         if q.wants("signer") and doc.metadata.signer_name:
             lines.append(_signer_line(doc, citations))
         for s in group:
-            if q.wants("who"):
+            if q.wants("who") and not (units_first and s is chosen[0]):
                 actors = resolve_actors(doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
                 # A letter's addressees act on what it directs them to do, not on what it
                 # reports ("Bộ trưởng ... phân cấp cho UBND cấp tỉnh ..."): there the list only
@@ -1091,7 +1095,7 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
             quote = quote_window(doc.text[s.start:s.end].replace("*", ""), _answering_spans(q, s, tuning),
                                  tuning.quote_max_chars)
             lines.append(f"- “{escape_markers(quote)}” [{n}]")
-    direct = _direct_line(q, chosen, citations)
+    direct = units_first or _direct_line(q, chosen, citations, tuning)
     if direct:
         lines = [direct, ""] + lines
     return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
@@ -1109,16 +1113,56 @@ def _answering_spans(q: Question, s: Candidate, tuning: Tuning) -> list[tuple[in
     spans = sorted((m.start(), m.start() + len(term)) for term in q.terms
                    for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", view))
     if q.wants("figure"):
-        # The quantity the question's words lead up to: most of them in the stretch before it.
-        quantities = [m.span() for m in _QUANTITY.finditer(view)]
-        # Those counting in the measure asked ("mấy lần một ngày": "02 lần/ngày", not "9h00") first.
-        counted = [qs for qs in quantities if q.measure and counts_in(q.measure, view[qs[0]:qs[0] + 40])]
-        quantities = counted or quantities
-        if quantities:
+        best = _asked_quantity(q, view, spans, tuning)
+        if best is not None:
             reach = tuning.figure_lead_up_chars
-            best = max(quantities, key=lambda qs: (sum(1 for a, _ in spans if qs[0] - reach <= a < qs[0]), -qs[0]))
             return [(a, b) for a, b in spans if best[0] - reach <= a < best[0]] + [best]
     return spans
+
+
+def _asked_quantity(q: Question, view: str, spans: list[tuple[int, int]], tuning: Tuning) -> tuple[int, int] | None:
+    """The quantity of a sentence (``view``, its matching view; ``spans``, where the question's
+    words stand in it) that a figure question asks for: of those counting in the measure asked
+    ("mấy lần một ngày": "02 lần/ngày", not "9h00") if any, the one with most of the question's
+    words in the stretch before it (``figure_lead_up_chars``). A quantity the question gives
+    itself ("9 tháng") is not the answer. None when the sentence holds no other quantity."""
+    quantities = [m.span() for m in _QUANTITY.finditer(view) if not says_whole(q.folded, m.group().strip())]
+    counted = [qs for qs in quantities if q.measure and counts_in(q.measure, view[qs[0]:qs[0] + 40])]
+    quantities = counted or quantities
+    if not quantities:
+        return None
+    reach = tuning.figure_lead_up_chars
+    return max(quantities, key=lambda qs: (sum(1 for a, _ in spans if qs[0] - reach <= a < qs[0]), -qs[0]))
+
+
+# What a figure may go on with: its unit's second word or denominator ("4.500 tỷ đồng", "2,1
+# con/phụ nữ", "02 lần/ngày"), or the rest of a range ("24-48 giờ").
+_UNIT_TAIL = re.compile(r"(?:\s+(?:đồng|USD)\b|/\s?\w+(?:\s(?!(?:và|của|trong|trên|tại|theo|cho|với|đến|từ|để|là|"
+                        r"được)\b)\w+)?|\s?[-–]\s?\d+(?:[.,]\d+)*(?:\s*(?:%|\w+))?)?")
+
+
+def _figure_line(q: Question, s: Candidate, citations: list[Citation], tuning: Tuning) -> str | None:
+    """"Số liệu: 8,19% [n]": the one quantity of the sentence ``s`` that the question does not
+    give itself, as written, with its unit, when some of the question's words lead up to it.
+    None when the sentence holds several: the quote shows them, and which one the question means
+    is not sure enough to state on its own (picked by the words before it, as the quote is cut,
+    a third of such first lines named the wrong figure on the gold set and the devset)."""
+    text = s.doc.text[s.start:s.end]
+    view = matching_view(text)
+    spans = sorted((m.start(), m.start() + len(term)) for term in q.terms
+                   for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", view))
+    quantities = [m for m in _QUANTITY.finditer(view) if not says_whole(q.folded, m.group().strip())]
+    if len(quantities) != 1:
+        return None  # which of several the question means is not sure enough to state on its own
+    best = quantities[0].span()
+    if not any(best[0] - tuning.figure_lead_up_chars <= a < best[0] for a, _ in spans):
+        return None
+    a, b = best
+    while b < len(view) and view[b].isalpha():  # "2,1 con/phụ nữ": the match stopped short of "/"
+        b += 1
+    b += len(_UNIT_TAIL.match(text, b).group())
+    n = _cite(citations, s.doc, s.chunk.section, s.start, s.end)
+    return f"Số liệu: {escape_markers(' '.join(text[a:b].split()))} [{n}]"
 
 
 def _deadlines(s: Candidate) -> list:
@@ -1127,8 +1171,22 @@ def _deadlines(s: Candidate) -> list:
     return [f.deadline for f in deadlines_in(s.doc, view, (s.start, s.end)) if f.deadline is not None]
 
 
-def _direct_line(q: Question, chosen: list[Candidate], citations: list[Citation]) -> str | None:
-    """"Thời hạn: …" or "Số hiệu: …", citing the sentence or document it comes from."""
+def _units_line(q: Question, s: Candidate, citations: list[Citation]) -> str | None:
+    """"Đơn vị thực hiện: Sở Xây dựng [n]": the units that act on the sentence ``s`` (the heading
+    or lead-in above it, or the sentence itself), citing where they are named; None when none
+    act on it (a letter's addressees do not act on what it reports)."""
+    doc = s.doc
+    actors = resolve_actors(doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
+    if actors is None or (actors.source == "addressees" and not directs_addressees(doc.text, s.start, s.end)):
+        return None
+    line = _actors_line(doc, actors, s, citations).removeprefix("- ")
+    if actors.source == "sentence" or not line.endswith("]"):
+        line += f" [{_cite(citations, doc, s.chunk.section, s.start, s.end)}]"
+    return line
+
+
+def _direct_line(q: Question, chosen: list[Candidate], citations: list[Citation], tuning: Tuning) -> str | None:
+    """"Thời hạn: …", "Số hiệu: …" or "Số liệu: …", citing the sentence or document it comes from."""
     if q.wants("when"):
         for s in chosen:
             found = _deadlines(s)
@@ -1143,6 +1201,8 @@ def _direct_line(q: Question, chosen: list[Candidate], citations: list[Citation]
             if at >= 0:
                 n = _cite(citations, doc, "Số hiệu", at, at + len(doc.metadata.number))
                 return f"Số hiệu: {escape_markers(doc.metadata.number)} [{n}]"
+    if q.wants("figure"):
+        return _figure_line(q, chosen[0], citations, tuning)
     return None
 
 

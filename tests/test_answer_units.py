@@ -286,7 +286,7 @@ def test_the_shipped_model_abstains_when_nothing_answers(question, retrieval, ab
 
 
 @pytest.mark.parametrize("question, retrieval, units, cited_as", [
-    # the sentence names the unit ("Giao Sở Y tế chủ trì"): no citation of its own needed
+    # the sentence names the unit ("Giao Sở Y tế chủ trì"): the sentence is cited
     ("Đơn vị nào chủ trì tổ chức chiến dịch tiêm vắc xin sởi?", _retrieval((ASSIGNED, 0, "")),
      "Sở Y tế", None),
     # the section heading names it
@@ -306,12 +306,13 @@ def test_the_shipped_model_abstains_when_nothing_answers(question, retrieval, ab
 def test_which_units_are_resolved_outwards_from_the_sentence(question, retrieval, units, cited_as):
     answer = _answer(question, retrieval)
     assert not answer.abstained, answer.answer
-    [line] = [line for line in answer.answer.splitlines() if line.startswith("- Đơn vị thực hiện:")]
-    if cited_as is None:
-        assert line == f"- Đơn vị thực hiện: {units}"
-        return
-    assert line.startswith(f"- Đơn vị thực hiện: {units} [")
+    line = answer.answer.splitlines()[0]  # the units answer first
+    assert line.startswith(f"Đơn vị thực hiện: {units} [")
+    assert "- Đơn vị thực hiện:" not in answer.answer  # and are not said again under the document
     unit_citation = next(c for c in answer.citations if line.endswith(f"[{c.n}]"))
+    if cited_as is None:
+        assert units in unit_citation.quote and unit_citation.quote != units  # the sentence naming them
+        return
     assert unit_citation.quote == units and unit_citation.section == cited_as
     if cited_as not in ("", "Kính gửi"):  # cited where its heading names it
         doc = retrieval.documents[unit_citation.doc_id]
@@ -767,6 +768,35 @@ def test_who_leads_a_task_is_read_from_its_items_role_line(plausible_model, ques
     answer = _answer(question, _retrieval(*[(ITEMS, i, section) for i in (3, 4, 5, 6)]), model=plausible_model)
     assert answer.answer.startswith(first)
     assert all(ITEMS.text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+FIGURES = _doc("fg", [
+    "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+    "Tăng trưởng kinh tế 9 tháng của tỉnh ước đạt 8,19%, thuộc nhóm địa phương tăng trưởng cao nhất cả nước.",
+    "Trận lũ giữa tháng 11/2025 gây tổng thiệt hại ước trên 4.500 tỷ đồng (chưa kể tài sản trong dân).",
+    "Phấn đấu tổng tỷ suất sinh đạt 2,1 con/phụ nữ và giữ vững mức sinh thay thế.",
+    "Các sở, ngành tiếp tục theo dõi, tổng hợp tình hình kinh tế của tỉnh.",
+    "Các điểm nước tù đọng phải được xử lý trong vòng 24-48 giờ sau khi nước rút.",
+    "Tỷ lệ hộ nghèo của tỉnh giảm từ 5% năm 2024 xuống còn 3% năm 2025.",
+], number="12/BC-UBND", doc_type="báo cáo", issuer="Ủy ban nhân dân tỉnh Bình Minh")
+
+
+@pytest.mark.parametrize("question, paragraph, first", [
+    # the figure the question's words lead up to, not the one it gives itself ("9 tháng")
+    ("Tăng trưởng kinh tế 9 tháng của tỉnh Bình Minh ước đạt bao nhiêu?", 1, "Số liệu: 8,19% ["),
+    # with its unit as written
+    ("Trận lũ giữa tháng 11/2025 gây thiệt hại bao nhiêu tiền?", 2, "Số liệu: 4.500 tỷ đồng ["),
+    ("Tỉnh phấn đấu tổng tỷ suất sinh đạt bao nhiêu?", 3, "Số liệu: 2,1 con/phụ nữ ["),
+    ("Các điểm nước tù đọng phải được xử lý trong vòng bao nhiêu giờ sau khi nước rút?", 5, "Số liệu: 24-48 giờ ["),
+    # two figures: which one is meant is left to the quote, not stated on a line of its own
+    ("Tỷ lệ hộ nghèo của tỉnh giảm xuống còn bao nhiêu?", 6, "Theo "),
+])
+def test_a_figure_question_gets_the_figure_first(plausible_model, question, paragraph, first):
+    answer = _answer(question, _retrieval((FIGURES, paragraph, "")), model=plausible_model)
+    assert not answer.abstained and answer.answer.startswith(first), answer.answer
+    if first.startswith("Số liệu"):
+        cited = next(c for c in answer.citations if answer.answer.splitlines()[0].endswith(f"[{c.n}]"))
+        assert first.removeprefix("Số liệu: ").removesuffix(" [") in cited.quote
 
 
 TEAM_TABLE = _doc("tt", [
