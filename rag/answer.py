@@ -533,7 +533,8 @@ def _compose_dates(docs: list[Document], mentioning: Callable[[Document], Iterab
         lines.append(f"- Ngày ban hành: {format_date(m.date)} — “{escape_markers(written)}” [{n}]")
     if not citations:
         return answer
-    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+    return answer.model_copy(update={"answer": "\n".join(_answer_first(lines)), "abstained": False,
+                                     "citations": citations})
 
 
 # What follows a cited number when the citation dates it: "Quyết định số 1183/QĐ-TTg ngày
@@ -728,7 +729,17 @@ def _compose_numbers(docs: list[Document], answer: Answer) -> Answer:
         lines += [_heading(doc), f"- Số hiệu: {escape_markers(number)} [{n}]"]
     if not citations:
         return answer
-    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+    return answer.model_copy(update={"answer": "\n".join(_answer_first(lines)), "abstained": False,
+                                     "citations": citations})
+
+
+def _answer_first(lines: list[str]) -> list[str]:
+    """One document's heading and its one "- Người ký: … [n]" line turned round: the answer on
+    the first line ("Người ký: … [n]"), then the document it is from. Several documents keep
+    each line under its own heading."""
+    if len(lines) == 2 and lines[0].startswith("Theo ") and lines[1].startswith("- "):
+        return [lines[1].removeprefix("- "), "", lines[0].removesuffix(":") + "."]
+    return lines
 
 
 def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: TermStats, answer: Answer,
@@ -989,7 +1000,8 @@ def _compose_signers(docs: list[Document], answer: Answer) -> Answer:
             lines.append("- Văn bản không ghi rõ người ký (có thể là bản dự thảo hoặc bản bị cắt phần cuối).")
     if not citations:
         return answer
-    return answer.model_copy(update={"answer": "\n".join(lines), "abstained": False, "citations": citations})
+    return answer.model_copy(update={"answer": "\n".join(_answer_first(lines)), "abstained": False,
+                                     "citations": citations})
 
 
 def _compose_recipients(q: Question, docs: list[Document], answer: Answer) -> Answer:

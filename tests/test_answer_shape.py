@@ -103,10 +103,35 @@ def test_a_number_question_is_answered_with_the_document_number():
     answer = _ask("Kế hoạch kiểm tra các cơ sở karaoke của tỉnh Bình Minh có số hiệu là gì?",
                   _retrieval(PLAN, [2, 3]))
     assert not answer.abstained, answer.answer
-    [line] = [line for line in answer.answer.splitlines() if "Số hiệu:" in line]
-    assert line.startswith("- Số hiệu: 45/KH-UBND [")
+    line = answer.answer.splitlines()[0]  # the answer first, then the document it is from
+    assert line.startswith("Số hiệu: 45/KH-UBND [")
+    assert answer.answer.splitlines()[2] == "Theo Kế hoạch số 45/KH-UBND (UBND tỉnh Bình Minh, 02/03/2026)."
     cited = next(c for c in answer.citations if line.endswith(f"[{c.n}]"))
     assert cited.quote == "45/KH-UBND"
+
+
+SIGNED = _doc("s", [
+    "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
+    "Số: 46/KH-UBND\nBình Minh, ngày 05 tháng 3 năm 2026",
+    "Sở Văn hóa tổ chức kiểm tra các cơ sở karaoke trên địa bàn tỉnh.",
+    "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nNguyễn Văn Bình",
+], number="46/KH-UBND", doc_type="kế hoạch", issuer="UBND tỉnh Bình Minh", date="2026-03-05",
+    subject="Kiểm tra các cơ sở karaoke", signer_name="Nguyễn Văn Bình", signing_authority="KT. CHỦ TỊCH",
+    signer_title="PHÓ CHỦ TỊCH")
+
+
+@pytest.mark.parametrize("question, first, quoted", [
+    ("Ai ký Kế hoạch 46/KH-UBND về kiểm tra các cơ sở karaoke?", "Người ký: Nguyễn Văn Bình (KT. CHỦ TỊCH PHÓ "
+     "CHỦ TỊCH) [1]", "Nguyễn Văn Bình"),
+    ("Kế hoạch 46/KH-UBND về kiểm tra các cơ sở karaoke ban hành ngày nào?", "Ngày ban hành: 05/03/2026 — ",
+     "ngày 05 tháng 3 năm 2026"),
+])
+def test_a_question_about_the_document_gets_the_answer_first_then_the_document(question, first, quoted):
+    answer = _ask(question, _retrieval(SIGNED, [2]))
+    lines = answer.answer.splitlines()
+    assert not answer.abstained and lines[0].startswith(first), answer.answer
+    assert lines[2] == "Theo Kế hoạch số 46/KH-UBND (UBND tỉnh Bình Minh, 05/03/2026)."
+    assert quoted in answer.citations[0].quote
 
 
 def test_the_passages_the_answer_quotes_come_first_among_the_sources():
