@@ -863,9 +863,10 @@ def _headed_units(text: str) -> tuple[tuple[str, tuple[str, str, int, int]], ...
         party = _FOR_PARTY.match(fold(heading))
         if party:
             units.append(heading[party.start("party"):].strip(" *_"))
-        # "3. Sở Tài chính: Chủ trì …" goes on after its colon: that is the first thing it heads.
+        # "3. Sở Tài chính: Chủ trì …" goes on after its colon: the line is the first thing it heads
+        # (quoted whole, its label with it).
         colon = text.find(":", section.start, section.end)
-        body = colon + 1 if colon >= 0 and text[colon + 1:section.end].strip() else section.end
+        body = section.start if colon >= 0 and text[colon + 1:section.end].strip() else section.end
         found += [(_passive(spelled_out_words(unit)), (unit, heading, body, end)) for unit in units]
     return tuple(found)
 
