@@ -489,6 +489,8 @@ def test_register_evidence_picks_the_matching_item(question, tuning, first, foun
     # when something happens, not by when a duty is due
     ("Hội nghị sơ kết tiêm chủng vắc xin sởi của Sở Y tế diễn ra khi nào?", {}),
     ("Số liệu tiêm chủng vắc xin sởi của Sở Y tế được chốt vào lúc nào?", {}),
+    # how long something lasts, not by when a duty is due
+    ("Tổ tiêm chủng vắc xin sởi của Sở Y tế hoạt động đến khi nào?", {}),
 ])
 def test_register_evidence_stays_silent(question, tuning):
     assert _evidence(question, tuning) == []
