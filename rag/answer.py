@@ -38,7 +38,7 @@ from ingest.register.models import Relation
 from ingest.register.relations import DOCUMENT_KINDS, extract_references, number_key, opens_with_basis_verb
 from ingest.register.spans import matching_view, tidy
 from rag.models import Answer, Citation, RetrievedChunk
-from rag.query import (ORDINAL_HEADS, Question, asked_ordinal, asked_role, asks_comparison, asks_duties,
+from rag.query import (ORDINAL_HEADS, Question, asked_body, asked_ordinal, asked_role, asks_comparison, asks_duties,
                        asks_implementers, ordinals, spelled_out_words)
 from rag.retrieve import Retrieval
 from rag.selection import (Candidate, SelectionModel, candidates, counts_in, has_quantity, holds_date, holds_day,
@@ -284,7 +284,22 @@ def _answers_what_is_asked(q: Question, chosen: list[Candidate]) -> bool:
     if _asks_only_when(q) and not any(holds_date(c.text) for c in chosen):
         return False
     # Nor "trước ngày nào" by a year ("… công tác bảo vệ bí mật nhà nước năm 2025").
-    return not (_asks_only_when(q) and _DAY_ASKED.search(q.folded) and not any(holds_day(c.text) for c in chosen))
+    if _asks_only_when(q) and _DAY_ASKED.search(q.folded) and not any(holds_day(c.text) for c in chosen):
+        return False
+    # Nor "UBND huyện X được giao nhiệm vụ gì?" by a sentence no unit of which is that body (one
+    # naming "huyện X" as a former address, "trước đây là … huyện X", says nothing it must do).
+    body = asked_body(q.standalone) if asks_duties(q.folded) else None
+    return body is None or any(_acted_on_by(c, body) for c in chosen)
+
+
+def _acted_on_by(s: Candidate, body: str) -> bool:
+    """Whether ``body`` (spelled out) is named in the sentence ``s`` or is one of the units acting
+    on it (the heading or lead-in above it, the letter's addressees)."""
+    if f" {body} " in f" {spelled_out_words(s.text)} ":
+        return True
+    actors = resolve_actors(s.doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
+    units = [spelled_out_words(u) for u in (actors.units if actors else ())]
+    return any(f" {body} " in f" {u} " or f" {u} " in f" {body} " for u in units if u)
 
 
 def merge_answers(question: str, parts: list[Answer]) -> Answer:
@@ -831,7 +846,8 @@ _DUTY_WORDS = frozenset({"giao", "nhiem", "vu", "trach"})
 # A body the question names before one of these (its place's name between) directs, it is not
 # the one directed ("Sở Công Thương Lào Cai yêu cầu các công ty làm gì?"); after "được / bị" the
 # verb is passive and the body is the one directed ("Thuế tỉnh Lào Cai được giao làm gì?").
-_DIRECTING = re.compile(r"(?:\S+ ){0,3}?(?<!duoc )(?<!bi )(?:yeu cau|giao|de nghi|chi dao|huong dan|dieu dong|phan cong)\b")
+_DIRECTING = re.compile(r"(?:\S+ ){0,3}?(?<!duoc )(?<!bi )"
+                        r"(?:yeu cau|giao|de nghi|chi dao|huong dan|dieu dong|phan cong)\b")
 
 
 def _unit_section(text: str, asked: str) -> tuple[str, str, int, int] | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.text.abbreviations import SPELLED_OUT
-from ingest.text.actors import SECTOR_NAMES
+from ingest.text.actors import SECTOR_NAMES, UNIT_HEAD
 from ingest.text.members import TEAM_ROLES
 from ingest.text.normalize import canonical_tones, fold, fold_match
 from ingest.text.tokens import CODE, SYLLABLE, written_syllables
@@ -228,6 +228,44 @@ _DUTIES_ASKED = re.compile(r"\b(?:lam gi|lam nhung gi|viec gi|nhiem vu gi|nhiem 
 def asks_duties(folded: str) -> bool:
     """The question (folded) asks what a body is to do ("… giao Sở Tài chính làm gì?")."""
     return _DUTIES_ASKED.search(folded.lower()) is not None
+
+
+# What follows the body a duties question asks about: "Sở Tài chính phải làm gì", "UBND huyện X được
+# giao nhiệm vụ gì", "Công an tỉnh có nhiệm vụ gì"; or precedes it: "giao Sở Tài chính làm gì".
+_DUTY_AFTER_BODY = re.compile(r" (?:duoc giao|duoc yeu cau|phai|can|co nhiem vu|co trach nhiem|lam gi|lam nhung gi) ")
+_DUTY_BEFORE_BODY = re.compile(r" giao (.+?) (?:lam gi|lam nhung gi|nhiem vu gi|viec gi|cong viec gi|trach nhiem gi) ")
+_BODY_START = re.compile(rf"^{UNIT_HEAD}")
+_BODY_MAX_WORDS = 10
+
+
+def asked_body(standalone: str) -> str | None:
+    """The body a duties question asks about, spelled out ("uy ban nhan dan huyen bac son" for
+    "UBND huyện Bắc Sơn được giao nhiệm vụ gì?"): the body named nearest before "phải / được giao
+    / có nhiệm vụ / làm gì", or right after "giao". None when the question names none, or only
+    asks which one ("đơn vị nào")."""
+    spelled = f" {spelled_out_words(standalone)} "
+    m = _DUTY_BEFORE_BODY.search(spelled)
+    if m and _BODY_START.match(m.group(1)):
+        body = m.group(1)
+    else:
+        m = _DUTY_AFTER_BODY.search(spelled)
+        if not m:
+            return None
+        before = spelled[:m.start()].split()
+        starts = [i for i in range(max(0, len(before) - _BODY_MAX_WORDS), len(before))
+                  if _BODY_START.match(" ".join(before[i:]))]
+        if not starts:
+            return None
+        # The nearest, taken whole: "uy ban nhan dan huyen x", not its "ban nhan dan …".
+        i = starts[-1]
+        while i > 0 and _BODY_START.match(" ".join(before[i - 1:])) and len(before) - i < _BODY_MAX_WORDS:
+            i -= 1
+        body = " ".join(before[i:])
+    # "đơn vị nào" asks which; "Sở X yêu cầu các công ty làm gì" asks about those it directs.
+    return None if _NOT_A_BODY.search(f" {body} ") else body
+
+
+_NOT_A_BODY = re.compile(r" nao | (?:yeu cau|de nghi|chi dao|huong dan) ")
 
 
 # "So sánh hạn … của Quảng Trị và Lào Cai", "… khác nhau thế nào?" ("giữa A và B" alone may be a

@@ -21,7 +21,7 @@ from ingest.schema import RetrievedChunk
 from ingest.settings import Settings, Tuning
 from rag.answer import NOT_FOUND, UNCERTAIN, TermStats, answer_candidates, extractive_answer, named_documents
 from rag.selection import FEATURES, SelectionModel, has_quantity, load_model, names_section_unit, score
-from rag.query import Question, analyze
+from rag.query import Question, analyze, asked_body
 from rag.retrieve import Retrieval
 
 # Sentences of ordinary directives: IDF weights need a corpus where "đơn vị", "thực hiện" and
@@ -772,6 +772,41 @@ def test_who_leads_a_task_is_read_from_its_items_role_line(plausible_model, ques
     assert all(ITEMS.text[c.start:c.end] == c.quote for c in answer.citations)
 
 
+@pytest.mark.parametrize("question, body", [
+    ("UBND huyện Bảo Yên được giao nhiệm vụ gì trong phương án nổ mìn?", "uy ban nhan dan huyen bao yen"),
+    ("Sở Tài chính phải làm gì trong quý II?", "so tai chinh"),
+    ("Chỉ thị 06 giao Sở Tài chính làm gì?", "so tai chinh"),
+    ("Công an tỉnh có nhiệm vụ gì trong bảo vệ rừng?", "cong an tinh"),
+    # the body nearest the duty, not the issuer named before it
+    ("Trong công văn của UBND tỉnh Bình Minh, Sở Nội vụ được giao chủ trì việc gì?", "so noi vu"),
+    ("Đơn vị nào phải làm gì?", None),  # asks which
+    ("Sở Công Thương yêu cầu các công ty làm gì?", None),  # those it directs are no body named
+    ("Kế hoạch này có những nội dung gì?", None),
+])
+def test_the_body_a_duties_question_asks_about(question, body):
+    assert asked_body(question) == body
+
+
+CLEARANCE = _doc("cl", [
+    "SỞ CÔNG THƯƠNG TỈNH BÌNH MINH",
+    "TỜ TRÌNH\nVề phương án nổ mìn tại mỏ đá Khe Lim",
+    ("1. Địa điểm nổ mìn: mỏ đá Khe Lim, xã Hòa Bình (trước đây là xã Tân An, huyện Yên Hưng), tỉnh Bình Minh, "
+     "theo giấy phép khai thác khoáng sản đã cấp."),
+    "2. Giao Ủy ban nhân dân xã Hòa Bình phối hợp thông báo thời gian nổ mìn mỏ đá Khe Lim cho người dân.",
+], number="31/TTr-SCT", doc_type="tờ trình", issuer="Sở Công Thương tỉnh Bình Minh",
+   subject="Về phương án nổ mìn tại mỏ đá Khe Lim")
+
+
+@pytest.mark.parametrize("question, paragraph, answered", [
+    # the district is named only as a former address: what it must do is not written
+    ("UBND huyện Yên Hưng được giao nhiệm vụ gì trong phương án nổ mìn tại mỏ đá Khe Lim?", 2, False),
+    ("UBND xã Hòa Bình được giao nhiệm vụ gì trong phương án nổ mìn tại mỏ đá Khe Lim?", 3, True),
+])
+def test_a_body_s_duties_are_answered_only_by_a_sentence_it_acts_on(plausible_model, question, paragraph, answered):
+    answer = _answer(question, _retrieval((CLEARANCE, paragraph, "")), model=plausible_model)
+    assert answer.abstained is not answered, answer.answer
+
+
 FIGURES = _doc("fg", [
     "ỦY BAN NHÂN DÂN TỈNH BÌNH MINH",
     "Tăng trưởng kinh tế 9 tháng của tỉnh ước đạt 8,19%, thuộc nhóm địa phương tăng trưởng cao nhất cả nước.",
@@ -930,7 +965,8 @@ INSPECTION_PLAN = _doc("p", [
 ])
 def test_what_a_party_is_to_do_is_read_from_the_section_for_it(question, first, quoted, not_quoted):
     answer = _answer(question, _retrieval((INSPECTION_PLAN, 4, "6. Tổ chức thực hiện"),
-                                          (INSPECTION_PLAN, 5, "6. Tổ chức thực hiện")), documents={"p": INSPECTION_PLAN})
+                                          (INSPECTION_PLAN, 5, "6. Tổ chức thực hiện")),
+                     documents={"p": INSPECTION_PLAN})
     assert not answer.abstained and answer.answer.startswith(first)
     quotes = " ".join(c.quote for c in answer.citations)
     assert all(q in quotes for q in quoted) and not any(q in answer.answer for q in not_quoted)

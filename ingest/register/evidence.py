@@ -53,7 +53,8 @@ _ASKS_DEADLINE = re.compile(r"\b(?:han|thoi han|han chot|truoc ngay|ngay nao|khi
 # ra khi nào?": when something happens, which no obligation's deadline answers; nor how long
 # something lasts ("Tổ … hoạt động đến khi nào?").
 _ASKS_EVENT = re.compile(r"\b(?:dien ra|lam viec voi|den tham|duoc chot|chot so lieu|khai mac|be mac|"
-                         r"co hieu luc|(?:hoat dong|keo dai|ton tai|duy tri) den (?:khi nao|bao gio|ngay nao|luc nao))\b")
+                         r"co hieu luc|"
+                         r"(?:hoat dong|keo dai|ton tai|duy tri) den (?:khi nao|bao gio|ngay nao|luc nao))\b")
 # Our targets are percentages: a question naming a rate or a goal asks for one; a bare "bao
 # nhiêu" may ask for a count or an amount the register does not hold.
 _ASKS_RATE = re.compile(r"\b(?:muc tieu|chi tieu|phan dau|ty le|ti le|phan tram)\b|%")
