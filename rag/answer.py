@@ -221,7 +221,17 @@ def _plausible_answer(q: Question, retrieval: Retrieval, ranked: list[Candidate]
                       model: SelectionModel, answer: Answer, tuning: Tuning) -> Answer | None:
     """Answers a plausible question (confidence at least ``related_threshold``) may get before
     the answer threshold is applied: the role line of the likeliest task's item, the signer of
-    the likeliest document, the sentence citing a decision by number. None otherwise."""
+    the likeliest document, the sentence citing a decision by number, the likeliest sentence when
+    it counts in the measure asked. None otherwise."""
+    top = ranked[0]
+    if q.measure and q.measure != "share" and counts_in(q.measure, fold(top.text)) \
+            and not of_another_year(q, top.chunk.section, top.text):
+        # "Đoàn làm việc bao lâu ở mỗi đơn vị?" and the likeliest sentence of all says "02 ngày
+        # làm việc/01 đơn vị": it answers, however few of the question's words it repeats (a
+        # sentence counting in the measure asked that the model does not rank first needs half
+        # of them, ``_written_answer``).
+        answer = answer.model_copy(update={"retrieved": quoted_first(retrieval.chunks, [top])})
+        return _compose(q, [top], answer, tuning)
     if q.wants("who") and ranked[0].features["coverage"] >= tuning.structured_min_coverage:
         # "Những sở nào chủ trì tập huấn …?" and the task's item says it in a line of its own.
         led = _compose_role_line(q, ranked[0], answer)

@@ -704,6 +704,21 @@ def test_a_sentence_counting_in_the_measure_asked_answers(doubtful_model, questi
         assert answer.abstained
 
 
+@pytest.mark.parametrize("question, quoted", [
+    # few of the question's words, but the likeliest sentence counts in days: it answers
+    ("Mỗi cơ sở sản xuất thuốc nổ được đoàn làm việc trong bao lâu trước khi ra kết luận?", "02 ngày"),
+    # the likeliest sentence counts no days: the one that does is not taken, holding so little
+    ("Tỷ lệ doanh nghiệp sản xuất thuốc nổ được kiểm tra trong bao lâu trước khi ra kết luận?", None),
+])
+def test_the_likeliest_sentence_counting_in_the_measure_asked_answers(tmp_path, question, quoted):
+    unsure = _coverage_model_file(tmp_path, weight=2.0, bias=-1.0, extra=0.9999)  # plausible, never sure
+    answer = _answer(question, _retrieval((INSPECTION, 3, ""), (INSPECTION, 2, "")), model=unsure)
+    if quoted:
+        assert not answer.abstained and quoted in answer.answer
+    else:
+        assert answer.abstained
+
+
 CIRCULAR_LETTER = _doc("h", [
     "BỘ CÔNG THƯƠNG",
     ("Ngày 25/3/2026, Bộ Công Thương ban hành Thông tư số 15/2026/TT-BCT về phân cấp thủ tục cấp giấy phép "
