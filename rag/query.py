@@ -240,31 +240,33 @@ _BODY_MAX_WORDS = 10
 
 def asked_body(standalone: str) -> str | None:
     """The body a duties question asks about, spelled out ("uy ban nhan dan huyen bac son" for
-    "UBND huyện Bắc Sơn được giao nhiệm vụ gì?"): the body named nearest before "phải / được giao
-    / có nhiệm vụ / làm gì", or right after "giao". None when the question names none, or only
-    asks which one ("đơn vị nào")."""
-    spelled = f" {spelled_out_words(standalone)} "
-    m = _DUTY_BEFORE_BODY.search(spelled)
-    if m and _BODY_START.match(m.group(1)):
-        body = m.group(1)
-    else:
-        m = _DUTY_AFTER_BODY.search(spelled)
-        if not m:
-            return None
-        before = spelled[:m.start()].split()
-        starts = [i for i in range(max(0, len(before) - _BODY_MAX_WORDS), len(before))
-                  if _BODY_START.match(" ".join(before[i:]))]
-        if not starts:
-            return None
-        # The nearest, taken whole: "uy ban nhan dan huyen x", not its "ban nhan dan …".
-        i = starts[-1]
-        while i > 0 and _BODY_START.match(" ".join(before[i - 1:])) and len(before) - i < _BODY_MAX_WORDS:
-            i -= 1
-        body = " ".join(before[i:])
-    # "đơn vị nào" asks which; "Sở X yêu cầu các công ty làm gì" asks about those it directs.
-    return None if _NOT_A_BODY.search(f" {body} ") else body
+    "UBND huyện Bắc Sơn được giao nhiệm vụ gì?"): right after "giao", or opening the clause that
+    goes on "phải / được giao / có nhiệm vụ / làm gì" (or following "của / cho / và" in it). A
+    body's first word inside a phrase is not one ("Ngày Công tác xã hội" holds "hội", "cơ sở"
+    holds "sở"). None when the question names none, or only asks which one ("đơn vị nào")."""
+    for clause in _CLAUSE.split(standalone):
+        spelled = f" {spelled_out_words(clause)} "
+        m = _DUTY_BEFORE_BODY.search(spelled)
+        if m and _BODY_START.match(m.group(1)):
+            body = m.group(1)
+        else:
+            m = _DUTY_AFTER_BODY.search(spelled)
+            if not m:
+                continue
+            before = spelled[:m.start()].split()
+            starts = [k for k in range(len(before)) if (k == 0 or before[k - 1] in _BEFORE_BODY)
+                      and _BODY_START.match(" ".join(before[k:]))]
+            if not starts or len(before) - starts[-1] > _BODY_MAX_WORDS:
+                return None
+            body = " ".join(before[starts[-1]:])
+        # "đơn vị nào" asks which; "Sở X yêu cầu các công ty làm gì" asks about those it directs.
+        return None if _NOT_A_BODY.search(f" {body} ") else body
+    return None
 
 
+_CLAUSE = re.compile(r"[,;:?!.()]")
+# Words a body's name may follow inside a clause: "… của Sở X", "giao cho Sở X", "Sở X và Sở Y".
+_BEFORE_BODY = frozenset({"giao", "cua", "cho", "va", "voi", "thi", "la"})
 _NOT_A_BODY = re.compile(r" nao | (?:yeu cau|de nghi|chi dao|huong dan) ")
 
 

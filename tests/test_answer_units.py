@@ -797,6 +797,9 @@ def test_who_leads_a_task_is_read_from_its_items_role_line(plausible_model, ques
     ("Đơn vị nào phải làm gì?", None),  # asks which
     ("Sở Công Thương yêu cầu các công ty làm gì?", None),  # those it directs are no body named
     ("Kế hoạch này có những nội dung gì?", None),
+    # a body's first word inside a phrase is none: "xã hội", "cơ sở"
+    ("Ngày Công tác xã hội năm 2024 ở Kon Tum làm gì?", None),
+    ("Các cơ sở sản xuất phải làm gì?", None),
 ])
 def test_the_body_a_duties_question_asks_about(question, body):
     assert asked_body(question) == body
