@@ -1113,7 +1113,7 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
     # "Cơ quan nào chủ trì …?": the units acting on the likeliest sentence come first; also when
     # the question gives the day itself ("Đơn vị nào phải báo cáo trước ngày 10/11?").
     asks_units = q.wants("who") and (not q.wants("when") or holds_day(q.standalone))
-    units_first = _units_line(q, chosen[0], citations) if asks_units else None
+    units_first = _units_line(chosen[0], citations) if asks_units else None
     for doc_id in order:
         group = sorted((s for s in chosen if s.doc.doc_id == doc_id), key=lambda s: s.start)
         doc = group[0].doc
@@ -1149,14 +1149,19 @@ def _answering_spans(q: Question, s: Candidate, tuning: Tuning) -> list[tuple[in
         if found:
             return found
     view = matching_view(text)
-    spans = sorted((m.start(), m.start() + len(term)) for term in q.terms
-                   for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", view))
+    spans = _question_spans(q, view)
     if q.wants("figure"):
         best = _asked_quantity(q, view, spans, tuning)
         if best is not None:
             reach = tuning.figure_lead_up_chars
             return [(a, b) for a, b in spans if best[0] - reach <= a < best[0]] + [best]
     return spans
+
+
+def _question_spans(q: Question, view: str) -> list[tuple[int, int]]:
+    """Where the question's terms stand in a sentence's matching view, in order."""
+    return sorted((m.start(), m.start() + len(term)) for term in q.terms
+                  for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", view))
 
 
 def _asked_quantity(q: Question, view: str, spans: list[tuple[int, int]], tuning: Tuning) -> tuple[int, int] | None:
@@ -1188,8 +1193,7 @@ def _figure_line(q: Question, s: Candidate, citations: list[Citation], tuning: T
     a third of such first lines named the wrong figure on the gold set and the devset)."""
     text = s.doc.text[s.start:s.end]
     view = matching_view(text)
-    spans = sorted((m.start(), m.start() + len(term)) for term in q.terms
-                   for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", view))
+    spans = _question_spans(q, view)
     quantities = [m for m in _QUANTITY.finditer(view) if not says_whole(q.folded, m.group().strip())]
     if len(quantities) != 1:
         return None  # which of several the question means is not sure enough to state on its own
@@ -1210,7 +1214,7 @@ def _deadlines(s: Candidate) -> list:
     return [f.deadline for f in deadlines_in(s.doc, view, (s.start, s.end)) if f.deadline is not None]
 
 
-def _units_line(q: Question, s: Candidate, citations: list[Citation]) -> str | None:
+def _units_line(s: Candidate, citations: list[Citation]) -> str | None:
     """"Đơn vị thực hiện: Sở Xây dựng [n]": the units that act on the sentence ``s`` (the heading
     or lead-in above it, or the sentence itself), citing where they are named; None when none
     act on it (a letter's addressees do not act on what it reports)."""
