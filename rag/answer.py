@@ -137,7 +137,8 @@ def _document_answer(q: Question, retrieval: Retrieval, stats: TermStats, answer
     its metadata, pointing at where the text states it; "the Chương trình of Ban Thường vụ Tỉnh
     ủy on Chỉ thị 28" names a document by its description rather than its number. None when the
     question asks none of these or no such document answers."""
-    if not (q.wants("signer") or q.wants("date") or q.wants("number") or q.wants("basis") or q.wants("recipients")):
+    if not (q.wants("signer") or q.wants("date") or q.wants("number") or q.wants("basis") or q.wants("recipients")
+            or q.wants("issuer")):
         return None
     if q.wants("date") and not named:
         cited = _compose_cited_dates(q, retrieval.documents.values(), answer)
@@ -148,6 +149,16 @@ def _document_answer(q: Question, retrieval: Retrieval, stats: TermStats, answer
         return None
     if q.wants("signer"):
         return _compose_signers(targets, answer)
+    if q.wants("issuer"):
+        issued = _compose_issuers(targets, answer)
+        if not issued.abstained:
+            # "… là của cơ quan nào và gửi cho ai?": the recipients after the issuer.
+            sent = _compose_recipients(q, targets, answer) if q.wants("recipients") else answer
+            if sent.abstained:
+                return issued
+            # Its first line only: the recipients' part names the document again.
+            first = issued.model_copy(update={"answer": issued.answer.split("\n")[0]})
+            return merge_answers(q.standalone, [first, sent])
     composers: list[Callable[[], Answer]] = []
     if q.wants("recipients"):
         composers.append(lambda: _compose_recipients(q, targets, answer))
@@ -759,12 +770,52 @@ def _compose_numbers(docs: list[Document], answer: Answer) -> Answer:
 
 
 def _answer_first(lines: list[str]) -> list[str]:
-    """One document's heading and its one "- Người ký: … [n]" line turned round: the answer on
-    the first line ("Người ký: … [n]"), then the document it is from. Several documents keep
-    each line under its own heading."""
-    if len(lines) == 2 and lines[0].startswith("Theo ") and lines[1].startswith("- "):
-        return [lines[1].removeprefix("- "), "", lines[0].removesuffix(":") + "."]
-    return lines
+    """One document's heading and its "- Người ký: … [n]" lines turned round: the first of them
+    on the first line ("Người ký: … [n]"), then the document it is from (with the others under
+    it). Several documents keep their lines under their own headings."""
+    headings = [line for line in lines if line.startswith("Theo ")]
+    if len(lines) < 2 or headings != [lines[0]] or not lines[1].startswith("- "):
+        return lines
+    rest = lines[2:]
+    return [lines[1].removeprefix("- "), "", lines[0] if rest else lines[0].removesuffix(":") + "."] + rest
+
+
+def _compose_issuers(docs: list[Document], answer: Answer) -> Answer:
+    """"Công văn X do cơ quan nào ban hành?": the body that issued the document (and the one it
+    belongs to), citing where its header names it (who signed it is another question, "ai ký").
+    ``answer`` unchanged when no document's header names its issuer."""
+    citations: list[Citation] = []
+    lines = []
+    for doc in docs:
+        m = doc.metadata
+        span = _issuer_span(doc)
+        if span is None:
+            continue
+        n = _cite(citations, doc, "Cơ quan ban hành", *span)
+        issuer = m.issuer or ""
+        if m.parent_issuer and fold(m.parent_issuer) not in fold(issuer):
+            issuer += f" (thuộc {m.parent_issuer})"
+        lines += [_heading(doc), f"- Cơ quan ban hành: {escape_markers(issuer)} [{n}]"]
+    if not citations:
+        return answer
+    return answer.model_copy(update={"answer": "\n".join(_answer_first(lines)), "abstained": False,
+                                     "citations": citations})
+
+
+def _issuer_span(doc: Document) -> tuple[int, int] | None:
+    """Where the document's header names its issuer ("ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI" for "Ủy ban
+    nhân dân tỉnh Lào Cai"), line breaks and case aside; in a header of two columns read line by
+    line, where the motto splits the name, its longest opening run of two words or more
+    ("ỦY BAN NHÂN DÂN"). None when the header does not name it."""
+    words = matching_view(doc.metadata.issuer or "").split()
+    head = _view(doc.text)[:_HEADER_REACH]
+    found = [m.span() for n in range(len(words), 1, -1)
+             if (m := re.search(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words[:n]) + r"(?!\w)", head))]
+    # The header comes first: the earliest place, and there the longest run.
+    return min(found, key=lambda span: (span[0], -span[1])) if found else None
+
+
+_HEADER_REACH = 2000  # characters from a document's start its issuer is looked for in
 
 
 def _compose_role_holder(q: Question, role: str, retrieval: Retrieval, stats: TermStats, answer: Answer,

@@ -53,6 +53,11 @@ _INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\bngay (?:ban hanh|ky)\b|\bban hanh (?:vao )?(?:ngay|khi nao|luc nao)\b"
                        r"|\bky (?:vao )?(?:ngay nao|khi nao|luc nao|bao gio)\b"),
     "number": re.compile(r"\bso (?:hieu|ky hieu|van ban)\b|\bky hieu\b"),
+    # "cơ quan nào ban hành …", "ai ban hành", "do ai lập", "Công văn 5973 là của cơ quan nào?": who
+    # issued a document (not "nhiệm vụ của cơ quan nào", a task's unit).
+    "issuer": re.compile(r"\b(?:co quan|don vi|cap) nao ban hanh\b|\bai ban hanh\b|\bdo ai (?:ban hanh|lap|soan)\b"
+                         r"|\bco quan ban hanh\b|\b(?:cong van|ke hoach|quyet dinh|chi thi|thong bao|van ban|to trinh|"
+                         r"chuong trinh|thong tu|nghi quyet|huong dan)\b[^?]{0,80}\bcua (?:co quan|don vi|cap) nao\b"),
     # "gửi đến những ai", "gửi cho những cơ quan nào", "được gửi những cục nào": whom a document goes to.
     "recipients": re.compile(r"\bnoi nhan\b|\bkinh gui\b|\bgui (?:cho |den |toi )?(?:nhung ai|ai|(?:nhung |cac )?"
                              r"(?:don vi|co quan|cuc|vu|so|bo|noi|ban|nganh)(?: \S+){0,3}? nao)\b"),
@@ -106,7 +111,7 @@ class Question:
     """Content syllables, syllable bigrams and number codes, cut like indexed text, stopwords dropped."""
     intents: frozenset[str] = frozenset()
     """What kind of answer is wanted: who, destination, when, figure, task, signer, date, number,
-    recipients, basis (the keys of ``_INTENT_PATTERNS``)."""
+    issuer, recipients, basis (the keys of ``_INTENT_PATTERNS``)."""
     names: tuple[str, ...] = ()
     """Folded places and bodies named in capitals ("kien giang", "bac son")."""
     codes: tuple[str, ...] = ()

@@ -134,6 +134,31 @@ def test_a_question_about_the_document_gets_the_answer_first_then_the_document(q
     assert quoted in answer.citations[0].quote
 
 
+TWO_COLUMNS = _doc("c", [
+    ("ỦY BAN NHÂN DÂN              CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+     "  TỈNH BÌNH MINH                Độc lập - Tự do - Hạnh phúc"),
+    "Số: 12/UBND-VX\nV/v kiểm tra các cơ sở karaoke",
+    "Kính gửi: Ủy ban nhân dân các huyện, thị xã.",
+    "Ủy ban nhân dân tỉnh Bình Minh đề nghị các huyện kiểm tra các cơ sở karaoke trên địa bàn.",
+], number="12/UBND-VX", doc_type="công văn", issuer="Ủy ban nhân dân tỉnh Bình Minh", date="2026-03-05",
+    subject="kiểm tra các cơ sở karaoke", addressees=["Ủy ban nhân dân các huyện, thị xã"])
+
+
+@pytest.mark.parametrize("question, lines", [
+    # the issuer first, cited where the header names it: its first line, the motto beside it
+    ("Công văn 12/UBND-VX về kiểm tra các cơ sở karaoke do cơ quan nào ban hành?",
+     ["Cơ quan ban hành: Ủy ban nhân dân tỉnh Bình Minh [1]"]),
+    # asked whose it is and to whom it goes: the issuer, then the addressees
+    ("Công văn 12/UBND-VX về kiểm tra các cơ sở karaoke là của cơ quan nào và gửi cho ai?",
+     ["Cơ quan ban hành: Ủy ban nhân dân tỉnh Bình Minh [1]", "- Kính gửi: Ủy ban nhân dân các huyện, thị xã [2]"]),
+])
+def test_who_issued_a_document_is_answered_from_its_header(question, lines):
+    answer = _ask(question, _retrieval(TWO_COLUMNS, [3]))
+    assert not answer.abstained and answer.answer.splitlines()[0] == lines[0], answer.answer
+    assert all(line in answer.answer.splitlines() for line in lines)
+    assert answer.citations[0].quote == "ỦY BAN NHÂN DÂN" and answer.citations[0].start == 0
+
+
 def test_the_passages_the_answer_quotes_come_first_among_the_sources():
     # search ranked the deadline paragraph second; the answer's sentence puts it first
     retrieval = _retrieval(PLAN, [2, 3], scores=[1.0, 0.9])

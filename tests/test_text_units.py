@@ -189,6 +189,18 @@ def test_an_unsigned_letter_is_not_a_question_about_the_signer(question, signer)
     assert ("signer" in analyze(question).intents) is signer
 
 
+@pytest.mark.parametrize("question, issuer", [
+    ("Công văn 12/UBND-VX do cơ quan nào ban hành?", True),
+    ("Ai ban hành Kế hoạch 46/KH-UBND?", True),
+    ("Kế hoạch kiểm tra này do ai lập?", True),
+    ("Công văn 12/UBND-VX là của cơ quan nào?", True),
+    ("Việc rà soát hồ sơ là nhiệm vụ của cơ quan nào?", False),  # a task's unit, not a document's issuer
+    ("Cơ quan nào lập danh sách hộ nghèo?", False),
+])
+def test_who_issued_a_document_is_told_from_who_does_a_task(question, issuer):
+    assert ("issuer" in analyze(question).intents) is issuer
+
+
 def test_question_terms_drop_question_words_and_keep_codes():
     terms = analyze("Đơn vị nào phải báo cáo trước ngày 10/11?").terms
     assert {"bao cao", "truoc ngay", "10/11"} <= set(terms)
