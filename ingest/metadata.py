@@ -713,9 +713,14 @@ def _list_entries(lines: list[str], label: int, label_pattern: re.Pattern[str]) 
             continue
         if is_signing_authority(line) or _is_person_name(line) or is_recipients_label(line):
             break
+        if _is_caps(line) and _TITLE_WORDS.search(fold(line)):
+            continue  # "PHÓ GIÁM ĐỐC": the signature's column, read between two entries
         bullet = _BULLET.match(line)
         if bullet:
-            entries.append(line[bullet.end():])
+            entry = line[bullet.end():]
+            title = _title_at_end(entry)
+            # "- Như trên;   PHÓ GIÁM ĐỐC": the signer's title beside an entry is not part of it.
+            entries.append(entry[: len(entry) - len(title)].rstrip() if title and title != entry.strip() else entry)
         elif entries and not after_blank and (line[0].islower() or not _ENTRY_END.search(entries[-1])):
             entries[-1] = f"{entries[-1]} {line}"
         else:
@@ -815,7 +820,11 @@ def _signature_block(window: list[str], label: int) -> tuple[str | None, str | N
             authority, at = f"{authority} {below}", at + 1
             below = after
         title = below if _is_caps(below) and not _authority_in(below) else None
-        return authority, title, _name_below(window, at + (2 if title else 1))
+        if title is None:
+            # The recipients' column between: the title on a line of its own or beside an entry.
+            title = next((t for line in window[at + 1: at + 1 + _TITLE_REACH] if (t := _title_at_end(line))), None)
+            return authority, title, _name_below(window, at + 1)
+        return authority, title, _name_below(window, at + 2)
     # No authority line (OCR lost it, or the block has only a name under the list).
     name = _name_below(window, label + 1)
     if name is None:
@@ -824,6 +833,23 @@ def _signature_block(window: list[str], label: int) -> tuple[str | None, str | N
     above = window[at - 1]
     title = above if _is_caps(above) and _TITLE_WORDS.search(fold(above)) else None
     return None, title, name
+
+
+_TITLE_REACH = 4  # lines under the authority a title set beside the recipients is looked for in
+
+
+def _title_at_end(line: str) -> str | None:
+    """A signer's title in capitals ending ``line`` ("PHÓ CHỦ TỊCH", "TRƯỞNG ĐOÀN"), the whole
+    line or beside a recipient a two-column tail put on the same line ("- Như trên; PHÓ GIÁM
+    ĐỐC"); None when the line ends otherwise."""
+    words = line.split()
+    k = len(words)
+    while k > 0 and _is_caps(words[k - 1]):
+        k -= 1
+    run = " ".join(words[k:])
+    if len(words) - k < 2 or not _TITLE_WORDS.search(fold(run)) or _authority_in(run):
+        return None
+    return run
 
 
 def _name_below(window: list[str], start: int) -> str | None:

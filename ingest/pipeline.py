@@ -44,13 +44,14 @@ from ingest.store import Condition, PointRecord, Store
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes: every file's fingerprint changes and it is redone.
-PIPELINE_VERSION = 7  # 3: Word data tables as pipe rows; annexes after the signature as sections;
+PIPELINE_VERSION = 8  # 3: Word data tables as pipe rows; annexes after the signature as sections;
                       # 4: a table row is never cut at a full stop inside a cell;
                       # 5: a body line holding a date is not a header date line; an issuer
                       # stops at a scan's garbled motto; an attachment's "(Kèm theo ...)" line
                       # 6: a scan's V/v block goes on past a blank line up to "Kính gửi"; a
                       # signing authority beside "Nơi nhận" is not a recipient; 7: an upper-case
-                      # title over "(Kèm theo ...)" after the signature starts an annex
+                      # title over "(Kèm theo ...)" after the signature starts an annex; 8: a
+                      # signer's title beside or between the recipients is the signer's, not one
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done_chunks, total_chunks, current_file)`` while embedding."""

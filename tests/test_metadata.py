@@ -641,7 +641,12 @@ _SIGNATURE = """Sở Y tế đề nghị các đơn vị triển khai ngay./.
         # the authority and title beside the recipients (two columns on one line), an annex of names below
         ("Nơi nhận: KT. GIÁM ĐỐC\n- Như trên; PHÓ GIÁM ĐỐC\n- Lưu: VT, NVY.\n\nĐinh Quang Hưng\n\n"
          "PHỤ LỤC\nDanh sách cán bộ trực\nLò Văn Páo\nHà Thị Mai\n",
-         "KT. GIÁM ĐỐC", None, "Đinh Quang Hưng"),
+         "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Đinh Quang Hưng"),
+        # the title on a line of its own between two recipients, or beside the second one
+        ("Nơi nhận: KT. GIÁM ĐỐC\n- Như trên;\n- UBND tỉnh (b/c);\nPHÓ GIÁM ĐỐC\n- Lưu: VT.\n\nĐinh Quang Hưng\n",
+         "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Đinh Quang Hưng"),
+        ("Nơi nhận: T/M. ĐOÀN KIỂM TRA\n- Giám đốc Sở;\n- Văn phòng Sở (bố trí phương tiện); TRƯỞNG ĐOÀN\n"
+         "- Lưu: VT.\n\nĐinh Quang Hưng\n", "T/M. ĐOÀN KIỂM TRA", "TRƯỞNG ĐOÀN", "Đinh Quang Hưng"),
         # the list cell and the signature cell of a table: "- Lưu: VT. | TM. ..."
         ("Nơi nhận:\n- Như trên;\n- Lưu: VT. | TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\n\n"
          "Đinh Quang Hưng\n\nPhụ lục\nSTT | Họ tên\n1 | Lò Văn Páo\nHà Thị Mai\n",
@@ -655,7 +660,8 @@ _SIGNATURE = """Sở Y tế đề nghị các đơn vị triển khai ngay./.
         ("Nơi nhận:\n- Như trên;\n- Lưu: VT.\n|\nTM. ỦY BAN NHÂN\nDÂN\nCHỦ TỊCH\nĐinh Quang Hưng\n|\n\nPHỤ LỤC\n",
          "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Đinh Quang Hưng"),
     ],
-    ids=["interleaved-authority", "table-cells", "no-authority", "agency-not-name", "wrapped-authority"],
+    ids=["interleaved-authority", "title-own-line", "title-beside-entry", "table-cells", "no-authority",
+         "agency-not-name", "wrapped-authority"],
 )
 def test_signer_of_a_block_beside_the_recipients(block, authority, title, name):
     meta = _one(_SIGNATURE.format(block=block))
@@ -670,8 +676,13 @@ def test_signer_of_a_block_beside_the_recipients(block, authority, title, name):
         # "KT." inside a recipient's own words is not there: only an authority cuts an entry
         ("Nơi nhận:\n- Cục Kiểm tra văn bản;\n- Lưu: VT.\n\nĐinh Quang Hưng\n",
          ["Cục Kiểm tra văn bản", "Lưu: VT"]),
+        # the signer's title, beside an entry or on a line between two, is none and cuts no list short
+        ("Nơi nhận: KT. GIÁM ĐỐC\n- Như trên;\n- UBND tỉnh (b/c); PHÓ GIÁM ĐỐC\n- Lưu: VT.\n\nĐinh Quang Hưng\n",
+         ["Như trên", "UBND tỉnh (b/c)", "Lưu: VT"]),
+        ("Nơi nhận: KT. GIÁM ĐỐC\n- Như trên;\nPHÓ GIÁM ĐỐC\n- UBND các xã (p/h);\n- Lưu: VT.\n\nĐinh Quang Hưng\n",
+         ["Như trên", "UBND các xã (p/h)", "Lưu: VT"]),
     ],
-    ids=["beside-the-label", "beside-an-entry", "no-authority"],
+    ids=["beside-the-label", "beside-an-entry", "no-authority", "title-beside-an-entry", "title-between-entries"],
 )
 def test_a_signing_authority_a_scan_put_beside_the_recipients_is_not_one(block, recipients):
     assert _one(_SIGNATURE.format(block=block)).recipients == recipients
