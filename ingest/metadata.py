@@ -713,12 +713,15 @@ def _list_entries(lines: list[str], label: int, label_pattern: re.Pattern[str]) 
             continue
         if is_signing_authority(line) or _is_person_name(line) or is_recipients_label(line):
             break
-        if _is_caps(line) and _TITLE_WORDS.search(fold(line)):
-            continue  # "PHÓ GIÁM ĐỐC": the signature's column, read between two entries
+        # The signature's column beside "Nơi nhận" (not "Kính gửi", whose addressees may be written
+        # in capitals: "CHỦ TỊCH UBND CÁC HUYỆN").
+        beside_signature = label_pattern is _RECIPIENTS_LABEL
+        if beside_signature and _is_caps(line) and _TITLE_WORDS.search(fold(line)):
+            continue  # "PHÓ GIÁM ĐỐC", read between two entries
         bullet = _BULLET.match(line)
         if bullet:
             entry = line[bullet.end():]
-            title = _title_at_end(entry)
+            title = _title_at_end(entry) if beside_signature else None
             # "- Như trên;   PHÓ GIÁM ĐỐC": the signer's title beside an entry is not part of it.
             entries.append(entry[: len(entry) - len(title)].rstrip() if title and title != entry.strip() else entry)
         elif entries and not after_blank and (line[0].islower() or not _ENTRY_END.search(entries[-1])):

@@ -313,12 +313,17 @@ def _answers_what_is_asked(q: Question, chosen: list[Candidate]) -> bool:
     return body is None or any(_acted_on_by(c, body) for c in chosen)
 
 
+def _actors_of(s: Candidate) -> Actors | None:
+    """The units acting on the sentence ``s``, resolved outwards from it (``resolve_actors``)."""
+    return resolve_actors(s.doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
+
+
 def _acted_on_by(s: Candidate, body: str) -> bool:
     """Whether ``body`` (spelled out) is named in the sentence ``s`` or is one of the units acting
     on it (the heading or lead-in above it, the letter's addressees)."""
     if f" {body} " in f" {spelled_out_words(s.text)} ":
         return True
-    actors = resolve_actors(s.doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
+    actors = _actors_of(s)
     units = [spelled_out_words(u) for u in (actors.units if actors else ())]
     return any(f" {body} " in f" {u} " or f" {u} " in f" {body} " for u in units if u)
 
@@ -1173,7 +1178,7 @@ def _compose(q: Question, chosen: list[Candidate], answer: Answer, tuning: Tunin
             lines.append(_signer_line(doc, citations))
         for s in group:
             if q.wants("who") and not (units_first and s is chosen[0]):
-                actors = resolve_actors(doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
+                actors = _actors_of(s)
                 # A letter's addressees act on what it directs them to do, not on what it
                 # reports ("Bộ trưởng ... phân cấp cho UBND cấp tỉnh ..."): there the list only
                 # answers whom the letter is sent to, when that is asked.
@@ -1215,13 +1220,18 @@ def _question_spans(q: Question, view: str) -> list[tuple[int, int]]:
                   for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", view))
 
 
+def _unasked_quantities(q: Question, view: str) -> list[re.Match[str]]:
+    """The quantities of a sentence's matching view that the question does not give itself ("9 tháng")."""
+    return [m for m in _QUANTITY.finditer(view) if not says_whole(q.folded, m.group().strip())]
+
+
 def _asked_quantity(q: Question, view: str, spans: list[tuple[int, int]], tuning: Tuning) -> tuple[int, int] | None:
     """The quantity of a sentence (``view``, its matching view; ``spans``, where the question's
     words stand in it) that a figure question asks for: of those counting in the measure asked
     ("mấy lần một ngày": "02 lần/ngày", not "9h00") if any, the one with most of the question's
     words in the stretch before it (``figure_lead_up_chars``). A quantity the question gives
     itself ("9 tháng") is not the answer. None when the sentence holds no other quantity."""
-    quantities = [m.span() for m in _QUANTITY.finditer(view) if not says_whole(q.folded, m.group().strip())]
+    quantities = [m.span() for m in _unasked_quantities(q, view)]
     counted = [qs for qs in quantities if q.measure and counts_in(q.measure, view[qs[0]:qs[0] + 40])]
     quantities = counted or quantities
     if not quantities:
@@ -1245,7 +1255,7 @@ def _figure_line(q: Question, s: Candidate, citations: list[Citation], tuning: T
     text = s.doc.text[s.start:s.end]
     view = matching_view(text)
     spans = _question_spans(q, view)
-    quantities = [m for m in _QUANTITY.finditer(view) if not says_whole(q.folded, m.group().strip())]
+    quantities = _unasked_quantities(q, view)
     if len(quantities) != 1:
         return None  # which of several the question means is not sure enough to state on its own
     best = quantities[0].span()
@@ -1270,7 +1280,7 @@ def _units_line(s: Candidate, citations: list[Citation]) -> str | None:
     or lead-in above it, or the sentence itself), citing where they are named; None when none
     act on it (a letter's addressees do not act on what it reports)."""
     doc = s.doc
-    actors = resolve_actors(doc, (s.start, s.end), s.chunk.section.split(" > ") if s.chunk.section else [])
+    actors = _actors_of(s)
     if actors is None or (actors.source == "addressees" and not directs_addressees(doc.text, s.start, s.end)):
         return None
     line = _actors_line(doc, actors, s, citations).removeprefix("- ")
